@@ -1,0 +1,239 @@
+"""The engine's CLI commands: run, resume, validate, schema, runs, show."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from engine.cli.progress import ProgressPrinter
+from engine.errors import RunError, WorkflowLoadError
+from engine.nodes import builtin_registry, default_registry
+from engine.providers.base import ProviderRegistry
+from engine.runtime.engine import Engine, RunResult
+from engine.runtime.inputs import parse_cli_value
+from engine.store.protocol import RunStore
+from engine.workflow.loader import LoadedWorkflow, load_workflow
+from engine.workflow.schema import workflow_json_schema
+from engine.workflow.validate import validate
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def open_db(path: str | None) -> RunStore:
+    from engine.store import open_store
+
+    return open_store(path)
+
+
+def default_providers() -> ProviderRegistry:
+    """The bundled local models (loaded lazily on first use)."""
+    from engine.providers.local import default_local_provider
+
+    provider = default_local_provider()
+    return ProviderRegistry([provider], default_model="smollm2-135m-instruct")
+
+
+def _load_valid(file: str) -> LoadedWorkflow | None:
+    """Load and validate; print located problems and return None when invalid."""
+    try:
+        loaded = load_workflow(file)
+    except WorkflowLoadError as exc:
+        for problem in exc.problems:
+            print(problem.format(file), file=sys.stderr)
+        return None
+    report = validate(loaded.workflow, default_registry(), loaded.locations, Path(file).parent)
+    for problem in report.errors:
+        print(problem.format(file), file=sys.stderr)
+    return loaded if report.ok else None
+
+
+def _parse_inputs(args: argparse.Namespace, loaded: LoadedWorkflow) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if args.inputs_file:
+        try:
+            data = json.loads(Path(args.inputs_file).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise RunError(f"cannot read inputs file {args.inputs_file}: {exc}") from None
+        if not isinstance(data, dict):
+            raise RunError(f"inputs file {args.inputs_file} must hold a JSON object")
+        values.update(data)
+    for item in args.input:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise RunError(f"--input takes NAME=VALUE, got {item!r}")
+        values[name] = parse_cli_value(loaded.workflow.input_decl(name), text)
+    return values
+
+
+def _summary(result: RunResult) -> dict[str, Any]:
+    return {
+        "run_id": result.run_id,
+        "status": result.status,
+        "outputs": result.outputs,
+        "nodes": result.nodes,
+        "error": result.error,
+        "tokens": result.tokens,
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.completion_tokens,
+        "cost_usd": result.cost_usd,
+        "duration_s": round(result.duration_s, 6),
+    }
+
+
+def _report(args: argparse.Namespace, result: RunResult) -> int:
+    if args.json:
+        print(json.dumps(_summary(result), ensure_ascii=False, indent=2, default=repr))
+    elif result.outputs:
+        for name, value in result.outputs.items():
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            print(f"{name}: {shown}")
+    return EXIT_OK if result.status == "succeeded" else EXIT_FAILED
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if bool(args.from_node) != bool(args.run):
+        print("interlock: error: --from-node and --run go together", file=sys.stderr)
+        return EXIT_USAGE
+    loaded = _load_valid(args.file)
+    if loaded is None:
+        return EXIT_USAGE
+    inputs = _parse_inputs(args, loaded)
+    store = open_db(args.db)
+    engine = Engine(default_registry(), default_providers(), store, use_cache=not args.no_cache)
+    progress = ProgressPrinter(quiet=args.quiet)
+    path = Path(args.file).resolve()
+    try:
+        if args.from_node:
+            coro = engine.rerun_from(
+                args.run,
+                args.from_node,
+                workflow=loaded.workflow,
+                base_dir=path.parent,
+                workflow_path=str(path),
+                subscribers=[progress],
+            )
+        else:
+            coro = engine.run(
+                loaded.workflow,
+                inputs,
+                base_dir=path.parent,
+                workflow_path=str(path),
+                subscribers=[progress],
+            )
+        result = asyncio.run(coro)
+    finally:
+        store.close()
+    return _report(args, result)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    store = open_db(args.db)
+    engine = Engine(default_registry(), default_providers(), store)
+    try:
+        result = asyncio.run(
+            engine.resume(args.run_id, subscribers=[ProgressPrinter(quiet=args.quiet)])
+        )
+    finally:
+        store.close()
+    return _report(args, result)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        loaded = load_workflow(args.file)
+    except WorkflowLoadError as exc:
+        for problem in exc.problems:
+            print(problem.format(args.file))
+        return EXIT_USAGE
+    report = validate(loaded.workflow, default_registry(), loaded.locations, Path(args.file).parent)
+    for problem in report.errors:
+        print(problem.format(args.file))
+    for problem in report.warnings:
+        line = problem.format(args.file)
+        head, _, message = line.rpartition(": ")
+        print(f"{head}: warning: {message}")
+    if report.ok:
+        print(f"{args.file}: valid ({len(loaded.workflow.nodes)} nodes)", file=sys.stderr)
+    return EXIT_OK if report.ok else EXIT_USAGE
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(workflow_json_schema(builtin_registry()), indent=2, sort_keys=True))
+    return EXIT_OK
+
+
+def _when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    store = open_db(args.db)
+    try:
+        runs = store.list_runs(limit=args.limit)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([_run_json(r) for r in runs], indent=2, default=repr))
+        return EXIT_OK
+    if not runs:
+        print("no runs yet")
+    for r in runs:
+        took = f"{r.finished_at - r.started_at:.2f}s" if r.finished_at else "-"
+        tokens = r.prompt_tokens + r.completion_tokens
+        print(
+            f"{r.run_id}  {_when(r.started_at)}  {r.status:<9} {took:>8}  {tokens:>6} tok  "
+            f"{r.workflow_name}"
+        )
+    return EXIT_OK
+
+
+def _run_json(r: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(r)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    store = open_db(args.db)
+    try:
+        run = store.get_run(args.run_id)
+        if run is None:
+            print(f"interlock: error: no run {args.run_id!r}", file=sys.stderr)
+            return EXIT_USAGE
+        attempts = store.attempts(args.run_id)
+    finally:
+        store.close()
+    if args.json:
+        data = _run_json(run)
+        data["attempts"] = [_run_json(a) for a in attempts]
+        print(json.dumps(data, indent=2, ensure_ascii=False, default=repr))
+        return EXIT_OK
+    tokens = run.prompt_tokens + run.completion_tokens
+    print(f"run {run.run_id}: {run.workflow_name} — {run.status}")
+    print(
+        f"  started {_when(run.started_at)}, finished {_when(run.finished_at)}, "
+        f"{tokens} tokens, ${run.cost_usd:.4f}"
+    )
+    if run.error:
+        print(f"  error: {run.error}")
+    if run.inputs:
+        print(f"  inputs: {json.dumps(run.inputs, ensure_ascii=False)[:200]}")
+    for name, value in run.outputs.items():
+        print(f"  output {name}: {json.dumps(value, ensure_ascii=False)[:200]}")
+    print("  nodes:")
+    for a in attempts:
+        took = (
+            f"{(a.finished_at - a.started_at) * 1000:.0f} ms"
+            if a.finished_at and a.started_at
+            else "-"
+        )
+        model = f" {a.model}" if a.model else ""
+        print(f"    {a.node_id:<20} #{a.attempt} {a.status:<9} {took:>9}{model}")
+        if a.error:
+            print(f"      error [{a.error_class}]: {a.error}")
+    return EXIT_OK

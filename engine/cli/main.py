@@ -1,0 +1,107 @@
+"""The `interlock` command line: argument parsing, exit codes and sub-command dispatch.
+
+Exit codes: 0 success, 1 the run failed, 2 invalid input or usage, 130 interrupted.
+Other packages add sub-commands through the `interlock.commands` entry-point group (the
+desktop adds `app`), so the engine never imports them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+
+from engine.cli import commands, model_commands
+from engine.errors import InterlockError
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="interlock", description="Governed AI workflow orchestration.")
+    parser.add_argument("--verbose", "-v", action="store_true", help="debug logging on stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    def db_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--db", help="SQLite file (default: $INTERLOCK_DB or the app data dir)")
+
+    p = sub.add_parser("run", help="run a workflow file")
+    p.add_argument("file")
+    p.add_argument("--input", "-i", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--inputs-file", metavar="JSON", help="a JSON object of input values")
+    db_option(p)
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("--no-cache", action="store_true", help="do not reuse cached node results")
+    p.add_argument("--from-node", metavar="ID", help="re-run from this node (needs --run)")
+    p.add_argument("--run", metavar="RUN_ID", help="the earlier run to reuse results from")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    p.set_defaults(handler=commands.cmd_run)
+
+    p = sub.add_parser("resume", help="continue a run whose process died, or that failed")
+    p.add_argument("run_id")
+    db_option(p)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quiet", "-q", action="store_true")
+    p.set_defaults(handler=commands.cmd_resume)
+
+    p = sub.add_parser("validate", help="check a workflow file")
+    p.add_argument("file")
+    p.set_defaults(handler=commands.cmd_validate)
+
+    p = sub.add_parser("schema", help="print the workflow file JSON Schema")
+    p.set_defaults(handler=commands.cmd_schema)
+
+    p = sub.add_parser("runs", help="list recent runs")
+    db_option(p)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(handler=commands.cmd_runs)
+
+    p = sub.add_parser("show", help="show one run node by node")
+    p.add_argument("run_id")
+    db_option(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=commands.cmd_show)
+
+    model_commands.add_parsers(sub)
+
+    for entry in entry_points(group="interlock.commands"):
+        try:
+            register: Callable[[argparse._SubParsersAction[_Parser]], None] = entry.load()
+            register(sub)
+        except Exception as exc:  # a broken plugin must not break the core CLI
+            log.warning("could not load command %s: %s", entry.name, exc)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        code: int = args.handler(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except InterlockError as exc:
+        print(f"interlock: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

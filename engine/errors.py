@@ -1,0 +1,55 @@
+"""The engine's exception tree.
+
+InterlockError
+├── WorkflowLoadError       a file could not be read, parsed or validated (has .problems)
+├── WorkflowInvalid         a loaded workflow fails graph validation (has .problems)
+├── RunError                a run cannot start or continue (unknown run, bad inputs)
+└── NodeError               a node attempt failed; .error_class drives retries
+    ├── NodeTimeout
+    └── NodeValidationError
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.workflow.loader import Problem
+
+
+class InterlockError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class WorkflowLoadError(InterlockError):
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(p.message for p in self.problems))
+
+
+class WorkflowInvalid(WorkflowLoadError):
+    """Graph-level problems (cycles, ports, kinds) in an otherwise well-formed file."""
+
+
+class RunError(InterlockError):
+    """A run cannot be started or resumed."""
+
+
+class NodeError(InterlockError):
+    """A node attempt failed. error_class: transient, timeout, validation, model, config, error."""
+
+    error_class = "error"
+
+    def __init__(self, message: str, *, error_class: str | None = None) -> None:
+        super().__init__(message)
+        if error_class is not None:
+            self.error_class = error_class
+
+
+class NodeTimeout(NodeError):
+    error_class = "timeout"
+
+
+class NodeValidationError(NodeError):
+    error_class = "validation"

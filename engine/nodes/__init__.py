@@ -1,0 +1,33 @@
+"""Built-in node kinds and the registry factory."""
+
+from __future__ import annotations
+
+from engine.nodes.base import NodeKind, NodeRegistry
+from engine.nodes.basic import BranchKind, InputKind, OutputKind, TemplateKind
+from engine.nodes.composite import MapKind, SubworkflowKind
+from engine.nodes.join import JoinKind
+from engine.nodes.llm import LlmKind
+from engine.nodes.plugins import load_plugins
+
+__all__ = ["NodeKind", "NodeRegistry", "builtin_registry", "default_registry"]
+
+
+def builtin_registry() -> NodeRegistry:
+    """A fresh registry with every built-in node kind."""
+    return NodeRegistry(
+        [
+            InputKind(),
+            OutputKind(),
+            TemplateKind(),
+            LlmKind(),
+            BranchKind(),
+            JoinKind(),
+            MapKind(),
+            SubworkflowKind(),
+        ]
+    )
+
+
+def default_registry() -> NodeRegistry:
+    """Built-in kinds plus installed plugins: what the CLI and the desktop use."""
+    return load_plugins(builtin_registry())

@@ -1,0 +1,168 @@
+"""The node-kind interface and the registry the runtime is given (never a global).
+
+A node kind declares its config model (pydantic, also used by the desktop inspector),
+its ports (which may depend on the config), how it becomes ready (joins), and `run`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from engine.workflow.model import PortType
+
+if TYPE_CHECKING:
+    from engine.providers.base import ProviderRegistry
+    from engine.workflow.model import Workflow
+
+
+class KindConfig(BaseModel):
+    """Base for node config models: strict, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+C = TypeVar("C", bound=KindConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class PortSpec:
+    name: str
+    type: PortType = "any"
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRule:
+    """When a node may start before all its inputs arrive (join nodes)."""
+
+    mode: Literal["all", "any", "quorum"]
+    quorum: int = 1
+    timeout_s: float | None = None
+
+
+@dataclass(slots=True)
+class NodeResult:
+    """What one successful attempt produced."""
+
+    outputs: dict[str, Any]
+    """Values by output port; a port left out delivers nothing and its edges are skipped."""
+    model: str | None = None
+    provider: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRunResult:
+    run_id: str
+    status: str
+    outputs: dict[str, Any]
+    error: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+RunChild = Callable[["Workflow", dict[str, Any], "Path | None", str], Awaitable[ChildRunResult]]
+"""run_child(workflow, inputs, base_dir, label) runs a nested workflow to completion."""
+
+
+@dataclass
+class NodeContext:
+    """What a running node may use. Created per attempt by the runtime."""
+
+    run_id: str
+    node_id: str
+    attempt: int
+    providers: ProviderRegistry
+    registry: NodeRegistry
+    base_dir: Path | None
+    emit_token: Callable[[str], None]
+    log: Callable[[str, str], None]
+    run_child: RunChild
+    depth: int = 0
+    run_inputs: dict[str, Any] = field(default_factory=dict)
+    """The run's resolved workflow inputs."""
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def token(self, text: str) -> None:
+        self.emit_token(text)
+
+
+class NodeKind(Generic[C]):
+    """Subclass per node kind. Instances are stateless and shared across runs."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    icon: ClassVar[str] = "node"
+    config_model: type[C]
+    cacheable: ClassVar[bool] = True
+    """Whether results may be reused for identical config and inputs."""
+    version: ClassVar[int] = 1
+    """Bump when behaviour changes so old cache entries stop matching."""
+
+    def parse_config(self, config: dict[str, Any]) -> C:
+        return self.config_model.model_validate(config)
+
+    def input_ports(self, config: C) -> list[PortSpec]:
+        return []
+
+    def output_ports(self, config: C) -> list[PortSpec]:
+        return []
+
+    def join_rule(self, config: C) -> JoinRule | None:
+        return None
+
+    def check(self, config: C, base_dir: Path | None) -> list[str]:
+        """Extra semantic checks (template syntax, files); messages for `validate`."""
+        return []
+
+    async def run(self, ctx: NodeContext, config: C, inputs: dict[str, Any]) -> NodeResult:
+        raise NotImplementedError  # pragma: no cover - every kind overrides it
+
+
+AnyKind = NodeKind[Any]
+
+
+class NodeRegistry:
+    """The node kinds a runtime knows. Later issues register `tool` and `approval` here."""
+
+    def __init__(self, kinds: Iterable[AnyKind] = ()) -> None:
+        self._kinds: dict[str, AnyKind] = {}
+        for kind in kinds:
+            self.register(kind)
+
+    def register(self, kind: AnyKind) -> None:
+        if kind.name in self._kinds:
+            raise ValueError(f"node kind {kind.name!r} registered twice")
+        self._kinds[kind.name] = kind
+
+    def get(self, name: str) -> AnyKind | None:
+        return self._kinds.get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._kinds
+
+    def names(self) -> list[str]:
+        return sorted(self._kinds)
+
+    def kinds(self) -> Sequence[AnyKind]:
+        return [self._kinds[name] for name in self.names()]
+
+
+def config_errors(kind: AnyKind, config: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Validation errors of a node config as (path within config, message)."""
+    try:
+        kind.parse_config(config)
+    except ValidationError as exc:
+        return [
+            (tuple(err["loc"]), f"{'.'.join(map(str, err['loc'])) or 'config'}: {err['msg']}")
+            for err in exc.errors(include_url=False)
+        ]
+    return []

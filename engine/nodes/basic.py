@@ -1,0 +1,155 @@
+"""Simple node kinds: input, output, template and branch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from engine.errors import NodeError
+from engine.nodes.base import KindConfig, NodeContext, NodeKind, NodeResult, PortSpec
+from engine.sandbox import check_expression, check_template, evaluate, render
+from engine.workflow.model import PORT_PATTERN, PortType
+
+Ports = list[str]
+
+
+def _port_names(names: list[str]) -> list[str]:
+    import re
+
+    for name in names:
+        if not re.match(PORT_PATTERN, name):
+            raise ValueError(f"{name!r} is not a valid port name")
+    if len(set(names)) != len(names):
+        raise ValueError("port names must be unique")
+    return names
+
+
+class InputConfig(KindConfig):
+    name: str | None = Field(default=None, description="Workflow input to read; default node id.")
+
+
+class InputKind(NodeKind[InputConfig]):
+    """Emits the value of one declared workflow input."""
+
+    name = "input"
+    description = "A workflow input value"
+    icon = "input"
+    config_model = InputConfig
+    cacheable = False
+
+    def output_ports(self, config: InputConfig) -> list[PortSpec]:
+        return [PortSpec("value")]
+
+    async def run(
+        self, ctx: NodeContext, config: InputConfig, inputs: dict[str, Any]
+    ) -> NodeResult:
+        return NodeResult({"value": ctx.run_inputs.get(config.name or ctx.node_id)})
+
+
+class OutputConfig(KindConfig):
+    name: str | None = Field(default=None, description="Name in the run's outputs; default id.")
+
+
+class OutputKind(NodeKind[OutputConfig]):
+    """Publishes its input as one of the run's outputs."""
+
+    name = "output"
+    description = "A workflow output value"
+    icon = "output"
+    config_model = OutputConfig
+    cacheable = False
+
+    def input_ports(self, config: OutputConfig) -> list[PortSpec]:
+        return [PortSpec("value")]
+
+    def output_ports(self, config: OutputConfig) -> list[PortSpec]:
+        return [PortSpec("value", description="The published value (may feed other nodes).")]
+
+    async def run(
+        self, ctx: NodeContext, config: OutputConfig, inputs: dict[str, Any]
+    ) -> NodeResult:
+        return NodeResult({"value": inputs.get("value")})
+
+
+class TemplateConfig(KindConfig):
+    template: str = Field(description="Jinja2 template; input ports are its variables.")
+    inputs: Ports = Field(default_factory=lambda: ["in"], description="Input port names.")
+    output_type: PortType = Field(default="string", description="Declared type of `text`.")
+
+    _check_inputs = field_validator("inputs")(_port_names)
+
+
+class TemplateKind(NodeKind[TemplateConfig]):
+    """Renders text from its inputs with a sandboxed Jinja2 template."""
+
+    name = "template"
+    description = "Render text from inputs with a Jinja2 template"
+    icon = "template"
+    config_model = TemplateConfig
+
+    def input_ports(self, config: TemplateConfig) -> list[PortSpec]:
+        return [PortSpec(name) for name in config.inputs]
+
+    def output_ports(self, config: TemplateConfig) -> list[PortSpec]:
+        return [PortSpec("text", config.output_type)]
+
+    def check(self, config: TemplateConfig, base_dir: Path | None) -> list[str]:
+        problem = check_template(config.template)
+        return [problem] if problem else []
+
+    async def run(
+        self, ctx: NodeContext, config: TemplateConfig, inputs: dict[str, Any]
+    ) -> NodeResult:
+        return NodeResult({"text": render(config.template, {"inputs": inputs, **inputs})})
+
+
+class BranchCase(KindConfig):
+    port: str = Field(pattern=PORT_PATTERN, description="Output port taken when `when` holds.")
+    when: str = Field(description="Sandboxed expression over the input ports.")
+
+
+class BranchConfig(KindConfig):
+    inputs: Ports = Field(default_factory=lambda: ["in"])
+    cases: list[BranchCase] = Field(min_length=1, description="Tried in order; first true wins.")
+    default: str | None = Field(
+        default=None, pattern=PORT_PATTERN, description="Port taken when no case holds."
+    )
+
+    _check_inputs = field_validator("inputs")(_port_names)
+
+
+class BranchKind(NodeKind[BranchConfig]):
+    """Routes its value to exactly one named output port; the others are skipped."""
+
+    name = "branch"
+    description = "Route to one of several outputs by a condition"
+    icon = "branch"
+    config_model = BranchConfig
+
+    def input_ports(self, config: BranchConfig) -> list[PortSpec]:
+        return [PortSpec(name) for name in config.inputs]
+
+    def output_ports(self, config: BranchConfig) -> list[PortSpec]:
+        names = [case.port for case in config.cases]
+        if config.default and config.default not in names:
+            names.append(config.default)
+        return [PortSpec(name) for name in dict.fromkeys(names)]
+
+    def check(self, config: BranchConfig, base_dir: Path | None) -> list[str]:
+        return [p for case in config.cases if (p := check_expression(case.when))]
+
+    async def run(
+        self, ctx: NodeContext, config: BranchConfig, inputs: dict[str, Any]
+    ) -> NodeResult:
+        value = inputs[config.inputs[0]] if len(config.inputs) == 1 else dict(inputs)
+        variables = {"inputs": inputs, "value": value, **inputs}
+        for case in config.cases:
+            if evaluate(case.when, variables):
+                return NodeResult({case.port: value})
+        if config.default:
+            return NodeResult({config.default: value})
+        raise NodeError(
+            "no branch condition matched and no default port is set", error_class="config"
+        )

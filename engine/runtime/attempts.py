@@ -1,0 +1,273 @@
+"""Running one node: result cache, attempts with timeout and retry/backoff, the fallback,
+and the node's on_error policy. Emits every node event of the trace."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from engine.errors import NodeError, NodeTimeout
+from engine.nodes.base import NodeContext, NodeResult, RunChild
+from engine.providers.base import ProviderRegistry
+from engine.runtime.events import (
+    EventBus,
+    NodeCached,
+    NodeFailed,
+    NodeLog,
+    NodeRetrying,
+    NodeSkipped,
+    NodeStarted,
+    NodeSucceeded,
+    NodeToken,
+)
+from engine.runtime.graph import CompiledNode
+from engine.store.protocol import RunStore
+from engine.workflow.model import RetryPolicy
+
+
+@dataclass(slots=True)
+class Outcome:
+    state: str
+    """succeeded, cached, failed (continued or routed) — or fail_run."""
+    outputs: dict[str, Any] | None = None
+    fail_run: bool = False
+    error: str | None = None
+
+
+@dataclass
+class Totals:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, result: NodeResult) -> None:
+        self.prompt_tokens += result.prompt_tokens
+        self.completion_tokens += result.completion_tokens
+        self.cost_usd += result.cost_usd
+
+
+def cache_key(compiled: CompiledNode, inputs: dict[str, Any]) -> str:
+    """Node kind and version, its config, and the signature of all its inputs."""
+    payload = {
+        "kind": compiled.kind.name,
+        "version": compiled.kind.version,
+        "config": compiled.node.config,
+        "inputs": inputs,
+    }
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=repr)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def retry_delay(policy: RetryPolicy, failed_attempt: int) -> float:
+    base = min(policy.max_delay_s, policy.initial_delay_s * policy.backoff ** (failed_attempt - 1))
+    return max(0.0, base * (1 + random.uniform(-policy.jitter, policy.jitter)))
+
+
+def _retryable(policy: RetryPolicy, error_class: str) -> bool:
+    return "any" in policy.retry_on or error_class in policy.retry_on
+
+
+@dataclass
+class NodeRunner:
+    """Executes single nodes of one run and records what happened as events."""
+
+    run_id: str
+    bus: EventBus
+    providers: ProviderRegistry
+    registry: Any
+    store: RunStore | None
+    use_cache: bool
+    run_child: RunChild
+    base_dir: Any = None
+    depth: int = 0
+    attempts_so_far: dict[str, int] = field(default_factory=dict)
+    run_inputs: dict[str, Any] = field(default_factory=dict)
+    totals: Totals = field(default_factory=Totals)
+    _durations: dict[str, float] = field(default_factory=dict)
+
+    def record_skipped(self, node_id: str, reason: str) -> None:
+        self.bus.emit(NodeSkipped, node_id=node_id, reason=reason)
+
+    def record_reused(self, node_id: str, outputs: dict[str, Any], source: str) -> None:
+        self.bus.emit(NodeCached, node_id=node_id, outputs=outputs, source=source)
+
+    def join_timeout(self, compiled: CompiledNode) -> Outcome:
+        rule = compiled.join
+        timeout = rule.timeout_s if rule else None
+        return self._failed(compiled, NodeTimeout(f"join not satisfied within {timeout}s"), 0, 0.0)
+
+    async def run(self, compiled: CompiledNode, inputs: dict[str, Any]) -> Outcome:
+        node = compiled.node
+        key = None
+        cacheable = self.use_cache and self.store is not None and compiled.kind.cacheable
+        if cacheable and node.policy.cache:
+            key = cache_key(compiled, inputs)
+            assert self.store is not None
+            hit = self.store.cache_get(key)
+            if hit is not None:
+                self.bus.emit(NodeCached, node_id=node.id, outputs=hit, cache_key=key)
+                return Outcome("cached", hit)
+        policy = node.policy.retry
+        error: BaseException = NodeError("no attempt made")
+        started = time.monotonic()
+        for n in range(1, policy.max_attempts + 1):
+            try:
+                return self._succeeded(
+                    compiled, await self._attempt(compiled, compiled.config, inputs), key
+                )
+            except NodeError as exc:
+                error = exc
+            attempt = self.attempts_so_far[node.id]
+            if n < policy.max_attempts and _retryable(policy, _class_of(error)):
+                delay = retry_delay(policy, n)
+                self.bus.emit(
+                    NodeRetrying,
+                    node_id=node.id,
+                    attempt=attempt,
+                    error=str(error),
+                    error_class=_class_of(error),
+                    delay_s=delay,
+                )
+                await asyncio.sleep(delay)
+            else:
+                break
+        if node.policy.fallback is not None:
+            fallback = node.policy.fallback
+            kind = self.registry.get(fallback.kind) if fallback.kind else compiled.kind
+            try:
+                if kind is None:
+                    raise NodeError(
+                        f"fallback kind {fallback.kind!r} is unknown", error_class="config"
+                    )
+                config = kind.parse_config({**node.config, **fallback.config})
+                alt = CompiledNode(node, kind, config, compiled.outputs, compiled.join)
+                result = await self._attempt(alt, config, inputs, fallback=True)
+                return self._succeeded(compiled, result, key, fallback=True)
+            except NodeError as exc:
+                error = exc
+            except ValueError as exc:
+                error = NodeError(f"fallback config: {exc}", error_class="config")
+        return self._failed(compiled, error, self.attempts_so_far.get(node.id, 0), started)
+
+    async def _attempt(
+        self, compiled: CompiledNode, config: Any, inputs: dict[str, Any], fallback: bool = False
+    ) -> NodeResult:
+        node_id = compiled.node.id
+        attempt = self.attempts_so_far.get(node_id, 0) + 1
+        self.attempts_so_far[node_id] = attempt
+        self.bus.emit(
+            NodeStarted,
+            node_id=node_id,
+            attempt=attempt,
+            kind=compiled.kind.name,
+            inputs=inputs,
+            fallback=fallback,
+        )
+        bus = self.bus
+        ctx = NodeContext(
+            run_id=self.run_id,
+            node_id=node_id,
+            attempt=attempt,
+            providers=self.providers,
+            registry=self.registry,
+            base_dir=self.base_dir,
+            emit_token=partial(_emit_token, bus, node_id, attempt),
+            log=partial(_emit_log, bus, node_id),
+            run_child=self.run_child,
+            depth=self.depth,
+            run_inputs=self.run_inputs,
+        )
+        started = time.monotonic()
+        try:
+            if compiled.node.policy.timeout_s is None:
+                result = await compiled.kind.run(ctx, config, inputs)
+            else:
+                async with asyncio.timeout(compiled.node.policy.timeout_s):
+                    result = await compiled.kind.run(ctx, config, inputs)
+            self._durations[node_id] = time.monotonic() - started
+            return result
+        except TimeoutError:
+            raise NodeTimeout(f"timed out after {compiled.node.policy.timeout_s}s") from None
+        except NodeError:
+            raise
+        except asyncio.CancelledError:
+            self.bus.emit(
+                NodeFailed,
+                node_id=node_id,
+                attempt=attempt,
+                error="cancelled",
+                error_class="cancelled",
+                on_error="fail",
+                duration_s=time.monotonic() - started,
+            )
+            raise
+        except Exception as exc:  # a bug in a node kind must not take the run down unrecorded
+            raise NodeError(f"{type(exc).__name__}: {exc}", error_class="error") from exc
+
+    def _succeeded(
+        self, compiled: CompiledNode, result: NodeResult, key: str | None, fallback: bool = False
+    ) -> Outcome:
+        node_id = compiled.node.id
+        outputs = {k: v for k, v in result.outputs.items() if k in compiled.outputs}
+        self.totals.add(result)
+        self.bus.emit(
+            NodeSucceeded,
+            node_id=node_id,
+            attempt=self.attempts_so_far[node_id],
+            outputs=outputs,
+            duration_s=self._durations.pop(node_id, 0.0),
+            model=result.model,
+            provider=result.provider,
+            prompt_tokens=result.prompt_tokens,
+            completion_tokens=result.completion_tokens,
+            cost_usd=result.cost_usd,
+            cache_key=key,
+            fallback=fallback,
+        )
+        if key is not None and self.store is not None:
+            self.store.cache_put(key, compiled.kind.name, outputs)
+        return Outcome("succeeded", outputs)
+
+    def _failed(
+        self, compiled: CompiledNode, error: BaseException, attempt: int, started: float
+    ) -> Outcome:
+        node = compiled.node
+        on_error = node.policy.on_error
+        outputs: dict[str, Any] = {}
+        if on_error == "continue":
+            outputs = {port: None for port in compiled.outputs if port != "error"}
+        elif on_error == "route":
+            outputs = {
+                "error": {"node": node.id, "message": str(error), "error_class": _class_of(error)}
+            }
+        self.bus.emit(
+            NodeFailed,
+            node_id=node.id,
+            attempt=attempt,
+            error=str(error),
+            error_class=_class_of(error),
+            on_error=on_error,
+            outputs=outputs,
+            duration_s=time.monotonic() - started if started else 0.0,
+        )
+        if on_error == "fail":
+            return Outcome("failed", None, fail_run=True, error=str(error))
+        return Outcome("failed", outputs, error=str(error))
+
+
+def _emit_token(bus: EventBus, node_id: str, attempt: int, text: str) -> None:
+    bus.emit(NodeToken, node_id=node_id, attempt=attempt, text=text)
+
+
+def _emit_log(bus: EventBus, node_id: str, level: str, message: str) -> None:
+    bus.emit(NodeLog, node_id=node_id, level=level, message=message)
+
+
+def _class_of(error: BaseException) -> str:
+    return error.error_class if isinstance(error, NodeError) else "error"

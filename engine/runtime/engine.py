@@ -1,0 +1,331 @@
+"""The engine facade: start a run, resume a crashed one, or re-run from a node.
+
+It wires a run's event bus to the store recorder and any subscribers, builds the
+scheduler, and turns the outcome into a `RunResult`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from engine.errors import RunError, WorkflowLoadError
+from engine.nodes.base import ChildRunResult, NodeRegistry
+from engine.providers.base import ProviderRegistry
+from engine.runtime.attempts import NodeRunner
+from engine.runtime.events import (
+    EventBus,
+    NodeCached,
+    NodeFailed,
+    NodeSkipped,
+    NodeStarted,
+    NodeSucceeded,
+    RunFinished,
+    RunResumed,
+    RunStarted,
+    Subscriber,
+)
+from engine.runtime.execution import Execution, Preset
+from engine.runtime.graph import compile_workflow
+from engine.runtime.inputs import resolve_inputs
+from engine.runtime.recorder import StoreRecorder
+from engine.store.protocol import RunStore, WorkflowVersion
+from engine.workflow.loader import dumps_workflow, loads_workflow, workflow_hash
+from engine.workflow.model import Workflow
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    status: str
+    outputs: dict[str, Any]
+    nodes: dict[str, str]
+    error: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    duration_s: float = 0.0
+    children: list[str] = field(default_factory=list)
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+def new_run_id() -> str:
+    """Time-ordered, unique: milliseconds since the epoch in hex plus 4 random bytes."""
+    return f"{int(time.time() * 1000):011x}{secrets.token_hex(4)}"
+
+
+class Engine:
+    """Runs workflows. Holds the node registry, providers and store (all passed in)."""
+
+    def __init__(
+        self,
+        registry: NodeRegistry,
+        providers: ProviderRegistry | None = None,
+        store: RunStore | None = None,
+        *,
+        use_cache: bool = True,
+    ) -> None:
+        self.registry = registry
+        self.providers = providers or ProviderRegistry()
+        self.store = store
+        self.use_cache = use_cache
+
+    async def run(
+        self,
+        workflow: Workflow,
+        inputs: dict[str, Any] | None = None,
+        *,
+        base_dir: Path | None = None,
+        workflow_path: str | None = None,
+        run_id: str | None = None,
+        subscribers: Sequence[Subscriber] = (),
+        use_cache: bool | None = None,
+        parent_run_id: str | None = None,
+        depth: int = 0,
+        presets: dict[str, Preset] | None = None,
+        source_run_id: str | None = None,
+    ) -> RunResult:
+        """Run a workflow to completion. Raises RunError for bad inputs (nothing recorded)."""
+        values = resolve_inputs(workflow, inputs or {})
+        nodes = compile_workflow(workflow, self.registry)
+        run_id = run_id or new_run_id()
+        digest = workflow_hash(workflow)
+        if self.store is not None:
+            self.store.save_workflow(
+                WorkflowVersion(
+                    digest, workflow.metadata.name, dumps_workflow(workflow), workflow_path
+                )
+            )
+        bus = EventBus(run_id)
+        with self._recording(bus, subscribers):
+            bus.emit(
+                RunStarted,
+                workflow_name=workflow.metadata.name,
+                workflow_hash=digest,
+                inputs=values,
+                node_count=len(nodes),
+                parent_run_id=parent_run_id,
+                source_run_id=source_run_id,
+                workflow_path=workflow_path,
+            )
+            return await self._execute(
+                workflow, nodes, bus, values, base_dir, depth, use_cache, presets or {}, {}
+            )
+
+    async def resume(
+        self, run_id: str, *, subscribers: Sequence[Subscriber] = (), base_dir: Path | None = None
+    ) -> RunResult:
+        """Continue a run whose process died (or that failed): finished nodes are kept,
+        in-flight and failed nodes run again, event numbering continues."""
+        store = self._require_store()
+        record = store.get_run(run_id)
+        if record is None:
+            raise RunError(f"no run {run_id!r} in the store")
+        if record.status == "succeeded":
+            raise RunError(f"run {run_id} already succeeded; nothing to resume")
+        workflow = self._stored_workflow(record.workflow_hash)
+        events = store.events(run_id)
+        presets: dict[str, Preset] = {}
+        attempts: dict[str, int] = {}
+        for event in events:
+            node_id = event.node_id
+            if node_id is None:
+                continue
+            if isinstance(event, NodeStarted):
+                attempts[node_id] = max(attempts.get(node_id, 0), event.attempt)
+            elif isinstance(event, NodeSucceeded | NodeCached) or (
+                isinstance(event, NodeFailed) and event.on_error != "fail"
+            ):
+                presets[node_id] = Preset("resume", "done", event.outputs)
+            elif isinstance(event, NodeSkipped):
+                presets[node_id] = Preset("resume", "skipped")
+        if base_dir is None and record.workflow_path:
+            base_dir = Path(record.workflow_path).parent
+        nodes = compile_workflow(workflow, self.registry)
+        bus = EventBus(run_id, next_seq=(events[-1].seq + 1) if events else 1)
+        with self._recording(bus, subscribers):
+            bus.emit(
+                RunResumed,
+                completed_nodes=sorted(presets),
+                rerun_nodes=[n for n in nodes if n not in presets],
+            )
+            return await self._execute(
+                workflow, nodes, bus, record.inputs, base_dir, 0, None, presets, attempts
+            )
+
+    async def rerun_from(
+        self,
+        run_id: str,
+        node_id: str,
+        *,
+        subscribers: Sequence[Subscriber] = (),
+        workflow: Workflow | None = None,
+        base_dir: Path | None = None,
+        workflow_path: str | None = None,
+    ) -> RunResult:
+        """A new run that reuses the results of `run_id` except for `node_id` and
+        everything downstream of it."""
+        store = self._require_store()
+        record = store.get_run(run_id)
+        if record is None:
+            raise RunError(f"no run {run_id!r} in the store")
+        workflow = workflow or self._stored_workflow(record.workflow_hash)
+        if node_id not in {n.id for n in workflow.nodes}:
+            raise RunError(f"workflow has no node {node_id!r}")
+        graph: nx.DiGraph = nx.DiGraph()
+        graph.add_edges_from((e.source.node, e.target.node) for e in workflow.edges)
+        invalid = {node_id} | (nx.descendants(graph, node_id) if node_id in graph else set())
+        presets: dict[str, Preset] = {}
+        for event in store.events(run_id):
+            nid = event.node_id
+            if nid is None or nid in invalid:
+                continue
+            if isinstance(event, NodeSucceeded | NodeCached):
+                presets[nid] = Preset("reuse", "done", event.outputs, source=run_id)
+        return await self.run(
+            workflow,
+            record.inputs,
+            base_dir=base_dir,
+            subscribers=subscribers,
+            presets=presets,
+            source_run_id=run_id,
+            workflow_path=workflow_path or record.workflow_path,
+        )
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _require_store(self) -> RunStore:
+        if self.store is None:
+            raise RunError("this operation needs a run store")
+        return self.store
+
+    def _stored_workflow(self, digest: str) -> Workflow:
+        version = self._require_store().get_workflow(digest)
+        if version is None:
+            raise RunError(f"workflow version {digest[:12]} is missing from the store")
+        try:
+            return loads_workflow(version.content).workflow
+        except WorkflowLoadError as exc:
+            raise RunError(f"stored workflow {digest[:12]} no longer loads: {exc}") from None
+
+    def _recording(self, bus: EventBus, subscribers: Sequence[Subscriber]) -> StoreRecorder:
+        recorder = StoreRecorder(self.store)
+        bus.subscribe(recorder)
+        for subscriber in subscribers:
+            bus.subscribe(subscriber)
+        return recorder
+
+    async def _execute(
+        self,
+        workflow: Workflow,
+        nodes: Any,
+        bus: EventBus,
+        values: dict[str, Any],
+        base_dir: Path | None,
+        depth: int,
+        use_cache: bool | None,
+        presets: dict[str, Preset],
+        attempts: dict[str, int],
+    ) -> RunResult:
+        started = time.monotonic()
+        children: list[str] = []
+
+        async def run_child(
+            child: Workflow, inputs: dict[str, Any], child_dir: Path | None, label: str
+        ) -> ChildRunResult:
+            result = await self.run(
+                child,
+                inputs,
+                base_dir=child_dir,
+                parent_run_id=bus.run_id,
+                depth=depth + 1,
+                run_id=f"{bus.run_id}.{label}.{secrets.token_hex(2)}",
+                use_cache=use_cache,
+            )
+            children.append(result.run_id)
+            return ChildRunResult(
+                result.run_id,
+                result.status,
+                result.outputs,
+                result.error,
+                result.prompt_tokens,
+                result.completion_tokens,
+                result.cost_usd,
+            )
+
+        runner = NodeRunner(
+            run_id=bus.run_id,
+            bus=bus,
+            providers=self.providers,
+            registry=self.registry,
+            store=self.store,
+            use_cache=self.use_cache if use_cache is None else use_cache,
+            run_child=run_child,
+            base_dir=base_dir,
+            depth=depth,
+            attempts_so_far=attempts,
+            run_inputs=values,
+        )
+        execution = Execution(nodes, bus, runner, workflow.policy.max_parallelism, presets)
+        status, error = "succeeded", None
+        try:
+            await execution.execute()
+            if execution.failure:
+                status, error = "failed", execution.failure
+            elif missing := [n for n in nodes if n not in execution.results]:
+                status, error = "failed", f"nodes never ran: {', '.join(missing)}"
+        except asyncio.CancelledError:
+            status, error = "cancelled", "run cancelled"
+            self._finish(bus, execution, runner, status, error, started)
+            raise
+        return self._finish(bus, execution, runner, status, error, started, children)
+
+    def _finish(
+        self,
+        bus: EventBus,
+        execution: Execution,
+        runner: NodeRunner,
+        status: str,
+        error: str | None,
+        started: float,
+        children: list[str] | None = None,
+    ) -> RunResult:
+        outputs: dict[str, Any] = {}
+        for node_id, compiled in execution.nodes.items():
+            if compiled.kind.name == "output" and node_id in execution.outputs:
+                name = compiled.config.name or node_id
+                outputs[name] = execution.outputs[node_id].get("value")
+        duration = time.monotonic() - started
+        totals = runner.totals
+        bus.emit(
+            RunFinished,
+            status=status,
+            outputs=outputs,
+            error=error,
+            prompt_tokens=totals.prompt_tokens,
+            completion_tokens=totals.completion_tokens,
+            cost_usd=totals.cost_usd,
+            duration_s=duration,
+        )
+        return RunResult(
+            bus.run_id,
+            status,
+            outputs,
+            dict(execution.results),
+            error,
+            totals.prompt_tokens,
+            totals.completion_tokens,
+            totals.cost_usd,
+            duration,
+            children or [],
+        )

@@ -1,0 +1,254 @@
+"""The run's typed event stream: the one trace that the store persists, the CLI prints,
+the canvas animates and reports render.
+
+Every event is a frozen dataclass with a `type` tag; `to_record`/`from_record` turn them
+into plain JSON-able dicts and back. Later issues add event types by subclassing `RunEvent`
+and decorating with `@event_type`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+EVENT_TYPES: dict[str, type[RunEvent]] = {}
+
+E = TypeVar("E", bound="type[RunEvent]")
+Ev = TypeVar("Ev", bound="RunEvent")
+
+
+def event_type(cls: E) -> E:
+    """Register an event class under its `type` tag for decoding."""
+    EVENT_TYPES[cls.type] = cls
+    return cls
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunEvent:
+    """Common envelope: which run, order within it, wall time, and (for node events) node."""
+
+    type: ClassVar[str] = "event"
+    durable: ClassVar[bool] = False
+    """Durable events are committed before the runtime moves on (node results, run end)."""
+
+    run_id: str
+    seq: int = 0
+    ts: float = field(default_factory=time.time)
+    node_id: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        skip = {"run_id", "seq", "ts", "node_id"}
+        return {
+            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip
+        }
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "run_id": self.run_id,
+            "seq": self.seq,
+            "ts": self.ts,
+            "node_id": self.node_id,
+            "data": self.payload(),
+        }
+
+
+def from_record(record: dict[str, Any]) -> RunEvent:
+    cls = EVENT_TYPES.get(record["type"], UnknownEvent)
+    data = dict(record.get("data") or {})
+    names = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {k: v for k, v in data.items() if k in names}
+    if cls is UnknownEvent:
+        kwargs = {"original_type": record["type"], "data": data}
+    return cls(
+        run_id=record["run_id"],
+        seq=record["seq"],
+        ts=record["ts"],
+        node_id=record["node_id"],
+        **kwargs,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnknownEvent(RunEvent):
+    """An event written by a newer Interlock; kept verbatim."""
+
+    type: ClassVar[str] = "unknown"
+    original_type: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@event_type
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunStarted(RunEvent):
+    type: ClassVar[str] = "run_started"
+    durable: ClassVar[bool] = True
+    workflow_name: str = ""
+    workflow_hash: str = ""
+    inputs: dict[str, Any] = field(default_factory=dict)
+    node_count: int = 0
+    parent_run_id: str | None = None
+    workflow_path: str | None = None
+    source_run_id: str | None = None
+    """For re-runs from a node: the run whose results were reused."""
+
+
+@event_type
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunResumed(RunEvent):
+    type: ClassVar[str] = "run_resumed"
+    durable: ClassVar[bool] = True
+    completed_nodes: list[str] = field(default_factory=list)
+    rerun_nodes: list[str] = field(default_factory=list)
+
+
+@event_type
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunFinished(RunEvent):
+    type: ClassVar[str] = "run_finished"
+    durable: ClassVar[bool] = True
+    status: str = "succeeded"
+    """succeeded, failed or cancelled."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    duration_s: float = 0.0
+
+
+@event_type
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeQueued(RunEvent):
+    type: ClassVar[str] = "node_queued"
+
+
+@event_type
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeStarted(RunEvent):
+    type: ClassVar[str] = "node_started"
+    attempt: int = 1
+    kind: str = ""
+    inputs: dict[str, Any] = field(default_factory=dict)
+    fallback: bool = False
+
+
+@event_type
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeToken(RunEvent):
+    type: ClassVar[str] = "node_token"
+    attempt: int = 1
+    text: str = ""
+
+
+@event_type
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeRetrying(RunEvent):
+    type: ClassVar[str] = "node_retrying"
+    attempt: int = 1
+    """The attempt that failed."""
+    error: str = ""
+    error_class: str = "error"
+    delay_s: float = 0.0
+
+
+@event_type
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeSucceeded(RunEvent):
+    type: ClassVar[str] = "node_succeeded"
+    durable: ClassVar[bool] = True
+    attempt: int = 1
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """Values by output port; ports left out deliver nothing (their edges are skipped)."""
+    duration_s: float = 0.0
+    model: str | None = None
+    provider: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    cache_key: str | None = None
+    fallback: bool = False
+
+
+@event_type
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeFailed(RunEvent):
+    type: ClassVar[str] = "node_failed"
+    durable: ClassVar[bool] = True
+    attempt: int = 1
+    error: str = ""
+    error_class: str = "error"
+    on_error: str = "fail"
+    """What happens next: fail (the run fails), continue (null output) or route."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    duration_s: float = 0.0
+
+
+@event_type
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeSkipped(RunEvent):
+    type: ClassVar[str] = "node_skipped"
+    durable: ClassVar[bool] = True
+    reason: str = ""
+
+
+@event_type
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeCached(RunEvent):
+    type: ClassVar[str] = "node_cached"
+    durable: ClassVar[bool] = True
+    outputs: dict[str, Any] = field(default_factory=dict)
+    cache_key: str = ""
+    source: str = "cache"
+    """cache (result cache hit) or a run id (re-run from a node reused this result)."""
+
+
+@event_type
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeLog(RunEvent):
+    """Free-form diagnostic from a node (warnings, map item progress)."""
+
+    type: ClassVar[str] = "node_log"
+    level: str = "info"
+    message: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+TERMINAL_NODE_EVENTS: tuple[type[RunEvent], ...] = (
+    NodeSucceeded,
+    NodeFailed,
+    NodeSkipped,
+    NodeCached,
+)
+
+Subscriber = Callable[[RunEvent], None]
+
+
+class EventBus:
+    """Numbers events in order and hands each to every subscriber, synchronously.
+
+    Subscribers must be quick; the store subscriber buffers and commits only durable ones.
+    """
+
+    def __init__(self, run_id: str, next_seq: int = 1) -> None:
+        self.run_id = run_id
+        self._seq = next_seq
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        self._subscribers.append(subscriber)
+        return lambda: self._subscribers.remove(subscriber)
+
+    def next_seq(self) -> int:
+        return self._seq
+
+    def emit(self, cls: type[Ev], /, **fields: Any) -> Ev:
+        """Create an event of `cls` for this run with the next sequence number and publish it."""
+        event = cls(run_id=self.run_id, seq=self._seq, **fields)
+        self._seq += 1
+        for subscriber in list(self._subscribers):
+            subscriber(event)
+        return event

@@ -1,0 +1,216 @@
+"""One run's scheduler: a ready set over the compiled graph (ComfyUI-style counting of
+unresolved inputs), branch skipping, join modes and bounded parallelism.
+
+Per-node attempts (retries, timeouts, fallback, cache) live in `attempts.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from engine.runtime.events import EventBus, NodeQueued
+from engine.runtime.graph import CompiledNode
+
+if TYPE_CHECKING:
+    from engine.runtime.attempts import NodeRunner
+
+log = logging.getLogger(__name__)
+
+_SKIPPED = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """A node result known before the run starts.
+
+    resume: the node finished before a crash; nothing is emitted again.
+    reuse: a re-run from another node copies it; a node_cached event records that.
+    """
+
+    mode: Literal["resume", "reuse"]
+    state: Literal["done", "skipped"]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+
+@dataclass
+class _State:
+    unresolved: int
+    delivered: dict[str, Any] = field(default_factory=dict)
+    """Input values by port, in arrival order."""
+    skipped_inputs: int = 0
+    started: bool = False
+    timer: asyncio.TimerHandle | None = None
+
+
+class Execution:
+    """Schedules the nodes of one run; `node_runner` executes a single node."""
+
+    def __init__(
+        self,
+        nodes: dict[str, CompiledNode],
+        bus: EventBus,
+        node_runner: NodeRunner,
+        max_parallelism: int,
+        presets: dict[str, Preset] | None = None,
+    ) -> None:
+        self.nodes = nodes
+        self.bus = bus
+        self.runner = node_runner
+        self.slots = asyncio.Semaphore(max_parallelism)
+        self.presets = presets or {}
+        self.states = {nid: _State(len(c.in_edges)) for nid, c in nodes.items()}
+        self.results: dict[str, str] = {}
+        """Final state per node: succeeded, failed, skipped, cached."""
+        self.outputs: dict[str, dict[str, Any]] = {}
+        self.failure: str | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._idle = asyncio.Event()
+
+    async def execute(self) -> None:
+        """Run until every reachable node has finished or a node failed the run."""
+        for node_id, compiled in self.nodes.items():
+            if not compiled.in_edges:
+                self._ready(node_id)
+        try:
+            while self._tasks:
+                self._idle.clear()
+                await self._idle.wait()
+        except asyncio.CancelledError:
+            await self.cancel()
+            raise
+
+    async def cancel(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    # -- readiness -------------------------------------------------------------------------
+
+    def _ready(self, node_id: str) -> None:
+        state = self.states[node_id]
+        if state.started or self.failure is not None:
+            return
+        state.started = True
+        if state.timer is not None:
+            state.timer.cancel()
+        preset = self.presets.get(node_id)
+        if preset is not None and self._apply_preset(node_id, preset):
+            return
+        self.bus.emit(NodeQueued, node_id=node_id)
+        task = asyncio.get_running_loop().create_task(self._run(node_id, dict(state.delivered)))
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _apply_preset(self, node_id: str, preset: Preset) -> bool:
+        if preset.state == "skipped":
+            if preset.mode == "reuse":
+                return False  # re-derive skips in the new run
+            self._finish(node_id, None, "skipped")
+            return True
+        if preset.mode == "reuse":
+            self.runner.record_reused(node_id, preset.outputs, preset.source)
+        self._finish(node_id, preset.outputs, "cached" if preset.mode == "reuse" else "succeeded")
+        return True
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            log.error("internal error in node task", exc_info=exc)
+            self.failure = self.failure or f"internal error: {exc!r}"
+        if not self._tasks:
+            self._idle.set()
+
+    async def _run(self, node_id: str, inputs: dict[str, Any]) -> None:
+        compiled = self.nodes[node_id]
+        if self.states[node_id].timer is None and compiled.join and self._join_timed_out(node_id):
+            outcome = self.runner.join_timeout(compiled)
+        else:
+            async with self.slots:
+                outcome = await self.runner.run(compiled, inputs)
+        if outcome.fail_run:
+            self.failure = self.failure or f"node {node_id!r} failed: {outcome.error}"
+            self._finish(node_id, None, "failed", propagate=False)
+            for task in list(self._tasks):
+                if task is not asyncio.current_task():
+                    task.cancel()
+            return
+        self._finish(node_id, outcome.outputs, outcome.state)
+
+    # -- propagation -----------------------------------------------------------------------
+
+    def _finish(
+        self, node_id: str, outputs: dict[str, Any] | None, state: str, propagate: bool = True
+    ) -> None:
+        self.results[node_id] = state
+        if outputs is not None:
+            self.outputs[node_id] = outputs
+        if not propagate:
+            return
+        for edge in self.nodes[node_id].out_edges:
+            if outputs is not None and edge.port in outputs:
+                self._resolve(edge.target, edge.target_port, outputs[edge.port])
+            else:
+                self._resolve(edge.target, edge.target_port, _SKIPPED)
+
+    def _resolve(self, node_id: str, port: str, value: Any) -> None:
+        state = self.states[node_id]
+        state.unresolved -= 1
+        if value is _SKIPPED:
+            state.skipped_inputs += 1
+        else:
+            state.delivered[port] = value
+        if state.started:
+            return
+        rule = self.nodes[node_id].join
+        total = len(self.nodes[node_id].in_edges)
+        if rule is None:
+            if state.unresolved == 0:
+                if state.skipped_inputs:
+                    self._skip(node_id, "an input was skipped (untaken branch)")
+                else:
+                    self._ready(node_id)
+            return
+        need = total if rule.mode == "all" else rule.quorum
+        if len(state.delivered) >= need:
+            self._ready(node_id)
+        elif total - state.skipped_inputs < need:
+            self._skip(node_id, f"join can no longer get {need} of its {total} inputs")
+        elif rule.timeout_s is not None and state.timer is None and state.delivered:
+            loop = asyncio.get_running_loop()
+            state.timer = loop.call_later(rule.timeout_s, self._on_join_timeout, node_id)
+
+    def _on_join_timeout(self, node_id: str) -> None:
+        state = self.states[node_id]
+        if state.started:
+            return
+        state.timer = None
+        state.started = True
+        task = asyncio.get_running_loop().create_task(self._run(node_id, dict(state.delivered)))
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _join_timed_out(self, node_id: str) -> bool:
+        compiled = self.nodes[node_id]
+        rule = compiled.join
+        state = self.states[node_id]
+        if rule is None:
+            return False
+        need = len(compiled.in_edges) if rule.mode == "all" else rule.quorum
+        return len(state.delivered) < need
+
+    def _skip(self, node_id: str, reason: str) -> None:
+        state = self.states[node_id]
+        state.started = True
+        if state.timer is not None:
+            state.timer.cancel()
+        preset = self.presets.get(node_id)
+        if not (preset is not None and preset.mode == "resume" and preset.state == "skipped"):
+            self.runner.record_skipped(node_id, reason)
+        self._finish(node_id, None, "skipped")

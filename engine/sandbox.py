@@ -1,0 +1,70 @@
+"""Sandboxed templates and expressions (jinja2's immutable sandbox): the only way user
+text in a workflow file is evaluated. No eval, no attribute access to internals."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from engine.errors import NodeError
+
+_ENV = ImmutableSandboxedEnvironment(
+    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+)
+_ENV.filters["json"] = lambda value: json.dumps(value, ensure_ascii=False)
+_ENV.globals.update({"len": len, "min": min, "max": max, "sorted": sorted})
+
+
+class SandboxError(NodeError):
+    """A template or expression failed to compile or evaluate."""
+
+    error_class = "config"
+
+
+@lru_cache(maxsize=1024)
+def _template(source: str) -> Any:
+    return _ENV.from_string(source)
+
+
+@lru_cache(maxsize=1024)
+def _expression(source: str) -> Any:
+    return _ENV.compile_expression(source, undefined_to_none=False)
+
+
+def check_template(source: str) -> str | None:
+    """Return a syntax error message, or None when the template compiles."""
+    try:
+        _template(source)
+    except TemplateError as exc:
+        return f"template error: {exc}"
+    return None
+
+
+def check_expression(source: str) -> str | None:
+    try:
+        _expression(source)
+    except TemplateError as exc:
+        return f"expression error: {exc}"
+    return None
+
+
+def render(source: str, variables: dict[str, Any]) -> str:
+    """Render a template with the given variables; errors name the problem."""
+    try:
+        return str(_template(source).render(**variables))
+    except TemplateError as exc:
+        raise SandboxError(f"template error: {exc}") from None
+
+
+def evaluate(source: str, variables: dict[str, Any]) -> Any:
+    """Evaluate a sandboxed expression such as `score > 0.5 and label == 'spam'`."""
+    try:
+        return _expression(source)(**variables)
+    except TemplateError as exc:
+        raise SandboxError(f"expression error in {source!r}: {exc}") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        raise SandboxError(f"expression {source!r} failed: {exc}") from None

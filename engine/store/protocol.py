@@ -1,0 +1,104 @@
+"""The run store protocol: what the runtime, CLI and desktop need from persistence.
+
+The store is fed only by the run's event stream (`append_events`); run rows and node
+attempt rows are derived from those events inside the store, so there is no second
+bookkeeping path. SQLite is the embedded default; one contract test suite covers every
+implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from engine.runtime.events import RunEvent
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    run_id: str
+    workflow_hash: str
+    workflow_name: str
+    status: str
+    """running, succeeded, failed, cancelled."""
+    started_at: float
+    finished_at: float | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    parent_run_id: str | None = None
+    workflow_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """One attempt of one node, derived from its node_started .. terminal events."""
+
+    run_id: str
+    node_id: str
+    attempt: int
+    status: str
+    """running, succeeded, failed, retrying (failed and retried), cached, skipped."""
+    kind: str = ""
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    error_class: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    model: str | None = None
+    provider: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowVersion:
+    hash: str
+    name: str
+    content: str
+    """The YAML text, exactly as run."""
+    path: str | None = None
+
+
+@runtime_checkable
+class RunStore(Protocol):
+    """Persistence for workflows, runs, attempts, events and the result cache."""
+
+    def save_workflow(self, version: WorkflowVersion) -> None:
+        """Store a workflow version (content-addressed; saving twice is a no-op)."""
+        ...
+
+    def get_workflow(self, workflow_hash: str) -> WorkflowVersion | None: ...
+
+    def append_events(self, events: Sequence[RunEvent]) -> None:
+        """Persist events (and the run/attempt rows derived from them) durably, in one
+        transaction. Events must arrive in seq order; a seq already stored is an error."""
+        ...
+
+    def get_run(self, run_id: str) -> RunRecord | None: ...
+
+    def list_runs(self, limit: int = 50) -> list[RunRecord]:
+        """Newest first."""
+        ...
+
+    def events(self, run_id: str, after_seq: int = 0) -> list[RunEvent]:
+        """Events of a run in seq order."""
+        ...
+
+    def attempts(self, run_id: str) -> list[AttemptRecord]:
+        """Node attempts of a run, ordered by start."""
+        ...
+
+    def cache_get(self, key: str) -> dict[str, Any] | None:
+        """Cached outputs (by port) for a cache key, or None."""
+        ...
+
+    def cache_put(self, key: str, node_kind: str, outputs: dict[str, Any]) -> None: ...
+
+    def close(self) -> None: ...

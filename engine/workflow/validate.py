@@ -1,0 +1,177 @@
+"""Graph-level validation of a loaded workflow with networkx: ids, kinds, configs, ports,
+edges, types, cycles and unused nodes. Every problem points at a YAML location."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+
+from engine.nodes.base import AnyKind, JoinRule, NodeRegistry, PortSpec, config_errors
+from engine.runtime.graph import node_ports
+from engine.workflow.loader import Locations, Problem
+from engine.workflow.model import Workflow
+
+
+@dataclass
+class Report:
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _compatible(source: str, target: str) -> bool:
+    if "any" in (source, target) or source == target:
+        return True
+    return source == "integer" and target == "number"
+
+
+@dataclass(frozen=True, slots=True)
+class NodePorts:
+    kind: AnyKind
+    inputs: dict[str, PortSpec]
+    outputs: dict[str, PortSpec]
+    join: JoinRule | None
+
+
+def resolve_ports(workflow: Workflow, registry: NodeRegistry) -> dict[str, NodePorts]:
+    """Ports of every node whose kind and config are valid (first of duplicate ids)."""
+    ports: dict[str, NodePorts] = {}
+    for node in workflow.nodes:
+        kind = registry.get(node.kind)
+        if node.id in ports or kind is None or config_errors(kind, node.config):
+            continue
+        config = kind.parse_config(node.config)
+        inputs, outputs = node_ports(node, kind, config)
+        ports[node.id] = NodePorts(
+            kind,
+            {p.name: p for p in inputs},
+            {p.name: p for p in outputs},
+            kind.join_rule(config),
+        )
+    return ports
+
+
+def validate(
+    workflow: Workflow,
+    registry: NodeRegistry,
+    locations: Locations | None = None,
+    base_dir: Path | None = None,
+) -> Report:
+    loc = locations or Locations()
+    report = Report()
+    error = report.errors.append
+
+    seen: dict[str, int] = {}
+    for i, node in enumerate(workflow.nodes):
+        if node.id in seen:
+            error(loc.problem(("nodes", i, "id"), f"duplicate node id {node.id!r}"))
+        seen.setdefault(node.id, i)
+        kind = registry.get(node.kind)
+        if kind is None:
+            known = ", ".join(registry.names())
+            error(
+                loc.problem(
+                    ("nodes", i, "kind"), f"unknown node kind {node.kind!r} (known: {known})"
+                )
+            )
+            continue
+        problems = config_errors(kind, node.config)
+        for path, message in problems:
+            error(loc.problem(("nodes", i, "config", *path), f"node {node.id!r}: {message}"))
+        if not problems:
+            for message in kind.check(kind.parse_config(node.config), base_dir):
+                error(loc.problem(("nodes", i, "config"), f"node {node.id!r}: {message}"))
+        if node.kind == "input":
+            name = node.config.get("name") or node.id
+            if workflow.input_decl(name) is None:
+                error(
+                    loc.problem(
+                        ("nodes", i), f"input node {node.id!r} reads undeclared input {name!r}"
+                    )
+                )
+    names = [d.name for d in workflow.inputs]
+    for j, name in enumerate(names):
+        if names.index(name) != j:
+            error(loc.problem(("inputs", j, "name"), f"duplicate input {name!r}"))
+
+    ports = resolve_ports(workflow, registry)
+    graph: nx.DiGraph = nx.DiGraph()
+    graph.add_nodes_from(seen)
+    fed: dict[tuple[str, str], int] = {}
+    for j, edge in enumerate(workflow.edges):
+        src, dst = edge.source, edge.target
+        ok = True
+        for end, ref, direction in (("source", src, "outputs"), ("target", dst, "inputs")):
+            if ref.node not in seen:
+                error(loc.problem(("edges", j, end), f"edge {src} -> {dst}: no node {ref.node!r}"))
+                ok = False
+            elif ref.node in ports:
+                available = getattr(ports[ref.node], direction)
+                if ref.port not in available:
+                    names_ = ", ".join(available) or "none"
+                    error(
+                        loc.problem(
+                            ("edges", j, end),
+                            f"edge {src} -> {dst}: node {ref.node!r} has no {direction[:-1]} "
+                            f"port {ref.port!r} (has: {names_})",
+                        )
+                    )
+                    ok = False
+        if not ok:
+            continue
+        if (dst.node, dst.port) in fed:
+            error(loc.problem(("edges", j, "target"), f"input port {dst} already has an edge"))
+        fed[(dst.node, dst.port)] = j
+        graph.add_edge(src.node, dst.node)
+        if src.node in ports and dst.node in ports:
+            s_type = ports[src.node].outputs[src.port].type
+            t_type = ports[dst.node].inputs[dst.port].type
+            if not _compatible(s_type, t_type):
+                error(
+                    loc.problem(
+                        ("edges", j),
+                        f"edge {src} -> {dst}: type mismatch ({s_type} into {t_type})",
+                    )
+                )
+
+    for node_id, resolved in ports.items():
+        i = seen[node_id]
+        for port in resolved.inputs:
+            if (node_id, port) not in fed and resolved.join is None:
+                error(
+                    loc.problem(
+                        ("nodes", i), f"node {node_id!r}: input port {port!r} is not connected"
+                    )
+                )
+
+    for cycle in _cycles(graph):
+        chain = " -> ".join([*cycle, cycle[0]])
+        error(loc.problem(("nodes", seen[cycle[0]]), f"cycle: {chain}"))
+
+    outputs = [n.id for n in workflow.nodes if n.kind == "output"]
+    if outputs and not report.errors:
+        reaches_output = set(outputs)
+        for out in outputs:
+            reaches_output |= nx.ancestors(graph, out)
+        for node in workflow.nodes:
+            if node.id not in reaches_output:
+                report.warnings.append(
+                    loc.problem(
+                        ("nodes", seen[node.id]),
+                        f"node {node.id!r} is unreachable from every output: its result is unused",
+                    )
+                )
+    return report
+
+
+def _cycles(graph: nx.DiGraph) -> list[list[str]]:
+    cycles: list[list[str]] = []
+    for component in nx.strongly_connected_components(graph):
+        if len(component) > 1 or any(graph.has_edge(n, n) for n in component):
+            cycles.append(nx.find_cycle(graph.subgraph(component), orientation="original"))
+    return [[edge[0] for edge in cycle] for cycle in cycles]

@@ -26,6 +26,12 @@ MAX_VALUES = 200_000
 
 Path_ = tuple[str | int, ...]
 
+_ALLOWED_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")
+)
+"""Plain data only: anything else (python/*, binary, set, custom tags) is refused."""
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -37,7 +43,8 @@ class Problem:
     path: Path_ = ()
 
     def format(self, file: str) -> str:
-        return f"{file}:{self.line}:{self.column}: {self.message}"
+        message = " ".join(self.message.split())  # always one line per problem
+        return f"{file}:{self.line}:{self.column}: {message}"
 
 
 @dataclass
@@ -76,6 +83,11 @@ def parse_yaml(text: str) -> tuple[Any, Locations]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise WorkflowLoadError([Problem(f"YAML syntax error: {exc.problem}", line, col)]) from None
+    except yaml.reader.ReaderError as exc:
+        pos = exc.position
+        line, col = text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
+        problem = Problem(f"YAML error: character {exc.character!r} is not allowed", line, col)
+        raise WorkflowLoadError([problem]) from None
     except yaml.YAMLError as exc:
         raise WorkflowLoadError([Problem(f"YAML error: {exc}")]) from None
     locations = Locations()
@@ -99,9 +111,15 @@ class _Converter:
         if self.count > MAX_VALUES:
             raise WorkflowLoadError([Problem(f"more than {MAX_VALUES} values", *mark)])
         self.locations.marks.setdefault(path, mark)
+        if node.tag not in _ALLOWED_TAGS:
+            raise WorkflowLoadError([Problem(f"unsupported YAML tag {node.tag}", *mark)])
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise WorkflowLoadError(
+                        [Problem("mapping keys must be plain scalars", *self._mark(key_node))]
+                    )
                 key = self._scalar(key_node)
                 if not isinstance(key, str | int | float | bool) or key_node.tag.endswith("merge"):
                     raise WorkflowLoadError(
@@ -126,7 +144,7 @@ class _Converter:
     def _scalar(self, node: yaml.Node) -> Any:
         if not isinstance(node, yaml.ScalarNode):
             raise WorkflowLoadError([Problem("expected a scalar", *self._mark(node))])
-        if not node.tag.startswith("tag:yaml.org,2002:"):
+        if node.tag not in _ALLOWED_TAGS:
             raise WorkflowLoadError(
                 [Problem(f"unsupported YAML tag {node.tag}", *self._mark(node))]
             )

@@ -1,0 +1,317 @@
+"""An editable workflow: the one mutator the desktop uses, emitting typed change events.
+
+Views subscribe and redraw from events; undo commands call these methods. No Qt here.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from engine.workflow.loader import load_workflow, save_workflow
+from engine.workflow.model import Edge, Metadata, Node, NodePolicy, Position, Workflow
+
+Aspect = Literal["title", "config", "policy"]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeAdded:
+    node: Node
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRemoved:
+    node: Node
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class NodeMoved:
+    node_id: str
+    x: float
+    y: float
+
+
+@dataclass(frozen=True, slots=True)
+class NodeChanged:
+    """A node's title, config or policy changed (its ports may have changed too)."""
+
+    node: Node
+    aspect: Aspect
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeAdded:
+    edge: Edge
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeRemoved:
+    edge: Edge
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentReset:
+    """The whole workflow was replaced (new, open, revert): redraw everything."""
+
+    workflow: Workflow
+
+
+@dataclass(frozen=True, slots=True)
+class DirtyChanged:
+    dirty: bool
+
+
+Change = (
+    NodeAdded
+    | NodeRemoved
+    | NodeMoved
+    | NodeChanged
+    | EdgeAdded
+    | EdgeRemoved
+    | DocumentReset
+    | DirtyChanged
+)
+Observer = Callable[[Change], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RemovedNode:
+    """What `remove_node` took out, enough for `restore_node` to put it back exactly."""
+
+    node: Node
+    index: int
+    edges: tuple[tuple[int, Edge], ...]
+
+
+def new_workflow(name: str = "Untitled") -> Workflow:
+    return Workflow(metadata=Metadata(name=name))
+
+
+class WorkflowDocument:
+    """A workflow with a file path and a dirty flag. Nodes and edges handed out are the
+    document's own objects: read them, never mutate them; call the methods here instead."""
+
+    def __init__(self, workflow: Workflow | None = None, path: Path | None = None) -> None:
+        self._workflow = (workflow or new_workflow()).model_copy(deep=True)
+        self._check_graph(self._workflow)
+        self.path = path
+        self._dirty = False
+        self._observers: list[Observer] = []
+
+    @classmethod
+    def open(cls, path: str | Path) -> WorkflowDocument:
+        """Load a file. Raises WorkflowLoadError with located problems."""
+        loaded = load_workflow(path)
+        return cls(loaded.workflow, Path(path))
+
+    # -- reading ---------------------------------------------------------------------
+
+    @property
+    def workflow(self) -> Workflow:
+        return self._workflow
+
+    @property
+    def dirty(self) -> bool:
+        return self._dirty
+
+    @property
+    def nodes(self) -> list[Node]:
+        return list(self._workflow.nodes)
+
+    @property
+    def edges(self) -> list[Edge]:
+        return list(self._workflow.edges)
+
+    def snapshot(self) -> Workflow:
+        """A deep copy, safe to hand to a run or keep."""
+        return self._workflow.model_copy(deep=True)
+
+    def has_node(self, node_id: str) -> bool:
+        return any(n.id == node_id for n in self._workflow.nodes)
+
+    def node(self, node_id: str) -> Node:
+        return self._workflow.nodes[self._index(node_id)]
+
+    def edges_of(self, node_id: str) -> list[Edge]:
+        return [e for e in self._workflow.edges if node_id in (e.source.node, e.target.node)]
+
+    def unique_id(self, base: str) -> str:
+        """`base` if free, else `base_2`, `base_3`, … (made a valid id first)."""
+        stem = re.sub(r"[^A-Za-z0-9_\-]", "_", base)[:56] or "node"
+        if not re.match(r"[A-Za-z_]", stem):
+            stem = f"n_{stem}"
+        taken = {n.id for n in self._workflow.nodes}
+        if stem not in taken:
+            return stem
+        return next(f"{stem}_{i}" for i in range(2, len(taken) + 3) if f"{stem}_{i}" not in taken)
+
+    # -- observing -------------------------------------------------------------------
+
+    def subscribe(self, observer: Observer) -> Callable[[], None]:
+        """Call `observer` with every change; returns a function that unsubscribes."""
+        self._observers.append(observer)
+
+        def unsubscribe() -> None:
+            if observer in self._observers:
+                self._observers.remove(observer)
+
+        return unsubscribe
+
+    def _emit(self, change: Change) -> None:
+        for observer in list(self._observers):
+            observer(change)
+
+    def _touch(self) -> None:
+        if not self._dirty:
+            self._dirty = True
+            self._emit(DirtyChanged(True))
+
+    def mark_clean(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            self._emit(DirtyChanged(False))
+
+    # -- whole-document operations ---------------------------------------------------
+
+    def reset(self, workflow: Workflow, path: Path | None = None) -> None:
+        """Replace the workflow (new / open / revert). The result is clean."""
+        copy = workflow.model_copy(deep=True)
+        self._check_graph(copy)
+        self._workflow = copy
+        self.path = path
+        self._emit(DocumentReset(copy))
+        self.mark_clean()
+
+    def save(self, path: str | Path | None = None) -> Path:
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ValueError("the document has no path yet; pass one")
+        save_workflow(self._workflow, target)
+        self.path = target
+        self.mark_clean()
+        return target
+
+    # -- nodes -----------------------------------------------------------------------
+
+    def add_node(self, node: Node, index: int | None = None) -> Node:
+        if self.has_node(node.id):
+            raise ValueError(f"a node with id {node.id!r} already exists")
+        stored = node.model_copy(deep=True)
+        nodes = self._workflow.nodes
+        at = len(nodes) if index is None else max(0, min(index, len(nodes)))
+        nodes.insert(at, stored)
+        self._touch()
+        self._emit(NodeAdded(stored, at))
+        return stored
+
+    def remove_node(self, node_id: str) -> RemovedNode:
+        """Remove a node and every edge touching it (edges first, each announced)."""
+        index = self._index(node_id)
+        removed: list[tuple[int, Edge]] = []
+        for i in range(len(self._workflow.edges) - 1, -1, -1):
+            edge = self._workflow.edges[i]
+            if node_id in (edge.source.node, edge.target.node):
+                del self._workflow.edges[i]
+                removed.append((i, edge))
+                self._emit(EdgeRemoved(edge, i))
+        node = self._workflow.nodes.pop(index)
+        self._touch()
+        self._emit(NodeRemoved(node, index))
+        return RemovedNode(node, index, tuple(reversed(removed)))
+
+    def restore_node(self, removed: RemovedNode) -> None:
+        """Undo of `remove_node`: the node and its edges back at their old indexes."""
+        self.add_node(removed.node, removed.index)
+        for index, edge in removed.edges:
+            self.add_edge(edge, index)
+
+    def move_node(self, node_id: str, x: float, y: float) -> None:
+        node = self.node(node_id)
+        if (node.position.x, node.position.y) == (x, y):
+            return
+        node.position = Position(x=x, y=y)
+        self._touch()
+        self._emit(NodeMoved(node_id, x, y))
+
+    def rename_node(self, node_id: str, title: str) -> None:
+        node = self.node(node_id)
+        if node.title == title:
+            return
+        node.title = title
+        self._touch()
+        self._emit(NodeChanged(node, "title"))
+
+    def set_node_config(self, node_id: str, config: dict[str, Any]) -> None:
+        node = self.node(node_id)
+        if node.config == config:
+            return
+        node.config = copy.deepcopy(config)
+        self._touch()
+        self._emit(NodeChanged(node, "config"))
+
+    def set_node_policy(self, node_id: str, policy: NodePolicy) -> None:
+        node = self.node(node_id)
+        if node.policy == policy:
+            return
+        node.policy = policy.model_copy(deep=True)
+        self._touch()
+        self._emit(NodeChanged(node, "policy"))
+
+    # -- edges -----------------------------------------------------------------------
+
+    def add_edge(self, edge: Edge, index: int | None = None) -> Edge:
+        """Add an edge between existing nodes. Ports are checked by `validate`, not here."""
+        for ref in (edge.source, edge.target):
+            if not self.has_node(ref.node):
+                raise ValueError(f"edge {edge.source} -> {edge.target}: no node {ref.node!r}")
+        if edge in self._workflow.edges:
+            raise ValueError(f"edge {edge.source} -> {edge.target} already exists")
+        stored = edge.model_copy(deep=True)
+        edges = self._workflow.edges
+        at = len(edges) if index is None else max(0, min(index, len(edges)))
+        edges.insert(at, stored)
+        self._touch()
+        self._emit(EdgeAdded(stored, at))
+        return stored
+
+    def remove_edge(self, edge: Edge) -> int:
+        """Remove an edge equal to `edge`; returns its index (for undo)."""
+        try:
+            index = self._workflow.edges.index(edge)
+        except ValueError:
+            raise ValueError(f"no edge {edge.source} -> {edge.target}") from None
+        stored = self._workflow.edges.pop(index)
+        self._touch()
+        self._emit(EdgeRemoved(stored, index))
+        return index
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _index(self, node_id: str) -> int:
+        for i, node in enumerate(self._workflow.nodes):
+            if node.id == node_id:
+                return i
+        raise KeyError(node_id)
+
+    @staticmethod
+    def _check_graph(workflow: Workflow) -> None:
+        ids = [n.id for n in workflow.nodes]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate node ids: {', '.join(duplicates)}")
+        known = set(ids)
+        for edge in workflow.edges:
+            for ref in (edge.source, edge.target):
+                if ref.node not in known:
+                    raise ValueError(f"edge {edge.source} -> {edge.target}: no node {ref.node!r}")
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(list(self._workflow.nodes))

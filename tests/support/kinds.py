@@ -35,7 +35,9 @@ class SleepKind(NodeKind[SleepConfig]):
     def output_ports(self, config: SleepConfig) -> list[PortSpec]:
         return [PortSpec("out")]
 
-    async def run(self, ctx: NodeContext, config: SleepConfig, inputs: dict[str, Any]) -> NodeResult:
+    async def run(
+        self, ctx: NodeContext, config: SleepConfig, inputs: dict[str, Any]
+    ) -> NodeResult:
         await asyncio.sleep(config.seconds)
         value = config.value if config.value is not None else dict(inputs)
         return NodeResult({"out": value})
@@ -63,7 +65,9 @@ class FlakyKind(NodeKind[FlakyConfig]):
     def output_ports(self, config: FlakyConfig) -> list[PortSpec]:
         return [PortSpec("out")]
 
-    async def run(self, ctx: NodeContext, config: FlakyConfig, inputs: dict[str, Any]) -> NodeResult:
+    async def run(
+        self, ctx: NodeContext, config: FlakyConfig, inputs: dict[str, Any]
+    ) -> NodeResult:
         path = Path(config.counter_file)
         count = int(path.read_text()) if path.exists() else 0
         path.write_text(str(count + 1))

@@ -100,7 +100,7 @@ class Engine:
         nodes = compile_workflow(workflow, self.registry)
         run_id = run_id or new_run_id()
         digest = workflow_hash(workflow)
-        if self.store is not None:
+        if self.store is not None and self.store.get_workflow(digest) is None:
             self.store.save_workflow(
                 WorkflowVersion(
                     digest, workflow.metadata.name, dumps_workflow(workflow), workflow_path

@@ -40,10 +40,8 @@ class RunEvent:
     node_id: str | None = None
 
     def payload(self) -> dict[str, Any]:
-        skip = {"run_id", "seq", "ts", "node_id"}
-        return {
-            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip
-        }
+        """The event's own fields (everything but the envelope), as a dict."""
+        return {name: getattr(self, name) for name in _payload_names(type(self))}
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -54,6 +52,18 @@ class RunEvent:
             "node_id": self.node_id,
             "data": self.payload(),
         }
+
+
+_ENVELOPE = frozenset({"run_id", "seq", "ts", "node_id"})
+_PAYLOAD_NAMES: dict[type[RunEvent], tuple[str, ...]] = {}
+
+
+def _payload_names(cls: type[RunEvent]) -> tuple[str, ...]:
+    names = _PAYLOAD_NAMES.get(cls)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.name not in _ENVELOPE)
+        _PAYLOAD_NAMES[cls] = names
+    return names
 
 
 def from_record(record: dict[str, Any]) -> RunEvent:

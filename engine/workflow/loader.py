@@ -220,9 +220,12 @@ def workflow_to_data(workflow: Workflow) -> dict[str, Any]:
     return {k: data[k] for k in order if k in data}
 
 
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when present: same output
+
+
 def dumps_workflow(workflow: Workflow) -> str:
-    return yaml.safe_dump(
-        workflow_to_data(workflow), sort_keys=False, allow_unicode=True, width=100
+    return yaml.dump(
+        workflow_to_data(workflow), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
     )
 
 
@@ -235,6 +238,7 @@ def save_workflow(workflow: Workflow, path: str | Path) -> None:
 
 
 def workflow_hash(workflow: Workflow) -> str:
-    """Content address of a workflow version (canonical JSON of the model)."""
-    canonical = json.dumps(workflow.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """Content address of a workflow version: canonical JSON of what a save writes, so
+    spelling out a default does not make a new version."""
+    canonical = json.dumps(workflow_to_data(workflow), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,193 @@
+"""`MemoryRunStore`: the run store in plain Python dicts, for tests and throwaway runs.
+
+It keeps the same rows as SQLite (derived by `derive.py`) and the same constraints
+(unique run and event keys, events only for started runs), and undoes a failed batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from engine.runtime.events import RunEvent
+from engine.store import derive
+from engine.store.derive import RowOp
+from engine.store.errors import DuplicateEventError, StoreError
+from engine.store.protocol import AttemptRecord, RunRecord, WorkflowVersion
+from engine.store.rows import (
+    Row,
+    attempt_order,
+    attempt_record,
+    cache_outputs,
+    cache_row,
+    run_order,
+    run_record,
+    workflow_row,
+    workflow_version,
+)
+
+log = logging.getLogger(__name__)
+
+K = TypeVar("K")
+Undo = list[Callable[[], None]]
+
+_MISSING: Any = object()
+
+
+def _put(mapping: dict[K, Row], key: K, row: Row, undo: Undo) -> None:
+    """Set mapping[key] = row, recording how to take it back."""
+    old = mapping.get(key, _MISSING)
+
+    def take_back() -> None:
+        if old is _MISSING:
+            del mapping[key]
+        else:
+            mapping[key] = old
+
+    undo.append(take_back)
+    mapping[key] = row
+
+
+class MemoryRunStore:
+    """A `RunStore` that lives and dies with the process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._workflows: dict[str, Row] = {}
+        self._runs: dict[str, Row] = {}
+        self._attempts: dict[str, dict[tuple[str, int], Row]] = {}
+        self._events: dict[str, dict[int, Row]] = {}
+        self._cache: dict[str, Row] = {}
+        self._closed = False
+
+    def __enter__(self) -> MemoryRunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("the memory run store is closed")
+
+    # ---- workflows ----------------------------------------------------------------------
+
+    def save_workflow(self, version: WorkflowVersion) -> None:
+        with self._lock:
+            self._check_open()
+            if version.hash not in self._workflows:
+                self._workflows[version.hash] = workflow_row(version, time.time())
+
+    def get_workflow(self, workflow_hash: str) -> WorkflowVersion | None:
+        with self._lock:
+            self._check_open()
+            row = self._workflows.get(workflow_hash)
+            return workflow_version(row) if row is not None else None
+
+    # ---- events and derived rows ----------------------------------------------------------
+
+    def append_events(self, events: Sequence[RunEvent]) -> None:
+        ops, rows = derive.plan(events)
+        with self._lock:
+            self._check_open()
+            undo: Undo = []
+            try:
+                for op in ops:
+                    self._apply(op, undo)
+                for row in rows:
+                    self._insert_event(row, undo)
+            except BaseException:
+                for step in reversed(undo):
+                    step()
+                log.debug("rolled back a batch of %d events", len(rows))
+                raise
+
+    def _require_run(self, run_id: str) -> None:
+        if run_id not in self._runs:
+            raise StoreError(f"run {run_id!r} was never started (no run_started event stored)")
+
+    def _apply(self, op: RowOp, undo: Undo) -> None:
+        values = op.values
+        run_id: str = values["run_id"]
+        if op.kind == "insert_run":
+            if run_id in self._runs:
+                raise StoreError(f"run {run_id!r} already exists")
+            row = dict(values)
+            if row["workflow_path"] is None:
+                workflow = self._workflows.get(row["workflow_hash"])
+                row["workflow_path"] = workflow["path"] if workflow is not None else None
+            _put(self._runs, run_id, row, undo)
+        elif op.kind in ("resume_run", "finish_run"):
+            if run_id in self._runs:
+                _put(self._runs, run_id, self._runs[run_id] | values, undo)
+        else:
+            self._require_run(run_id)
+            attempts = self._attempts.setdefault(run_id, {})
+            node_id: str = values["node_id"]
+            if op.kind == "append_attempt":
+                numbers = [n for (node, n) in attempts if node == node_id]
+                row = values | {"attempt": max(numbers, default=0) + 1}
+            elif op.kind == "finish_attempt" and (node_id, values["attempt"]) in attempts:
+                old = attempts[(node_id, values["attempt"])]
+                row = old | {name: values[name] for name in derive.FINISH_COLUMNS}
+            else:
+                row = dict(values)
+            _put(attempts, (node_id, row["attempt"]), row, undo)
+
+    def _insert_event(self, row: Row, undo: Undo) -> None:
+        run_id, seq = row["run_id"], row["seq"]
+        self._require_run(run_id)
+        events = self._events.setdefault(run_id, {})
+        if seq in events:
+            raise DuplicateEventError(f"event seq {seq} of run {run_id!r} is already stored")
+        _put(events, seq, row, undo)
+
+    # ---- reads ----------------------------------------------------------------------------
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        with self._lock:
+            self._check_open()
+            row = self._runs.get(run_id)
+            return run_record(row) if row is not None else None
+
+    def list_runs(self, limit: int = 50) -> list[RunRecord]:
+        with self._lock:
+            self._check_open()
+            rows = sorted(self._runs.values(), key=run_order, reverse=True)
+            return [run_record(row) for row in rows[: max(limit, 0)]]
+
+    def events(self, run_id: str, after_seq: int = 0) -> list[RunEvent]:
+        with self._lock:
+            self._check_open()
+            rows = self._events.get(run_id, {})
+            return [derive.row_event(rows[seq]) for seq in sorted(rows) if seq > after_seq]
+
+    def attempts(self, run_id: str) -> list[AttemptRecord]:
+        with self._lock:
+            self._check_open()
+            rows = sorted(self._attempts.get(run_id, {}).values(), key=attempt_order)
+            return [attempt_record(row) for row in rows]
+
+    # ---- result cache -----------------------------------------------------------------
+
+    def cache_get(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            self._check_open()
+            row = self._cache.get(key)
+            if row is None:
+                return None
+            row["hits"] += 1
+            return cache_outputs(row)
+
+    def cache_put(self, key: str, node_kind: str, outputs: dict[str, Any]) -> None:
+        row = cache_row(key, node_kind, outputs, time.time())
+        with self._lock:
+            self._check_open()
+            self._cache[key] = row
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True

@@ -1,0 +1,1 @@
+"""Alembic revision scripts of the run store, one per schema change, oldest first."""

@@ -1,0 +1,32 @@
+"""Session-wide test setup: offscreen Qt, and app data kept out of the user's own folders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import pytest
+
+# Before anything imports Qt: no display is needed, in CI or on a developer's machine.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+_DATA_DIR_KEY = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point Interlock's data dir and database at a throwaway folder for the whole run.
+
+    Set unconditionally, so a developer's INTERLOCK_DB never receives test runs; tests that
+    need their own store pass a ``tmp_path`` database explicitly.
+    """
+    data_dir = tempfile.mkdtemp(prefix="interlock-tests-")
+    config.stash[_DATA_DIR_KEY] = data_dir
+    os.environ["INTERLOCK_DATA_DIR"] = data_dir
+    os.environ["INTERLOCK_DB"] = os.path.join(data_dir, "interlock.db")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    data_dir = config.stash.get(_DATA_DIR_KEY, None)
+    if data_dir is not None:
+        shutil.rmtree(data_dir, ignore_errors=True)

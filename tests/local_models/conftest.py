@@ -1,0 +1,40 @@
+"""Shared fixtures: one data dir, one catalog and one inference pool for the whole session.
+
+Loading a model takes a moment, so every model test reuses the same pool. Nothing here
+touches the real user data dir: `INTERLOCK_DATA_DIR` points at a session temp dir.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from local_models import DATA_DIR_ENV, InferencePool, ModelCatalog
+from local_models.bundled import smollm2_path
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("interlock-data")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(DATA_DIR_ENV, str(path))
+        yield path
+
+
+@pytest.fixture(scope="session")
+def catalog(data_dir: Path) -> ModelCatalog:
+    return ModelCatalog(data_dir)
+
+
+@pytest.fixture(scope="session")
+def pool(catalog: ModelCatalog) -> Iterator[InferencePool]:
+    pool = InferencePool(catalog, max_context=2048)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="session")
+def smollm2_file(data_dir: Path) -> Path:
+    return smollm2_path(data_dir)

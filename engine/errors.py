@@ -12,7 +12,7 @@ InterlockError
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from engine.workflow.loader import Problem
@@ -41,10 +41,18 @@ class NodeError(InterlockError):
 
     error_class = "error"
 
-    def __init__(self, message: str, *, error_class: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_class: str | None = None,
+        route: tuple[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         if error_class is not None:
             self.error_class = error_class
+        self.route = route
+        """With on_error `route`: (port, value) to deliver instead of the `error` port."""
 
 
 class NodeTimeout(NodeError):

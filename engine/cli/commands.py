@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from engine.cli.approval_commands import approver_for
 from engine.cli.progress import ProgressPrinter
 from engine.errors import RunError, WorkflowLoadError
 from engine.nodes import builtin_registry, default_registry
@@ -21,7 +22,7 @@ from engine.workflow.loader import LoadedWorkflow, load_workflow
 from engine.workflow.schema import workflow_json_schema
 from engine.workflow.validate import validate
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_WAITING = 0, 1, 2, 3
 
 
 def open_db(path: str | None) -> RunStore:
@@ -92,6 +93,12 @@ def _report(args: argparse.Namespace, result: RunResult) -> int:
         for name, value in result.outputs.items():
             shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
             print(f"{name}: {shown}")
+    if result.status == "waiting_approval":
+        print(
+            f"run {result.run_id} is waiting for approval: see `interlock approvals`",
+            file=sys.stderr,
+        )
+        return EXIT_WAITING
     return EXIT_OK if result.status == "succeeded" else EXIT_FAILED
 
 
@@ -104,7 +111,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     inputs = _parse_inputs(args, loaded)
     store = open_db(args.db)
-    engine = Engine(default_registry(), default_providers(), store, use_cache=not args.no_cache)
+    engine = Engine(
+        default_registry(),
+        default_providers(),
+        store,
+        use_cache=not args.no_cache,
+        approver=approver_for(args.approve, store),
+    )
     progress = ProgressPrinter(quiet=args.quiet)
     path = Path(args.file).resolve()
     try:
@@ -132,8 +145,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    return continue_run(args)
+
+
+def continue_run(args: argparse.Namespace) -> int:
+    """Resume `args.run_id` in this process (after a crash, or once approvals are decided)."""
     store = open_db(args.db)
-    engine = Engine(default_registry(), default_providers(), store)
+    mode = args.approve or ("defer" if args.handler is not cmd_resume else None)
+    engine = Engine(
+        default_registry(), default_providers(), store, approver=approver_for(mode, store)
+    )
     try:
         result = asyncio.run(
             engine.resume(args.run_id, subscribers=[ProgressPrinter(quiet=args.quiet)])
@@ -206,11 +227,20 @@ def cmd_show(args: argparse.Namespace) -> int:
             print(f"interlock: error: no run {args.run_id!r}", file=sys.stderr)
             return EXIT_USAGE
         attempts = store.attempts(args.run_id)
+        approvals = store.list_approvals(status=None, run_id=args.run_id)
     finally:
         store.close()
     if args.json:
         data = _run_json(run)
         data["attempts"] = [_run_json(a) for a in attempts]
+        data["approvals"] = [
+            {
+                "request": a.request.to_json(),
+                "status": a.status,
+                "decision": a.decision.to_json() if a.decision else None,
+            }
+            for a in approvals
+        ]
         print(json.dumps(data, indent=2, ensure_ascii=False, default=repr))
         return EXIT_OK
     tokens = run.prompt_tokens + run.completion_tokens
@@ -236,4 +266,14 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"    {a.node_id:<20} #{a.attempt} {a.status:<9} {took:>9}{model}")
         if a.error:
             print(f"      error [{a.error_class}]: {a.error}")
+    for approval in approvals:
+        decision = approval.decision
+        line = f"  approval {approval.request.node_id}: {approval.status}"
+        if decision is not None:
+            line += f" by {decision.decider}"
+            if decision.comment:
+                line += f" ({decision.comment})"
+            if decision.decision == "edit":
+                line += f"; edited to {json.dumps(decision.edited_value, ensure_ascii=False)[:120]}"
+        print(line)
     return EXIT_OK

@@ -1,6 +1,7 @@
 """The `interlock` command line: argument parsing, exit codes and sub-command dispatch.
 
-Exit codes: 0 success, 1 the run failed, 2 invalid input or usage, 130 interrupted.
+Exit codes: 0 success, 1 the run failed, 2 invalid input or usage, 3 the run waits for
+an approval, 130 interrupted.
 Other packages add sub-commands through the `interlock.commands` entry-point group (the
 desktop adds `app`), so the engine never imports them.
 """
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 
-from engine.cli import commands, model_commands
+from engine.cli import approval_commands, commands, model_commands
 from engine.errors import InterlockError
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from-node", metavar="ID", help="re-run from this node (needs --run)")
     p.add_argument("--run", metavar="RUN_ID", help="the earlier run to reuse results from")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    approval_commands.add_approve_option(p)
     p.set_defaults(handler=commands.cmd_run)
 
     p = sub.add_parser("resume", help="continue a run whose process died, or that failed")
@@ -53,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_option(p)
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", "-q", action="store_true")
+    approval_commands.add_approve_option(p)
     p.set_defaults(handler=commands.cmd_resume)
 
     p = sub.add_parser("validate", help="check a workflow file")
@@ -75,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=commands.cmd_show)
 
     model_commands.add_parsers(sub)
+    approval_commands.add_parsers(sub, db_option)
 
     for entry in entry_points(group="interlock.commands"):
         try:

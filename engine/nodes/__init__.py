@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.nodes.approval import ApprovalKind
 from engine.nodes.base import NodeKind, NodeRegistry
 from engine.nodes.basic import BranchKind, InputKind, OutputKind, TemplateKind
 from engine.nodes.composite import MapKind, SubworkflowKind
@@ -24,6 +25,7 @@ def builtin_registry() -> NodeRegistry:
             JoinKind(),
             MapKind(),
             SubworkflowKind(),
+            ApprovalKind(),
         ]
     )
 

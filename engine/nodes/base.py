@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from engine.workflow.model import PortType
 
 if TYPE_CHECKING:
+    from engine.approvals.model import ApprovalDecision, ApprovalRequest
     from engine.providers.base import ProviderRegistry
     from engine.workflow.model import Workflow
 
@@ -69,6 +70,20 @@ class ChildRunResult:
     cost_usd: float = 0.0
 
 
+RequestApproval = Callable[["ApprovalRequest"], Awaitable["ApprovalDecision"]]
+"""Persist a request and wait for its decision. Raises `AwaitingApproval` (a
+BaseException the runtime handles) when the run must pause until someone decides."""
+
+
+async def _no_approver(request: ApprovalRequest) -> ApprovalDecision:
+    from engine.errors import NodeError
+
+    raise NodeError(
+        f"node {request.node_id!r} needs approval but this run has no approver",
+        error_class="config",
+    )
+
+
 RunChild = Callable[["Workflow", dict[str, Any], "Path | None", str], Awaitable[ChildRunResult]]
 """run_child(workflow, inputs, base_dir, label) runs a nested workflow to completion."""
 
@@ -89,6 +104,8 @@ class NodeContext:
     depth: int = 0
     run_inputs: dict[str, Any] = field(default_factory=dict)
     """The run's resolved workflow inputs."""
+    request_approval: RequestApproval = _no_approver
+    """Ask a person; see `engine.approvals`. Fails closed when no approver is attached."""
     extras: dict[str, Any] = field(default_factory=dict)
 
     def token(self, text: str) -> None:

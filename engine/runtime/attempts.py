@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from engine.approvals.service import ApprovalService, AwaitingApproval
 from engine.errors import NodeError, NodeTimeout
 from engine.nodes.base import NodeContext, NodeResult, RunChild
 from engine.providers.base import ProviderRegistry
@@ -25,6 +26,7 @@ from engine.runtime.events import (
     NodeStarted,
     NodeSucceeded,
     NodeToken,
+    NodeWaiting,
 )
 from engine.runtime.graph import CompiledNode
 from engine.store.protocol import RunStore
@@ -88,6 +90,7 @@ class NodeRunner:
     depth: int = 0
     attempts_so_far: dict[str, int] = field(default_factory=dict)
     run_inputs: dict[str, Any] = field(default_factory=dict)
+    approvals: ApprovalService | None = None
     totals: Totals = field(default_factory=Totals)
     _durations: dict[str, float] = field(default_factory=dict)
 
@@ -103,6 +106,19 @@ class NodeRunner:
         return self._failed(compiled, NodeTimeout(f"join not satisfied within {timeout}s"), 0, 0.0)
 
     async def run(self, compiled: CompiledNode, inputs: dict[str, Any]) -> Outcome:
+        try:
+            return await self._run(compiled, inputs)
+        except AwaitingApproval as waiting:
+            node_id = compiled.node.id
+            self.bus.emit(
+                NodeWaiting,
+                node_id=node_id,
+                attempt=self.attempts_so_far.get(node_id, 1),
+                request_id=waiting.request_id,
+            )
+            return Outcome("waiting")
+
+    async def _run(self, compiled: CompiledNode, inputs: dict[str, Any]) -> Outcome:
         node = compiled.node
         key = None
         cacheable = self.use_cache and self.store is not None and compiled.kind.cacheable
@@ -183,6 +199,8 @@ class NodeRunner:
             depth=self.depth,
             run_inputs=self.run_inputs,
         )
+        if self.approvals is not None:
+            ctx.request_approval = self.approvals.request
         started = time.monotonic()
         try:
             if compiled.node.policy.timeout_s is None:
@@ -242,6 +260,9 @@ class NodeRunner:
         outputs: dict[str, Any] = {}
         if on_error == "continue":
             outputs = {port: None for port in compiled.outputs if port != "error"}
+        elif on_error == "route" and isinstance(error, NodeError) and error.route:
+            port, value = error.route
+            outputs = {port: value}
         elif on_error == "route":
             outputs = {
                 "error": {"node": node.id, "message": str(error), "error_class": _class_of(error)}

@@ -16,11 +16,14 @@ from typing import Any
 
 import networkx as nx
 
+from engine.approvals.service import ApprovalService, Approver, deny
 from engine.errors import RunError, WorkflowLoadError
 from engine.nodes.base import ChildRunResult, NodeRegistry
 from engine.providers.base import ProviderRegistry
 from engine.runtime.attempts import NodeRunner
 from engine.runtime.events import (
+    ApprovalDecided,
+    ApprovalRequested,
     EventBus,
     NodeCached,
     NodeFailed,
@@ -74,11 +77,14 @@ class Engine:
         store: RunStore | None = None,
         *,
         use_cache: bool = True,
+        approver: Approver = deny,
     ) -> None:
         self.registry = registry
         self.providers = providers or ProviderRegistry()
         self.store = store
         self.use_cache = use_cache
+        self.approver = approver
+        """Answers approval requests; the default fails closed."""
 
     async def run(
         self,
@@ -137,7 +143,12 @@ class Engine:
         events = store.events(run_id)
         presets: dict[str, Preset] = {}
         attempts: dict[str, int] = {}
+        announced: set[str] = set()
         for event in events:
+            if isinstance(event, ApprovalRequested):
+                announced.add(f"r:{event.request_id}")
+            elif isinstance(event, ApprovalDecided):
+                announced.add(f"d:{event.request_id}")
             node_id = event.node_id
             if node_id is None:
                 continue
@@ -160,7 +171,16 @@ class Engine:
                 rerun_nodes=[n for n in nodes if n not in presets],
             )
             return await self._execute(
-                workflow, nodes, bus, record.inputs, base_dir, 0, None, presets, attempts
+                workflow,
+                nodes,
+                bus,
+                record.inputs,
+                base_dir,
+                0,
+                None,
+                presets,
+                attempts,
+                announced,
             )
 
     async def rerun_from(
@@ -236,6 +256,7 @@ class Engine:
         use_cache: bool | None,
         presets: dict[str, Preset],
         attempts: dict[str, int],
+        announced: set[str] | None = None,
     ) -> RunResult:
         started = time.monotonic()
         children: list[str] = []
@@ -275,6 +296,7 @@ class Engine:
             depth=depth,
             attempts_so_far=attempts,
             run_inputs=values,
+            approvals=ApprovalService(bus, self.store, self.approver, announced),
         )
         execution = Execution(nodes, bus, runner, workflow.policy.max_parallelism, presets)
         status, error = "succeeded", None
@@ -282,6 +304,8 @@ class Engine:
             await execution.execute()
             if execution.failure:
                 status, error = "failed", execution.failure
+            elif "waiting" in execution.results.values():
+                status = "waiting_approval"
             elif missing := [n for n in nodes if n not in execution.results]:
                 status, error = "failed", f"nodes never ran: {', '.join(missing)}"
         except asyncio.CancelledError:

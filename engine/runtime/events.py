@@ -262,3 +262,47 @@ class EventBus:
         for subscriber in list(self._subscribers):
             subscriber(event)
         return event
+
+
+@event_type
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApprovalRequested(RunEvent):
+    """A node or a policy gate asked a person; the request is in the approvals mailbox."""
+
+    type: ClassVar[str] = "approval_requested"
+    durable: ClassVar[bool] = True
+    request_id: str = ""
+    kind: str = "node"
+    title: str = ""
+    summary: str = ""
+    proposed: Any = None
+    rule: str | None = None
+    deadline_ts: float | None = None
+    default_decision: str | None = None
+    approver: str | None = None
+
+
+@event_type
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApprovalDecided(RunEvent):
+    type: ClassVar[str] = "approval_decided"
+    durable: ClassVar[bool] = True
+    request_id: str = ""
+    decision: str = ""
+    """approve, reject or edit."""
+    decider: str = ""
+    comment: str = ""
+    original: Any = None
+    edited_value: Any = None
+    by_deadline: bool = False
+
+
+@event_type
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeWaiting(RunEvent):
+    """The node waits for a decision; the run pauses there (other branches go on)."""
+
+    type: ClassVar[str] = "node_waiting"
+    durable: ClassVar[bool] = True
+    attempt: int = 1
+    request_id: str = ""

@@ -141,6 +141,9 @@ class Execution:
                 if task is not asyncio.current_task():
                     task.cancel()
             return
+        if outcome.state == "waiting":
+            self.results[node_id] = "waiting"  # paused: downstream stays pending
+            return
         self._finish(node_id, outcome.outputs, outcome.state)
 
     # -- propagation -----------------------------------------------------------------------

@@ -16,6 +16,7 @@ from engine.runtime.events import (
     NodeSkipped,
     NodeStarted,
     NodeSucceeded,
+    NodeWaiting,
     RunEvent,
     RunFinished,
     RunResumed,
@@ -185,6 +186,13 @@ def _node_started(e: NodeStarted) -> RowOp:
     )
 
 
+def _node_waiting(e: NodeWaiting) -> RowOp:
+    return RowOp(
+        "finish_attempt",
+        _attempt(e, e.attempt, status="waiting", error=None, error_class=None, finished_at=e.ts),
+    )
+
+
 def _node_retrying(e: NodeRetrying) -> RowOp:
     return RowOp(
         "finish_attempt",
@@ -261,6 +269,7 @@ _DERIVERS: dict[type[RunEvent], Callable[[Any], RowOp]] = {
     NodeFailed: _node_failed,
     NodeCached: _node_cached,
     NodeSkipped: _node_skipped,
+    NodeWaiting: _node_waiting,
 }
 assert all(EVENT_TYPES.get(cls.type) is cls for cls in _DERIVERS)
 

@@ -12,7 +12,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from engine.approvals.model import ApprovalDecision, ApprovalRecord, ApprovalRequest
+from engine.audit.chain import GENESIS, AuditEntry, seal
 from engine.runtime.events import RunEvent
+from engine.store import approvals as approval_rows
 from engine.store import derive
 from engine.store.derive import RowOp
 from engine.store.errors import DuplicateEventError, StoreError
@@ -61,6 +64,8 @@ class MemoryRunStore:
         self._attempts: dict[str, dict[tuple[str, int], Row]] = {}
         self._events: dict[str, dict[int, Row]] = {}
         self._cache: dict[str, Row] = {}
+        self._approvals: dict[str, Row] = {}
+        self._audit: list[AuditEntry] = []
         self._closed = False
 
     def __enter__(self) -> MemoryRunStore:
@@ -187,6 +192,61 @@ class MemoryRunStore:
         with self._lock:
             self._check_open()
             self._cache[key] = row
+
+    # ---- approvals mailbox ----------------------------------------------------------------
+
+    def put_approval(self, request: ApprovalRequest) -> ApprovalRecord:
+        with self._lock:
+            self._check_open()
+            self._require_run(request.run_id)
+            row = self._approvals.setdefault(request.request_id, approval_rows.request_row(request))
+            return approval_rows.record(row)
+
+    def get_approval(self, request_id: str) -> ApprovalRecord | None:
+        with self._lock:
+            self._check_open()
+            row = self._approvals.get(request_id)
+            return approval_rows.record(row) if row is not None else None
+
+    def list_approvals(
+        self, status: str | None = "pending", run_id: str | None = None
+    ) -> list[ApprovalRecord]:
+        with self._lock:
+            self._check_open()
+            rows = sorted(
+                self._approvals.values(), key=lambda r: (r["created_at"], r["request_id"])
+            )
+            return [
+                approval_rows.record(row)
+                for row in rows
+                if (status is None or row["status"] == status)
+                and (run_id is None or row["run_id"] == run_id)
+            ]
+
+    def decide_approval(self, request_id: str, decision: ApprovalDecision) -> ApprovalRecord:
+        with self._lock:
+            self._check_open()
+            row = self._approvals.get(request_id)
+            current = approval_rows.record(row) if row is not None else None
+            approval_rows.check_decidable(request_id, current)
+            assert row is not None
+            row.update(approval_rows.decision_values(decision))
+            return approval_rows.record(row)
+
+    # ---- audit trail -------------------------------------------------------------------
+
+    def append_audit(self, entry: AuditEntry) -> AuditEntry:
+        with self._lock:
+            self._check_open()
+            head = self._audit[-1] if self._audit else None
+            sealed = seal(entry, head.seq + 1 if head else 1, head.hash if head else GENESIS)
+            self._audit.append(sealed)
+            return sealed
+
+    def audit_entries(self, after_seq: int = 0) -> list[AuditEntry]:
+        with self._lock:
+            self._check_open()
+            return [e for e in self._audit if e.seq > after_seq]
 
     def close(self) -> None:
         with self._lock:

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from engine.approvals.model import ApprovalDecision, ApprovalRecord, ApprovalRequest
+from engine.audit.chain import AuditEntry
 from engine.runtime.events import RunEvent
 
 
@@ -100,5 +102,32 @@ class RunStore(Protocol):
         ...
 
     def cache_put(self, key: str, node_kind: str, outputs: dict[str, Any]) -> None: ...
+
+    def put_approval(self, request: ApprovalRequest) -> ApprovalRecord:
+        """Store a pending request; if it exists already, return it unchanged (with its
+        decision, if one was made meanwhile)."""
+        ...
+
+    def get_approval(self, request_id: str) -> ApprovalRecord | None: ...
+
+    def list_approvals(
+        self, status: str | None = "pending", run_id: str | None = None
+    ) -> list[ApprovalRecord]:
+        """Oldest first; status None lists every status."""
+        ...
+
+    def decide_approval(self, request_id: str, decision: ApprovalDecision) -> ApprovalRecord:
+        """Record a decision atomically. Raises ApprovalConflict (a StoreError) if the
+        request is unknown or already decided: a decision cannot be changed."""
+        ...
+
+    def append_audit(self, entry: AuditEntry) -> AuditEntry:
+        """Seal `entry` onto the audit hash chain (next seq, previous hash, own hash) and
+        store it in one transaction; returns the sealed entry. The trail is append-only."""
+        ...
+
+    def audit_entries(self, after_seq: int = 0) -> list[AuditEntry]:
+        """Audit entries in chain order (seq ascending)."""
+        ...
 
     def close(self) -> None: ...

@@ -24,8 +24,12 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.expression import ClauseElement
 
+from engine.approvals.model import ApprovalDecision, ApprovalRecord, ApprovalRequest
+from engine.audit.chain import GENESIS, AuditEntry, seal
 from engine.runtime.events import RunEvent
+from engine.store import approvals as approval_rows
 from engine.store import derive
+from engine.store.audit import audit_entry, audit_row
 from engine.store.errors import DuplicateEventError, StoreError
 from engine.store.protocol import AttemptRecord, RunRecord, WorkflowVersion
 from engine.store.rows import (
@@ -38,7 +42,15 @@ from engine.store.rows import (
     workflow_version,
 )
 from engine.store.schema import create_sqlite_engine, ensure_schema
-from engine.store.tables import CACHE_ENTRIES, EVENTS, NODE_ATTEMPTS, RUNS, WORKFLOWS
+from engine.store.tables import (
+    APPROVALS,
+    AUDIT_LOG,
+    CACHE_ENTRIES,
+    EVENTS,
+    NODE_ATTEMPTS,
+    RUNS,
+    WORKFLOWS,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +93,11 @@ _STATEMENTS: dict[str, ClauseElement] = {
         NODE_ATTEMPTS.c.run_id == bindparam("run_id"),
         NODE_ATTEMPTS.c.node_id == bindparam("node_id"),
     ),
+    "put_approval": sqlite_insert(APPROVALS).on_conflict_do_nothing(index_elements=["request_id"]),
+    "decide_approval": update(APPROVALS).where(
+        APPROVALS.c.request_id == bindparam("request_id"),
+        APPROVALS.c.status == literal_column("'pending'"),
+    ),
     "workflow_path": select(WORKFLOWS.c.path).where(WORKFLOWS.c.hash == bindparam("hash")),
 }
 
@@ -90,8 +107,8 @@ def _sql(name: str, keys: tuple[str, ...] = ()) -> str:
     """SQL text of a Core statement, compiled once for the sqlite3 driver (named params);
     `keys` are the columns an INSERT/UPDATE sets (the rest of a row dict is ignored)."""
     statement = _STATEMENTS[name]
-    updates_run = name in ("resume_run", "finish_run")
-    set_keys = [key for key in keys if not (updates_run and key == "run_id")]
+    where_keys = {"resume_run": "run_id", "finish_run": "run_id", "decide_approval": "request_id"}
+    set_keys = [key for key in keys if key != where_keys.get(name)]
     return str(statement.compile(dialect=_DIALECT, column_keys=set_keys or None))
 
 
@@ -253,6 +270,61 @@ class SqliteRunStore:
         row = cache_row(key, node_kind, outputs, time.time())
         with self._writing("write cache") as db:
             db.execute(_sql("cache_put", tuple(row)), row)
+
+    # ---- approvals mailbox ----------------------------------------------------------------
+
+    def put_approval(self, request: ApprovalRequest) -> ApprovalRecord:
+        row = approval_rows.request_row(request)
+        with self._writing("put approval") as db:
+            db.execute(_sql("put_approval", tuple(row)), row)
+        found = self.get_approval(request.request_id)
+        assert found is not None
+        return found
+
+    def get_approval(self, request_id: str) -> ApprovalRecord | None:
+        query = select(APPROVALS).where(APPROVALS.c.request_id == request_id)
+        with self._reading("get approval") as connection:
+            row = connection.execute(query).mappings().first()
+        return approval_rows.record(row) if row is not None else None
+
+    def list_approvals(
+        self, status: str | None = "pending", run_id: str | None = None
+    ) -> list[ApprovalRecord]:
+        query = select(APPROVALS).order_by(APPROVALS.c.created_at, APPROVALS.c.request_id)
+        if status is not None:
+            query = query.where(APPROVALS.c.status == status)
+        if run_id is not None:
+            query = query.where(APPROVALS.c.run_id == run_id)
+        with self._reading("list approvals") as connection:
+            rows = connection.execute(query).mappings().all()
+        return [approval_rows.record(row) for row in rows]
+
+    def decide_approval(self, request_id: str, decision: ApprovalDecision) -> ApprovalRecord:
+        values = {**approval_rows.decision_values(decision), "request_id": request_id}
+        with self._writing("decide approval") as db:
+            done = db.execute(_sql("decide_approval", tuple(values)), values)
+            if done.rowcount != 1:
+                approval_rows.check_decidable(request_id, self.get_approval(request_id))
+        found = self.get_approval(request_id)
+        assert found is not None
+        return found
+
+    # ---- audit trail -------------------------------------------------------------------
+
+    def append_audit(self, entry: AuditEntry) -> AuditEntry:
+        with self._writing("append audit entry") as db:
+            last = db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            head = last.fetchone()
+            sealed = seal(entry, head[0] + 1 if head else 1, head[1] if head else GENESIS)
+            row = audit_row(sealed)
+            db.execute(str(insert(AUDIT_LOG).compile(dialect=_DIALECT, column_keys=list(row))), row)
+        return sealed
+
+    def audit_entries(self, after_seq: int = 0) -> list[AuditEntry]:
+        query = select(AUDIT_LOG).where(AUDIT_LOG.c.seq > after_seq).order_by(AUDIT_LOG.c.seq)
+        with self._reading("read audit trail") as connection:
+            rows = connection.execute(query).mappings().all()
+        return [audit_entry(row) for row in rows]
 
     def close(self) -> None:
         with self._lock:

@@ -96,6 +96,41 @@ class CacheEntryRow(StoreModel, table=True):
     hits: int = 0
 
 
+class ApprovalRow(StoreModel, table=True):
+    """The approvals mailbox: a waiting run writes requests, a person's decision lands here."""
+
+    __tablename__ = "approvals"
+
+    request_id: str = Field(primary_key=True)
+    run_id: str = Field(index=True, foreign_key="runs.run_id", ondelete="CASCADE")
+    node_id: str
+    status: str = Field(index=True)
+    request_json: str = Field(sa_type=Text)
+    decision_json: str | None = Field(default=None, sa_type=Text)
+    created_at: float
+    decided_at: float | None = None
+
+
+class AuditRow(StoreModel, table=True):
+    """One audit entry; `seq` is its place in the hash chain (see `engine.audit.chain`)."""
+
+    __tablename__ = "audit_log"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    ts: float
+    run_id: str | None = Field(default=None, index=True)
+    node_id: str | None = None
+    tool: str | None = None
+    model: str | None = None
+    user: str | None = None
+    action: str
+    outcome: str
+    arguments_json: str = Field(sa_type=Text)
+    detail_json: str = Field(sa_type=Text)
+    prev_hash: str
+    hash: str
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -107,14 +142,20 @@ RUNS = _table(RunRow)
 NODE_ATTEMPTS = _table(NodeAttemptRow)
 EVENTS = _table(EventRow)
 CACHE_ENTRIES = _table(CacheEntryRow)
+AUDIT_LOG = _table(AuditRow)
+APPROVALS = _table(ApprovalRow)
 
 __all__ = [
+    "APPROVALS",
+    "AUDIT_LOG",
     "CACHE_ENTRIES",
     "EVENTS",
     "METADATA",
     "NODE_ATTEMPTS",
     "RUNS",
     "WORKFLOWS",
+    "ApprovalRow",
+    "AuditRow",
     "CacheEntryRow",
     "EventRow",
     "NodeAttemptRow",

@@ -76,9 +76,37 @@ class FlakyKind(NodeKind[FlakyConfig]):
         return NodeResult({"out": config.value})
 
 
+class PostConfig(KindConfig):
+    url: str
+    inputs: list[str] = Field(default_factory=lambda: ["in"])
+
+
+class PostKind(NodeKind[PostConfig]):
+    """POSTs its inputs as JSON to a URL (a canary receiver in tests)."""
+
+    name = "test_post"
+    description = "test: POST inputs to a URL"
+    config_model = PostConfig
+    cacheable = False
+
+    def input_ports(self, config: PostConfig) -> list[PortSpec]:
+        return [PortSpec(n) for n in config.inputs]
+
+    def output_ports(self, config: PostConfig) -> list[PortSpec]:
+        return [PortSpec("status")]
+
+    async def run(self, ctx: NodeContext, config: PostConfig, inputs: dict[str, Any]) -> NodeResult:
+        import httpx
+
+        async with httpx.AsyncClient() as client:
+            response = await client.post(config.url, json=inputs)
+        return NodeResult({"status": response.status_code})
+
+
 def register(registry: NodeRegistry) -> None:
     registry.register(SleepKind())
     registry.register(FlakyKind())
+    registry.register(PostKind())
 
 
 def make_registry() -> NodeRegistry:

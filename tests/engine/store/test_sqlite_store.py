@@ -13,6 +13,7 @@ import pytest
 
 from engine.runtime.events import NodeStarted, NodeSucceeded, RunStarted
 from engine.store import SqliteRunStore, StoreError
+from engine.store.migrations import HEAD
 from tests.engine.store.runs import append_like_runtime, run_life
 
 REPO = Path(__file__).resolve().parents[3]
@@ -142,7 +143,7 @@ def test_processes_writing_concurrently_do_not_corrupt(tmp_path: Path) -> None:
         assert store.events("mine") == run_life("mine")
     check = sqlite3.connect(path)
     assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert check.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+    assert check.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
     check.close()
 
 

@@ -1,0 +1,114 @@
+"""A tool is a typed value: name, description, JSON Schemas for arguments and result,
+side-effect class, idempotency, the scope model it needs, and an async handler.
+
+Handlers get a `ToolCall` (the effective scope plus the call's context) and validated
+arguments; the governed path in `gateway.py` is the only caller.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, Literal, TypeVar
+
+from jsonschema import Draft202012Validator
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from engine.nodes.base import RunChild
+from engine.tools.errors import ToolInvalid
+
+SideEffect = Literal["read", "write", "external"]
+"""read: looks only; write: changes local state; external: acts beyond this machine."""
+
+
+class Scope(BaseModel):
+    """What a tool may touch. Granted per workflow (`policy.tool_scopes[tool]`); a node may
+    ask for less, never more: `narrow` returns the intersection."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def narrow(self, requested: Any) -> Any:
+        raise NotImplementedError  # pragma: no cover - every scope overrides it
+
+
+S = TypeVar("S", bound=Scope)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall(Generic[S]):
+    """The context of one call: its effective scope and where it runs."""
+
+    tool: str
+    scope: S
+    run_id: str
+    node_id: str
+    base_dir: Path
+    """The workflow's folder: relative scope paths resolve against it."""
+    offline: bool = False
+    idempotency_key: str | None = None
+    run_child: RunChild | None = None
+    depth: int = 0
+    data_dir: Path | None = None
+    """Where tools may keep caches (the knowledge index); None = the app data dir."""
+
+
+Handler = Callable[[ToolCall[Any], dict[str, Any]], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    name: str
+    description: str
+    arguments: dict[str, Any]
+    """JSON Schema of the arguments object."""
+    result: dict[str, Any]
+    """JSON Schema of the result."""
+    side_effect: SideEffect
+    scope: type[Scope]
+    handler: Handler
+    idempotent: bool = False
+    """Whether the call accepts an idempotency key (write/external calls get one)."""
+
+    def parse_scope(self, data: dict[str, Any] | None) -> Scope:
+        try:
+            return self.scope.model_validate(data or {})
+        except ValidationError as exc:
+            raise ToolInvalid(
+                f"scope of tool {self.name!r} is invalid: {_first_error(exc)}",
+                error_class="config",
+            ) from None
+
+    def check_arguments(self, arguments: Any) -> dict[str, Any]:
+        if not isinstance(arguments, dict):
+            raise ToolInvalid(f"{self.name}: arguments must be an object")
+        _check(self.arguments, arguments, f"{self.name} arguments")
+        return arguments
+
+    def check_result(self, result: Any) -> Any:
+        _check(self.result, result, f"{self.name} result")
+        return result
+
+    def describe(self) -> dict[str, Any]:
+        """Name, description and argument schema: what a model is shown."""
+        return {"name": self.name, "description": self.description, "parameters": self.arguments}
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors(include_url=False)[0]
+    return f"{'.'.join(map(str, err['loc'])) or 'scope'}: {err['msg']}"
+
+
+@functools.lru_cache(maxsize=256)
+def _validator(schema_text: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schema_text))
+
+
+def _check(schema: dict[str, Any], value: Any, what: str) -> None:
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    error = next(iter(sorted(validator.iter_errors(value), key=lambda e: list(e.path))), None)
+    if error is not None:
+        where = "/".join(map(str, error.absolute_path)) or "(top)"
+        raise ToolInvalid(f"{what} do not match the schema at {where}: {error.message}")

@@ -30,8 +30,11 @@ def workflow(url: str) -> dict[str, object]:
         "inputs": [{"name": "draft", "default": "hello"}],
         "nodes": [
             {"id": "draft", "kind": "input"},
-            {"id": "gate", "kind": "approval",
-             "config": {"summary": "Send {{ proposed }}?", "output_schema": {"type": "string"}}},
+            {
+                "id": "gate",
+                "kind": "approval",
+                "config": {"summary": "Send {{ proposed }}?", "output_schema": {"type": "string"}},
+            },
             {"id": "send", "kind": "test_post", "config": {"url": url}},
             {"id": "side1", "kind": "test_sleep", "config": {"seconds": 0.01}},
             {"id": "side2", "kind": "test_sleep", "config": {"seconds": 0.01}},
@@ -49,15 +52,25 @@ def workflow(url: str) -> dict[str, object]:
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "INTERLOCK_DB": str(tmp_path / "runs.db"),
-            "INTERLOCK_DATA_DIR": str(tmp_path / "data"),
-            "INTERLOCK_NODE_KIND_MODULES": "tests.support.kinds",
-            "PYTHONPATH": str(ROOT)}
+    return {
+        **os.environ,
+        "INTERLOCK_DB": str(tmp_path / "runs.db"),
+        "INTERLOCK_DATA_DIR": str(tmp_path / "data"),
+        "INTERLOCK_NODE_KIND_MODULES": "tests.support.kinds",
+        "PYTHONPATH": str(ROOT),
+    }
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([INTERLOCK, *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=120, check=False)
+    return subprocess.run(
+        [INTERLOCK, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
 
 
 def wait_for_pending(db: Path, proc: subprocess.Popen[str]) -> str:
@@ -66,7 +79,9 @@ def wait_for_pending(db: Path, proc: subprocess.Popen[str]) -> str:
         if db.exists():
             with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
                 try:
-                    rows = conn.execute("SELECT run_id FROM approvals WHERE status='pending'").fetchall()
+                    rows = conn.execute(
+                        "SELECT run_id FROM approvals WHERE status='pending'"
+                    ).fetchall()
                 except sqlite3.OperationalError:
                     rows = []
             if rows:
@@ -89,9 +104,14 @@ def test_gate_survives_sigkill_and_resumes_with_the_edited_value(
     with canary_server() as canary:
         path = tmp_path / "gated.interlock.yaml"
         path.write_text(yaml.safe_dump(workflow(canary.url)))
-        proc = subprocess.Popen([INTERLOCK, "run", str(path), "--approve", "wait", "--json"],
-                                env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+        proc = subprocess.Popen(
+            [INTERLOCK, "run", str(path), "--approve", "wait", "--json"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             run_id = wait_for_pending(db, proc)
             # The independent branch finishes while the gate waits.
@@ -108,10 +128,14 @@ def test_gate_survives_sigkill_and_resumes_with_the_edited_value(
         before = node_events(db, run_id)
 
         listed = json.loads(cli(env, "approvals", "--json").stdout)
-        assert [(r["request"]["run_id"], r["request"]["node_id"]) for r in listed] == [(run_id, "gate")]
+        assert [(r["request"]["run_id"], r["request"]["node_id"]) for r in listed] == [
+            (run_id, "gate")
+        ]
         bad = cli(env, "approve", run_id, "gate", "--edit", "42")
         assert bad.returncode == 2 and "does not match the schema" in bad.stderr
-        ok = cli(env, "approve", run_id, "gate", "--edit", '"edited hello"', "-m", "tone", "--as", "ana")
+        ok = cli(
+            env, "approve", run_id, "gate", "--edit", '"edited hello"', "-m", "tone", "--as", "ana"
+        )
         assert ok.returncode == 0, ok.stderr
         assert canary.hits == []  # the run's process is gone: deciding does not run the gate
         again = cli(env, "reject", run_id, "gate")
@@ -123,7 +147,7 @@ def test_gate_survives_sigkill_and_resumes_with_the_edited_value(
         assert json.loads(resumed.stdout)["status"] == "succeeded"
         assert [hit["body"] for hit in canary.hits] == [{"in": "edited hello"}]
 
-    after = node_events(db, run_id)[len(before):]
+    after = node_events(db, run_id)[len(before) :]
     restarted = {n for _, t, n in after if t == "node_started"}
     assert restarted == {"gate", "send"}  # completed nodes did not run again
     seqs = [s for s, _, _ in node_events(db, run_id)]
@@ -132,13 +156,23 @@ def test_gate_survives_sigkill_and_resumes_with_the_edited_value(
     assert decided == ["approval_decided"]
 
 
-def test_decisions_for_runs_or_nodes_not_waiting_are_refused(env: dict[str, str], tmp_path: Path) -> None:
+def test_decisions_for_runs_or_nodes_not_waiting_are_refused(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     missing = cli(env, "approve", "nope", "gate")
     assert missing.returncode == 2 and "no run 'nope'" in missing.stderr
     path = tmp_path / "plain.interlock.yaml"
-    path.write_text(yaml.safe_dump({
-        "version": 1, "metadata": {"name": "plain"}, "nodes": [
-            {"id": "t", "kind": "template", "config": {"template": "x", "inputs": []}}]}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "version": 1,
+                "metadata": {"name": "plain"},
+                "nodes": [
+                    {"id": "t", "kind": "template", "config": {"template": "x", "inputs": []}}
+                ],
+            }
+        )
+    )
     run = cli(env, "run", str(path), "--json")
     run_id = json.loads(run.stdout)["run_id"]
     refused = cli(env, "approve", run_id, "t")
@@ -149,8 +183,45 @@ def test_deny_is_the_default_without_a_terminal(env: dict[str, str], tmp_path: P
     with canary_server() as canary:
         path = tmp_path / "gated.interlock.yaml"
         path.write_text(yaml.safe_dump(workflow(canary.url)))
-        done = subprocess.run([INTERLOCK, "run", str(path), "--json"], capture_output=True, text=True,
-                              env=env, cwd=ROOT, stdin=subprocess.DEVNULL, timeout=120, check=False)
+        done = subprocess.run(
+            [INTERLOCK, "run", str(path), "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+            check=False,
+        )
         assert done.returncode == 1
         assert "rejected by policy:deny" in json.loads(done.stdout)["error"]
         assert canary.hits == []
+
+
+def test_prompt_mode_asks_on_the_terminal_and_validates_edits(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    with canary_server() as canary:
+        path = tmp_path / "gated.interlock.yaml"
+        path.write_text(yaml.safe_dump(workflow(canary.url)))
+        # First an edit that is not JSON, then an edit that is, then the comment.
+        answers = 'e\nnot json\ne\n"from the prompt"\nlooks good\n'
+        done = subprocess.run(
+            [INTERLOCK, "run", str(path), "--approve", "prompt", "--json"],
+            input=answers,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "approval needed" in done.stderr and "not JSON" in done.stderr
+        assert [hit["body"] for hit in canary.hits] == [{"in": "from the prompt"}]
+    run_id = json.loads(done.stdout)["run_id"]
+    shown = json.loads(cli(env, "show", run_id, "--json").stdout)
+    (approval,) = shown["approvals"]
+    assert approval["status"] == "approved"
+    assert approval["decision"]["comment"] == "looks good"
+    assert approval["request"]["proposed"] == "hello"

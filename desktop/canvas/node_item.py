@@ -1,0 +1,194 @@
+"""A node on the canvas: header with icon, title and kind; typed ports left and right;
+an outline showing selection, config problems and the live run state."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from desktop.canvas.port_item import Direction, PortItem
+from desktop.canvas.ports import NodePorts
+from desktop.canvas.style import (
+    CORNER,
+    HEADER_HEIGHT,
+    NODE_WIDTH,
+    PORT_ROW,
+    STATE_COLORS,
+    colors,
+    small_font,
+    title_font,
+)
+from desktop.resources import icon, kind_color
+from engine.workflow.model import Node
+
+if TYPE_CHECKING:
+    from desktop.canvas.edge_item import EdgeItem
+
+
+class NodeItem(QGraphicsItem):
+    """Shows one document node. Dragging moves the item only; the scene turns a finished
+    drag into a MoveNodesCommand. Never writes to the document."""
+
+    def __init__(self, node: Node, icon_name: str, ports: NodePorts) -> None:
+        super().__init__()
+        flags = QGraphicsItem.GraphicsItemFlag
+        self.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable | flags.ItemSendsGeometryChanges)
+        self.setAcceptHoverEvents(True)
+        self.node_id = node.id
+        self.title = ""
+        self.kind = ""
+        self.icon_name = icon_name
+        self.config_ok = True
+        self.run_state: str | None = None
+        self.edges: set[EdgeItem] = set()
+        self.inputs: dict[str, PortItem] = {}
+        self.outputs: dict[str, PortItem] = {}
+        self._height = HEADER_HEIGHT
+        self.set_node(node, icon_name, ports)
+        self.setPos(node.position.x, node.position.y)
+
+    # -- updates from the scene (which observes the document) --------------------------
+
+    def set_node(self, node: Node, icon_name: str, ports: NodePorts) -> None:
+        self.prepareGeometryChange()
+        self.title = node.title or node.id
+        self.kind = node.kind
+        self.icon_name = icon_name
+        self.config_ok = ports.config_ok
+        for item in [*self.inputs.values(), *self.outputs.values()]:
+            item.setParentItem(None)  # type: ignore[arg-type]
+            if item.scene() is not None:
+                item.scene().removeItem(item)
+        self.inputs = self._make_ports(node.id, ports.inputs, "in")
+        self.outputs = self._make_ports(node.id, ports.outputs, "out")
+        rows = max(len(ports.inputs), len(ports.outputs), 1)
+        self._height = HEADER_HEIGHT + rows * PORT_ROW + 8
+        self.setToolTip(f"{node.id} ({node.kind})")
+        for edge in self.edges:
+            edge.update_path()
+        self.update()
+
+    def _make_ports(self, node_id: str, specs: Any, direction: Direction) -> dict[str, PortItem]:
+        items: dict[str, PortItem] = {}
+        x = 0.0 if direction == "in" else NODE_WIDTH
+        for row, spec in enumerate(specs):
+            item = PortItem(node_id, spec, direction, self)
+            item.setPos(x, HEADER_HEIGHT + 4 + PORT_ROW * (row + 0.5))
+            items[spec.name] = item
+        return items
+
+    def set_run_state(self, state: str | None) -> None:
+        self.run_state = state
+        self.update()
+
+    def refresh_connections(self, connected: set[tuple[str, str]]) -> None:
+        for direction, ports in (("in", self.inputs), ("out", self.outputs)):
+            for name, item in ports.items():
+                item.connected = (direction, name) in connected
+                item.update()
+
+    # -- geometry ----------------------------------------------------------------------
+
+    def port(self, name: str, direction: Direction) -> PortItem | None:
+        return (self.inputs if direction == "in" else self.outputs).get(name)
+
+    def port_scene_pos(self, name: str, direction: Direction) -> QPointF | None:
+        item = self.port(name, direction)
+        return item.scenePos() if item is not None else None
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-3, -3, NODE_WIDTH + 6, self._height + 6)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(0, 0, NODE_WIDTH, self._height), CORNER, CORNER)
+        return path
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            for edge in self.edges:
+                edge.update_path()
+        return super().itemChange(change, value)
+
+    # -- painting ----------------------------------------------------------------------
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        palette = colors()
+        accent = kind_color(self.icon_name)
+        rect = QRectF(0, 0, NODE_WIDTH, self._height)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(palette.node_body)
+        painter.drawRoundedRect(rect, CORNER, CORNER)
+
+        header = QPainterPath()
+        header.addRoundedRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT), CORNER, CORNER)
+        header.addRect(QRectF(0, HEADER_HEIGHT - CORNER, NODE_WIDTH, CORNER))
+        painter.setBrush(palette.node_header)
+        painter.drawPath(header.simplified())
+        painter.setBrush(accent)
+        painter.drawRoundedRect(QRectF(0, 0, 4, HEADER_HEIGHT), 2, 2)
+
+        icon(self.icon_name).paint(painter, QRectF(12, 8, 18, 18).toRect())
+        painter.setPen(palette.text)
+        font = title_font()
+        painter.setFont(font)
+        metrics = QFontMetricsF(font)
+        title = metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, NODE_WIDTH - 62)
+        painter.drawText(QRectF(38, 5, NODE_WIDTH - 44, 22), Qt.AlignmentFlag.AlignVCenter, title)
+        painter.setFont(small_font())
+        painter.setPen(palette.subtext)
+        subtitle = self.kind if self.title == self.node_id else f"{self.kind} · {self.node_id}"
+        subtitle = QFontMetricsF(small_font()).elidedText(
+            subtitle, Qt.TextElideMode.ElideRight, NODE_WIDTH - 48
+        )
+        painter.drawText(
+            QRectF(38, 24, NODE_WIDTH - 44, 16), Qt.AlignmentFlag.AlignVCenter, subtitle
+        )
+
+        painter.setPen(palette.text)
+        half = NODE_WIDTH / 2 - 14
+        for item in self.inputs.values():
+            y = item.pos().y()
+            painter.drawText(
+                QRectF(12, y - PORT_ROW / 2, half, PORT_ROW),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                item.name,
+            )
+        for item in self.outputs.values():
+            y = item.pos().y()
+            painter.drawText(
+                QRectF(NODE_WIDTH - 12 - half, y - PORT_ROW / 2, half, PORT_ROW),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                item.name,
+            )
+
+        self._paint_outline(painter, rect)
+
+    def _paint_outline(self, painter: QPainter, rect: QRectF) -> None:
+        palette = colors()
+        pen = QPen(palette.node_border, 1.0)
+        if self.run_state in STATE_COLORS:
+            pen = QPen(QColor(STATE_COLORS[self.run_state]), 2.5)
+            if self.run_state == "skipped":
+                pen.setStyle(Qt.PenStyle.DashLine)
+        elif not self.config_ok:
+            pen = QPen(palette.error, 1.5, Qt.PenStyle.DashLine)
+        if self.isSelected():
+            pen = QPen(palette.selection, 2.5)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(pen)
+        painter.drawRoundedRect(rect, CORNER, CORNER)
+        if self.run_state in STATE_COLORS and self.isSelected():
+            painter.setPen(QPen(QColor(STATE_COLORS[self.run_state]), 2.0))
+            painter.drawRoundedRect(rect.adjusted(-3, -3, 3, 3), CORNER + 2, CORNER + 2)
+        if self.run_state in STATE_COLORS:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(STATE_COLORS[self.run_state]))
+            painter.drawEllipse(QPointF(NODE_WIDTH - 12, 12), 4.5, 4.5)

@@ -1,0 +1,98 @@
+"""Canvas colours and sizes, derived from the application palette so light and dark
+system themes both read well."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
+
+NODE_WIDTH = 200.0
+HEADER_HEIGHT = 44.0
+PORT_ROW = 22.0
+PORT_RADIUS = 5.5
+CORNER = 7.0
+GRID = 20.0
+
+STATE_COLORS: dict[str, str] = {
+    "queued": "#8a94a3",
+    "running": "#3b82f6",
+    "succeeded": "#22a559",
+    "cached": "#14a3a3",
+    "failed": "#e0413a",
+    "skipped": "#9aa0a6",
+}
+
+TYPE_COLORS: dict[str, str] = {
+    "string": "#5aa469",
+    "number": "#d08a2e",
+    "integer": "#d0a52e",
+    "boolean": "#c2453d",
+    "object": "#6a7fd6",
+    "array": "#a05bc4",
+    "null": "#8a8a8a",
+    "any": "#8f9bab",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CanvasColors:
+    background: QColor
+    grid_minor: QColor
+    grid_major: QColor
+    node_body: QColor
+    node_header: QColor
+    node_border: QColor
+    text: QColor
+    subtext: QColor
+    edge: QColor
+    selection: QColor
+    error: QColor
+    dark: bool
+
+
+def is_dark(palette: QPalette | None = None) -> bool:
+    palette = palette or QGuiApplication.palette()
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def colors(palette: QPalette | None = None) -> CanvasColors:
+    palette = palette or QGuiApplication.palette()
+    dark = is_dark(palette)
+    base = palette.color(QPalette.ColorRole.Base)
+    text = palette.color(QPalette.ColorRole.Text)
+    background = base.darker(112) if not dark else base.lighter(108)
+    return CanvasColors(
+        background=background,
+        grid_minor=_mix(background, text, 0.05),
+        grid_major=_mix(background, text, 0.10),
+        node_body=base if not dark else base.lighter(135),
+        node_header=_mix(base, text, 0.05) if not dark else base.lighter(160),
+        node_border=_mix(background, text, 0.28),
+        text=text,
+        subtext=_mix(base, text, 0.6),
+        edge=_mix(background, text, 0.5),
+        selection=palette.color(QPalette.ColorRole.Highlight),
+        error=QColor("#e0413a"),
+        dark=dark,
+    )
+
+
+def _mix(a: QColor, b: QColor, t: float) -> QColor:
+    return QColor(
+        round(a.red() + (b.red() - a.red()) * t),
+        round(a.green() + (b.green() - a.green()) * t),
+        round(a.blue() + (b.blue() - a.blue()) * t),
+    )
+
+
+def title_font() -> QFont:
+    font = QFont(QGuiApplication.font())
+    font.setBold(True)
+    return font
+
+
+def small_font() -> QFont:
+    font = QFont(QGuiApplication.font())
+    font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+    return font

@@ -1,0 +1,176 @@
+"""The inspector: shows the selected node and turns each field edit into an undo command."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.canvas.commands import RenameNodeCommand, SetConfigCommand, SetPolicyCommand
+from desktop.inspector.form import SchemaForm, model_defaults
+from desktop.resources import icon
+from engine.nodes.base import NodeRegistry, config_errors
+from engine.workflow.document import (
+    Change,
+    DocumentReset,
+    NodeChanged,
+    NodeRemoved,
+    WorkflowDocument,
+)
+from engine.workflow.model import NodePolicy
+
+
+class InspectorWidget(QScrollArea):
+    def __init__(
+        self,
+        document: WorkflowDocument,
+        registry: NodeRegistry,
+        undo_stack: QUndoStack,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.registry = registry
+        self.undo_stack = undo_stack
+        self.node_id: str | None = None
+        self.config_form: SchemaForm | None = None
+        self.policy_form: SchemaForm | None = None
+        self.title_edit: QLineEdit | None = None
+        self.errors = QLabel()
+        self.setWidgetResizable(True)
+        self._unsubscribe = document.subscribe(self._on_change)
+        self.show_node(None)
+
+    def detach(self) -> None:
+        self._unsubscribe()
+
+    # -- which node ------------------------------------------------------------------------
+
+    def show_node(self, node_id: str | None, message: str = "") -> None:
+        """Build the forms for `node_id` (None: a hint instead)."""
+        self.node_id = node_id if node_id and self.document.has_node(node_id) else None
+        self.config_form = self.policy_form = self.title_edit = None
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(8, 8, 8, 8)
+        if self.node_id is None:
+            hint = QLabel(message or "Select a node to edit its settings.")
+            hint.setWordWrap(True)
+            hint.setEnabled(False)
+            layout.addWidget(hint)
+        else:
+            self._build(layout, self.node_id)
+        layout.addStretch(1)
+        self.setWidget(page)
+
+    def _build(self, layout: QVBoxLayout, node_id: str) -> None:
+        node = self.document.node(node_id)
+        kind = self.registry.get(node.kind)
+        header = QHBoxLayout()
+        badge = QLabel()
+        badge.setPixmap(icon(kind.icon if kind else "node").pixmap(28, 28))
+        header.addWidget(badge)
+        about = QLabel(f"<b>{node.kind}</b><br>{kind.description if kind else 'unknown kind'}")
+        about.setWordWrap(True)
+        header.addWidget(about, 1)
+        layout.addLayout(header)
+
+        basics = QFormLayout()
+        ident = QLabel(node.id)
+        ident.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        basics.addRow("Id", ident)
+        self.title_edit = QLineEdit(node.title)
+        self.title_edit.setObjectName("field_title")
+        self.title_edit.setPlaceholderText(node.id)
+        self.title_edit.editingFinished.connect(self._on_title)
+        basics.addRow("Title", self.title_edit)
+        layout.addLayout(basics)
+
+        self.errors = QLabel()
+        self.errors.setWordWrap(True)
+        self.errors.setStyleSheet("color: #e0413a;")
+        layout.addWidget(self.errors)
+
+        if kind is not None:
+            box = QGroupBox("Configuration")
+            model = kind.config_model
+            self.config_form = SchemaForm(model.model_json_schema(), model_defaults(model), box)
+            self.config_form.field_committed.connect(self._on_config_field)
+            QVBoxLayout(box).addWidget(self.config_form)
+            layout.addWidget(box)
+        box = QGroupBox("Policy")
+        self.policy_form = SchemaForm(
+            NodePolicy.model_json_schema(), model_defaults(NodePolicy), box
+        )
+        self.policy_form.field_committed.connect(self._on_policy_field)
+        QVBoxLayout(box).addWidget(self.policy_form)
+        layout.addWidget(box)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        if self.node_id is None:
+            return
+        node = self.document.node(self.node_id)
+        if self.title_edit is not None and self.title_edit.text() != node.title:
+            self.title_edit.setText(node.title)
+        if self.config_form is not None:
+            self.config_form.set_values(node.config)
+        if self.policy_form is not None:
+            self.policy_form.set_values(node.policy.model_dump(mode="json"))
+        kind = self.registry.get(node.kind)
+        problems = [m for _, m in config_errors(kind, node.config)] if kind else []
+        self.errors.setText("\n".join(problems))
+        self.errors.setVisible(bool(problems))
+
+    # -- document → view -------------------------------------------------------------------
+
+    def _on_change(self, change: Change) -> None:
+        if isinstance(change, DocumentReset) or (
+            isinstance(change, NodeRemoved) and change.node.id == self.node_id
+        ):
+            self.show_node(None)
+        elif isinstance(change, NodeChanged) and change.node.id == self.node_id:
+            self._refresh()
+
+    # -- view → undo commands ----------------------------------------------------------------
+
+    def _on_title(self) -> None:
+        if self.node_id is None or self.title_edit is None:
+            return
+        title = self.title_edit.text().strip()
+        if title != self.document.node(self.node_id).title:
+            self.undo_stack.push(RenameNodeCommand(self.document, self.node_id, title))
+
+    def _on_config_field(self, name: str, value: Any) -> None:
+        if self.node_id is None or self.config_form is None:
+            return
+        config = self.document.node(self.node_id).config
+        new = self.config_form.updated(config, name, value)
+        if new != config:
+            self.undo_stack.push(SetConfigCommand(self.document, self.node_id, new, name))
+
+    def _on_policy_field(self, name: str, value: Any) -> None:
+        if self.node_id is None or self.policy_form is None:
+            return
+        current = self.document.node(self.node_id).policy
+        data = self.policy_form.updated(current.model_dump(mode="json"), name, value)
+        try:
+            policy = NodePolicy.model_validate(data)
+        except ValidationError as exc:
+            self.errors.setText(f"policy: {exc.errors()[0]['msg']}")
+            self.errors.setVisible(True)
+            return
+        if policy != current:
+            self.undo_stack.push(SetPolicyCommand(self.document, self.node_id, policy))

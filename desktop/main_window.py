@@ -1,0 +1,351 @@
+"""The main window: canvas, palette, inspector and problems docks, and the file, edit,
+view and run commands around one WorkflowDocument."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QShowEvent, QUndoStack
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QWidget,
+)
+
+from desktop.actions import build_actions
+from desktop.canvas.scene import WorkflowScene
+from desktop.canvas.view import WorkflowView
+from desktop.inspector.inspector import InspectorWidget
+from desktop.palette import NodePaletteWidget
+from desktop.problems import ProblemsWidget
+from desktop.resources import icon
+from desktop.run_controller import RunController
+from engine.errors import RunError, WorkflowLoadError
+from engine.nodes import builtin_registry
+from engine.nodes.base import NodeRegistry
+from engine.runtime.inputs import parse_cli_value
+from engine.workflow.document import Change, WorkflowDocument, new_workflow
+from engine.workflow.validate import Report, validate
+
+log = logging.getLogger(__name__)
+
+FILE_FILTER = "Interlock workflows (*.interlock.yaml *.yaml *.yml);;All files (*)"
+MAX_RECENT = 10
+Answer = QMessageBox.StandardButton
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        registry: NodeRegistry | None = None,
+        settings: QSettings | None = None,
+        db_path: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.registry = registry or builtin_registry()
+        self.settings = settings or QSettings("Interlock", "Interlock")
+        self.document = WorkflowDocument()
+        self.undo_stack = QUndoStack(self)
+        self.scene = WorkflowScene(self.document, self.registry, self.undo_stack)
+        self.view = WorkflowView(self.scene, self)
+        self.setCentralWidget(self.view)
+        self.run_controller = RunController(self.document, self.scene, self.registry, db_path, self)
+        self.last_report = Report()
+        self._validate_timer = QTimer(self)
+        self._validate_timer.setSingleShot(True)
+        self._validate_timer.setInterval(200)
+        self._validate_timer.timeout.connect(self.validate_now)
+
+        self.palette_widget = NodePaletteWidget(self.registry)
+        self.inspector = InspectorWidget(self.document, self.registry, self.undo_stack)
+        self.problems = ProblemsWidget()
+        self.panels_menu: QMenu | None = None
+        self.actions_ = build_actions(self)
+        self._dock(
+            "Nodes", "palette_dock", self.palette_widget, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self._dock(
+            "Inspector", "inspector_dock", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self._dock(
+            "Problems", "problems_dock", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+
+        self.palette_widget.kind_activated.connect(self.add_node_at_centre)
+        self.problems.node_activated.connect(self.reveal_node)
+        self.scene.selectionChanged.connect(self._on_selection)
+        self.scene.hint.connect(self._show_hint)
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        self.run_controller.message.connect(self._show_hint)
+        self.run_controller.running_changed.connect(self._on_running)
+        self._unsubscribe = self.document.subscribe(self._on_document_change)
+
+        self._fit_on_show = False
+        self.setWindowIcon(icon("interlock"))
+        screen = self.screen().availableGeometry()
+        self.resize(min(1400, screen.width()), min(900, screen.height()))
+        self._restore_state()
+        self._rebuild_recent()
+        self._update_title()
+        self.statusBar().showMessage("Ready")
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        if self.panels_menu is not None:
+            self.panels_menu.addAction(dock.toggleViewAction())
+        if area == Qt.DockWidgetArea.BottomDockWidgetArea:
+            self.resizeDocks([dock], [150], Qt.Orientation.Vertical)
+        else:
+            self.resizeDocks(
+                [dock],
+                [250 if area == Qt.DockWidgetArea.LeftDockWidgetArea else 320],
+                Qt.Orientation.Horizontal,
+            )
+
+    # -- files -----------------------------------------------------------------------------
+
+    def new_file(self) -> None:
+        if self.maybe_save():
+            self._load(new_workflow(), None)
+
+    def open_file(self) -> None:
+        if not self.maybe_save():
+            return
+        start = str(self.document.path.parent) if self.document.path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open workflow", start, FILE_FILTER)
+        if path:
+            self.open_path(path, ask=False)
+
+    def open_path(self, path: str | Path, *, ask: bool = True) -> bool:
+        if ask and not self.maybe_save():
+            return False
+        path = Path(path)
+        try:
+            document = WorkflowDocument.open(path)
+        except WorkflowLoadError as exc:
+            lines = "\n".join(p.format(path.name) for p in exc.problems[:12])
+            QMessageBox.warning(self, "Cannot open workflow", f"{path}\n\n{lines}")
+            return False
+        except ValueError as exc:
+            QMessageBox.warning(self, "Cannot open workflow", f"{path}\n\n{exc}")
+            return False
+        self._load(document.workflow, path)
+        self._remember(path)
+        return True
+
+    def _load(self, workflow: Any, path: Path | None) -> None:
+        self.undo_stack.clear()
+        self.document.reset(workflow, path)
+        self.undo_stack.setClean()
+        if self.isVisible():
+            self.view.zoom_fit()
+        else:
+            self._fit_on_show = True
+        self.validate_now()
+        self._update_title()
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    def save_as(self) -> bool:
+        start = str(self.document.path or Path.home() / "untitled.interlock.yaml")
+        path, _ = QFileDialog.getSaveFileName(self, "Save workflow", start, FILE_FILTER)
+        return bool(path) and self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            self.document.save(path)
+        except OSError as exc:
+            QMessageBox.critical(self, "Cannot save", f"{path}\n\n{exc}")
+            return False
+        self.undo_stack.setClean()
+        self._remember(path)
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def revert(self) -> None:
+        path = self.document.path
+        if path is None or self.undo_stack.isClean():
+            return
+        answer = QMessageBox.question(self, "Revert", f"Discard all changes to {path.name}?")
+        if answer == Answer.Yes:
+            self.open_path(path, ask=False)
+
+    def ask_save_changes(self) -> QMessageBox.StandardButton:
+        """Save, Discard or Cancel (a method so tests can answer it)."""
+        name = self.document.path.name if self.document.path else "this workflow"
+        return QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"Save changes to {name}?",
+            Answer.Save | Answer.Discard | Answer.Cancel,
+            Answer.Save,
+        )
+
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the document (saved, discarded or unchanged)."""
+        if self.undo_stack.isClean():
+            return True
+        answer = self.ask_save_changes()
+        if answer == Answer.Save:
+            return self.save()
+        return answer == Answer.Discard
+
+    # -- recent files and window state -------------------------------------------------------
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        if isinstance(value, str):
+            return [value]
+        return [str(v) for v in value] if isinstance(value, list | tuple) else []
+
+    def _remember(self, path: Path) -> None:
+        entry = str(path.resolve())
+        files = [entry, *(f for f in self.recent_files() if f != entry)][:MAX_RECENT]
+        self.settings.setValue("recent_files", files)
+        self._rebuild_recent()
+
+    def _rebuild_recent(self) -> None:
+        menu = self.actions_.recent_menu
+        menu.clear()
+        for path in self.recent_files():
+            action = menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.triggered.connect(partial(self.open_path, path))
+        menu.setEnabled(bool(self.recent_files()))
+
+    def _restore_state(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._fit_on_show:
+            self._fit_on_show = False
+            QTimer.singleShot(0, self.view.zoom_fit)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.run_controller.close()
+        self.scene.selectionChanged.disconnect(self._on_selection)
+        self._unsubscribe()
+        self.scene.detach()
+        self.inspector.detach()
+        event.accept()
+
+    # -- canvas helpers ---------------------------------------------------------------------
+
+    def add_node_at_centre(self, kind: str) -> None:
+        self.scene.add_node_of_kind(kind, self.view.visible_center())
+        self.view.setFocus()
+
+    def reveal_node(self, node_id: str) -> None:
+        item = self.scene.node_items.get(node_id)
+        if item is None:
+            return
+        self.scene.select_nodes([node_id])
+        self.view.ensureVisible(item, 60, 60)
+
+    def _on_selection(self) -> None:
+        nodes = self.scene.selected_node_ids()
+        if len(nodes) == 1:
+            if nodes[0] != self.inspector.node_id:
+                self.inspector.show_node(nodes[0])
+        else:
+            count = len(self.scene.selectedItems())
+            self.inspector.show_node(None, f"{count} items selected." if count else "")
+
+    def _on_document_change(self, change: Change) -> None:
+        self._validate_timer.start()
+
+    # -- validate and run ------------------------------------------------------------------
+
+    def validate_now(self) -> Report:
+        self._validate_timer.stop()
+        base = self.document.path.parent if self.document.path else None
+        self.last_report = validate(self.document.workflow, self.registry, None, base)
+        self.problems.set_report(self.last_report, self.document.workflow)
+        errors, warnings = len(self.last_report.errors), len(self.last_report.warnings)
+        dock = self.problems.parentWidget()
+        if isinstance(dock, QDockWidget):
+            dock.setWindowTitle(f"Problems ({errors} errors, {warnings} warnings)")
+        return self.last_report
+
+    def run_workflow(self) -> None:
+        if self.run_controller.running:
+            return
+        report = self.validate_now()
+        if not report.ok:
+            self._show_hint(f"Cannot run: {len(report.errors)} problems; see the Problems panel")
+            return
+        inputs = self.ask_inputs()
+        if inputs is not None:
+            self.run_controller.start(inputs)
+
+    def ask_inputs(self) -> dict[str, Any] | None:
+        """Values for required inputs without defaults (None if the user cancels)."""
+        values: dict[str, Any] = {}
+        for decl in self.document.workflow.inputs:
+            if not decl.required or decl.default is not None:
+                continue
+            text, ok = QInputDialog.getText(
+                self, "Run input", f"{decl.name} ({decl.type}): {decl.description}"
+            )
+            if not ok:
+                return None
+            try:
+                values[decl.name] = parse_cli_value(decl, text)
+            except RunError as exc:
+                self._show_hint(str(exc))
+                return None
+        return values
+
+    def _on_running(self, running: bool) -> None:
+        self.actions_.run.setEnabled(not running)
+        self.actions_.stop.setEnabled(running)
+
+    # -- chrome ----------------------------------------------------------------------------
+
+    def _show_hint(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        if clean:
+            self.document.mark_clean()
+        self._update_title()
+
+    def _update_title(self) -> None:
+        name = self.document.workflow.metadata.name
+        where = self.document.path.name if self.document.path else "unsaved"
+        self.setWindowTitle(f"{name} — {where}[*] — Interlock")
+        self.setWindowModified(not self.undo_stack.isClean())
+        self.actions_.revert.setEnabled(self.document.path is not None)
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Interlock",
+            "<b>Interlock</b><br>Local-first, governed AI workflow orchestration.",
+        )

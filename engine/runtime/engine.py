@@ -7,7 +7,9 @@ scheduler, and turns the outcome into a `RunResult`.
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
+import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,13 +32,14 @@ from engine.runtime.events import (
     NodeSkipped,
     NodeStarted,
     NodeSucceeded,
+    RunEvent,
     RunFinished,
     RunResumed,
     RunStarted,
     Subscriber,
 )
 from engine.runtime.execution import Execution, Preset
-from engine.runtime.graph import compile_workflow
+from engine.runtime.graph import CompiledNode, compile_workflow
 from engine.runtime.inputs import resolve_inputs
 from engine.runtime.recorder import StoreRecorder
 from engine.store.protocol import RunStore, WorkflowVersion
@@ -60,6 +63,32 @@ class RunResult:
     @property
     def tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class PreparedWorkflow:
+    """A workflow compiled against a registry, with its content hash. Treat the workflow
+    as frozen while prepared: edits need a new `Engine.prepare`."""
+
+    workflow: Workflow
+    nodes: dict[str, CompiledNode]
+    digest: str
+
+
+def _refuse_if_alive(run_id: str, events: Sequence[RunEvent]) -> None:
+    """A run still executing in a live process on this machine must not be resumed twice."""
+    owner = next((e for e in reversed(events) if isinstance(e, RunStarted | RunResumed)), None)
+    if owner is None or owner.pid is None or owner.host != socket.gethostname():
+        return
+    if owner.pid == os.getpid():
+        return
+    try:
+        os.kill(owner.pid, 0)
+    except ProcessLookupError:
+        return
+    except PermissionError:
+        pass
+    raise RunError(f"run {run_id} is still running in process {owner.pid}; stop it first")
 
 
 def new_run_id() -> str:
@@ -86,9 +115,15 @@ class Engine:
         self.approver = approver
         """Answers approval requests; the default fails closed."""
 
+    def prepare(self, workflow: Workflow) -> PreparedWorkflow:
+        """Compile and content-address a workflow once (like compiling a graph)."""
+        return PreparedWorkflow(
+            workflow, compile_workflow(workflow, self.registry), workflow_hash(workflow)
+        )
+
     async def run(
         self,
-        workflow: Workflow,
+        workflow: Workflow | PreparedWorkflow,
         inputs: dict[str, Any] | None = None,
         *,
         base_dir: Path | None = None,
@@ -101,11 +136,14 @@ class Engine:
         presets: dict[str, Preset] | None = None,
         source_run_id: str | None = None,
     ) -> RunResult:
-        """Run a workflow to completion. Raises RunError for bad inputs (nothing recorded)."""
+        """Run a workflow to completion. Raises RunError for bad inputs (nothing recorded).
+
+        Pass a `PreparedWorkflow` (from `prepare`) to skip compiling and hashing when the
+        same workflow runs many times."""
+        prepared = workflow if isinstance(workflow, PreparedWorkflow) else self.prepare(workflow)
+        workflow, nodes, digest = prepared.workflow, prepared.nodes, prepared.digest
         values = resolve_inputs(workflow, inputs or {})
-        nodes = compile_workflow(workflow, self.registry)
         run_id = run_id or new_run_id()
-        digest = workflow_hash(workflow)
         if self.store is not None and self.store.get_workflow(digest) is None:
             self.store.save_workflow(
                 WorkflowVersion(
@@ -123,13 +161,20 @@ class Engine:
                 parent_run_id=parent_run_id,
                 source_run_id=source_run_id,
                 workflow_path=workflow_path,
+                pid=os.getpid(),
+                host=socket.gethostname(),
             )
             return await self._execute(
                 workflow, nodes, bus, values, base_dir, depth, use_cache, presets or {}, {}
             )
 
     async def resume(
-        self, run_id: str, *, subscribers: Sequence[Subscriber] = (), base_dir: Path | None = None
+        self,
+        run_id: str,
+        *,
+        subscribers: Sequence[Subscriber] = (),
+        base_dir: Path | None = None,
+        force: bool = False,
     ) -> RunResult:
         """Continue a run whose process died (or that failed): finished nodes are kept,
         in-flight and failed nodes run again, event numbering continues."""
@@ -141,6 +186,8 @@ class Engine:
             raise RunError(f"run {run_id} already succeeded; nothing to resume")
         workflow = self._stored_workflow(record.workflow_hash)
         events = store.events(run_id)
+        if record.status == "running" and not force:
+            _refuse_if_alive(run_id, events)
         presets: dict[str, Preset] = {}
         attempts: dict[str, int] = {}
         announced: set[str] = set()
@@ -167,6 +214,8 @@ class Engine:
         with self._recording(bus, subscribers):
             bus.emit(
                 RunResumed,
+                pid=os.getpid(),
+                host=socket.gethostname(),
                 completed_nodes=sorted(presets),
                 rerun_nodes=[n for n in nodes if n not in presets],
             )
@@ -297,6 +346,7 @@ class Engine:
             attempts_so_far=attempts,
             run_inputs=values,
             approvals=ApprovalService(bus, self.store, self.approver, announced),
+            policy=workflow.policy,
         )
         execution = Execution(nodes, bus, runner, workflow.policy.max_parallelism, presets)
         status, error = "succeeded", None

@@ -102,6 +102,9 @@ class RunStarted(RunEvent):
     node_count: int = 0
     parent_run_id: str | None = None
     workflow_path: str | None = None
+    pid: int | None = None
+    """The process running the run, with `host`: resume refuses while it is alive."""
+    host: str = ""
     source_run_id: str | None = None
     """For re-runs from a node: the run whose results were reused."""
 
@@ -113,6 +116,8 @@ class RunResumed(RunEvent):
     durable: ClassVar[bool] = True
     completed_nodes: list[str] = field(default_factory=list)
     rerun_nodes: list[str] = field(default_factory=list)
+    pid: int | None = None
+    host: str = ""
 
 
 @event_type
@@ -246,11 +251,15 @@ class EventBus:
     def __init__(self, run_id: str, next_seq: int = 1) -> None:
         self.run_id = run_id
         self._seq = next_seq
-        self._subscribers: list[Subscriber] = []
+        self._subscribers: tuple[Subscriber, ...] = ()
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
-        self._subscribers.append(subscriber)
-        return lambda: self._subscribers.remove(subscriber)
+        self._subscribers = (*self._subscribers, subscriber)
+
+        def unsubscribe() -> None:
+            self._subscribers = tuple(s for s in self._subscribers if s is not subscriber)
+
+        return unsubscribe
 
     def next_seq(self) -> int:
         return self._seq
@@ -259,7 +268,7 @@ class EventBus:
         """Create an event of `cls` for this run with the next sequence number and publish it."""
         event = cls(run_id=self.run_id, seq=self._seq, **fields)
         self._seq += 1
-        for subscriber in list(self._subscribers):
+        for subscriber in self._subscribers:
             subscriber(event)
         return event
 

@@ -1,8 +1,14 @@
-"""The store subscriber: buffers a run's events and commits them in batches, at the latest
-with each durable event (node results, run end), so tokens never cost a commit each."""
+"""The store subscriber: buffers a run's events and commits them in batches.
+
+Durable events (node results, run end) are committed before the run moves on: the commit
+is queued on the event loop at emit time, ahead of the tasks of any dependant node, so all
+results finishing in one loop pass share one commit (group commit) and no dependant starts
+before its inputs are on disk. Tokens never cost a commit each.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from types import TracebackType
 
@@ -18,13 +24,26 @@ class StoreRecorder:
     def __init__(self, store: RunStore | None) -> None:
         self.store = store
         self.buffer: list[RunEvent] = []
+        self._scheduled = False
 
     def __call__(self, event: RunEvent) -> None:
         if self.store is None:
             return
         self.buffer.append(event)
-        if event.durable or len(self.buffer) >= MAX_BUFFER:
+        if len(self.buffer) >= MAX_BUFFER:
             self.flush()
+        elif event.durable and not self._scheduled:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.flush()
+                return
+            self._scheduled = True
+            loop.call_soon(self._flush_scheduled)
+
+    def _flush_scheduled(self) -> None:
+        self._scheduled = False
+        self.flush()
 
     def flush(self) -> None:
         if self.store is None or not self.buffer:

@@ -39,7 +39,8 @@ class RowOp:
     - insert_run: `values` is a full runs row. A None `workflow_path` is filled from the
       saved workflow version with that hash, if any (RunStarted carries no path).
     - resume_run / finish_run: update the run `values["run_id"]` with the other values;
-      a run that does not exist is left alone (the event insert then fails).
+      a run that does not exist is left alone (the event insert then fails). resume_run
+      also marks the run's attempts still `running` as `interrupted` (their process died).
     - start_attempt: upsert a full attempt row (a restarted attempt is reset to running).
     - finish_attempt: upsert; if the attempt row exists only `FINISH_COLUMNS` change,
       otherwise the full row is inserted (a terminal event without its node_started).

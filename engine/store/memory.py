@@ -128,6 +128,12 @@ class MemoryRunStore:
         elif op.kind in ("resume_run", "finish_run"):
             if run_id in self._runs:
                 _put(self._runs, run_id, self._runs[run_id] | values, undo)
+            if op.kind == "resume_run":
+                attempts = self._attempts.get(run_id, {})
+                for key, row in list(attempts.items()):
+                    if row["status"] == "running":
+                        interrupted = row | {"status": "interrupted", "finished_at": None}
+                        _put(attempts, key, interrupted, undo)
         else:
             self._require_run(run_id)
             attempts = self._attempts.setdefault(run_id, {})

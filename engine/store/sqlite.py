@@ -78,6 +78,12 @@ def _put_cache() -> ClauseElement:
 _STATEMENTS: dict[str, ClauseElement] = {
     "insert_run": insert(RUNS),
     "resume_run": update(RUNS).where(RUNS.c.run_id == bindparam("run_id")),
+    "interrupt_attempts": update(NODE_ATTEMPTS)
+    .where(
+        NODE_ATTEMPTS.c.run_id == bindparam("run_id"),
+        NODE_ATTEMPTS.c.status == literal_column("'running'"),
+    )
+    .values(status=literal_column("'interrupted'")),
     "finish_run": update(RUNS).where(RUNS.c.run_id == bindparam("run_id")),
     "start_attempt": _upsert_attempt([c.name for c in NODE_ATTEMPTS.c if not c.primary_key]),
     "finish_attempt": _upsert_attempt(derive.FINISH_COLUMNS),
@@ -355,3 +361,5 @@ def _apply(db: sqlite3.Connection, kind: str, rows: list[Row]) -> None:
             db.execute(_sql(kind, tuple(row)), row)
         return
     db.executemany(_sql(kind, tuple(rows[0])), rows)
+    if kind == "resume_run":
+        db.executemany(_sql("interrupt_attempts"), [{"run_id": row["run_id"]} for row in rows])

@@ -225,3 +225,25 @@ def test_prompt_mode_asks_on_the_terminal_and_validates_edits(
     assert approval["status"] == "approved"
     assert approval["decision"]["comment"] == "looks good"
     assert approval["request"]["proposed"] == "hello"
+
+
+def test_resume_refuses_a_run_whose_process_is_alive(env: dict[str, str], tmp_path: Path) -> None:
+    with canary_server() as canary:
+        path = tmp_path / "gated.interlock.yaml"
+        path.write_text(yaml.safe_dump(workflow(canary.url)))
+        proc = subprocess.Popen(
+            [INTERLOCK, "run", str(path), "--approve", "wait"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            run_id = wait_for_pending(Path(env["INTERLOCK_DB"]), proc)
+            refused = cli(env, "resume", run_id)
+            assert refused.returncode == 2
+            assert f"still running in process {proc.pid}" in refused.stderr
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()

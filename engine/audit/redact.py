@@ -49,7 +49,9 @@ def secret_key(name: str) -> bool:
 
 
 def redact_text(text: str) -> str:
-    """`text` with token-shaped substrings replaced."""
+    """`text` with token-shaped substrings replaced (and lone surrogates escaped, so the
+    result always encodes as UTF-8)."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return _TOKENS.sub(REDACTED, text)
 
 
@@ -59,7 +61,7 @@ def redact(value: Any, _depth: int = 0) -> Any:
         return REDACTED
     if isinstance(value, Mapping):
         return {
-            str(k): REDACTED if secret_key(str(k)) else redact(v, _depth + 1)
+            redact_text(str(k)): REDACTED if secret_key(str(k)) else redact(v, _depth + 1)
             for k, v in value.items()
         }
     if isinstance(value, list | tuple | set | frozenset):

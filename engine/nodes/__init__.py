@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.nodes.agent import AgentKind
 from engine.nodes.approval import ApprovalKind
 from engine.nodes.base import NodeKind, NodeRegistry
 from engine.nodes.basic import BranchKind, InputKind, OutputKind, TemplateKind
@@ -9,6 +10,7 @@ from engine.nodes.composite import MapKind, SubworkflowKind
 from engine.nodes.join import JoinKind
 from engine.nodes.llm import LlmKind
 from engine.nodes.plugins import load_plugins
+from engine.nodes.tool import ToolKind
 
 __all__ = ["NodeKind", "NodeRegistry", "builtin_registry", "default_registry"]
 
@@ -26,6 +28,8 @@ def builtin_registry() -> NodeRegistry:
             MapKind(),
             SubworkflowKind(),
             ApprovalKind(),
+            ToolKind(),
+            AgentKind(),
         ]
     )
 

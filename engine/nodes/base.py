@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from engine.workflow.model import PortType
+from engine.workflow.model import PortType, WorkflowPolicy
 
 if TYPE_CHECKING:
     from engine.approvals.model import ApprovalDecision, ApprovalRequest
+    from engine.audit.chain import AuditEntry
     from engine.providers.base import ProviderRegistry
+    from engine.routing.budget import RunBudget
     from engine.workflow.model import Workflow
 
 
@@ -84,6 +86,16 @@ async def _no_approver(request: ApprovalRequest) -> ApprovalDecision:
     )
 
 
+EmitEvent = Callable[[type[Any], dict[str, Any]], None]
+"""emit(EventClass, fields): publish a `RunEvent` subclass for this node on the run's stream."""
+AuditSink = Callable[["AuditEntry"], "AuditEntry"]
+"""Append an entry to the audit trail (the store seals it onto the hash chain)."""
+
+
+def _drop_event(cls: type[Any], fields: dict[str, Any]) -> None:
+    return None
+
+
 RunChild = Callable[["Workflow", dict[str, Any], "Path | None", str], Awaitable[ChildRunResult]]
 """run_child(workflow, inputs, base_dir, label) runs a nested workflow to completion."""
 
@@ -106,7 +118,15 @@ class NodeContext:
     """The run's resolved workflow inputs."""
     request_approval: RequestApproval = _no_approver
     """Ask a person; see `engine.approvals`. Fails closed when no approver is attached."""
+    policy: WorkflowPolicy = field(default_factory=WorkflowPolicy)
+    """The workflow's governance policy: tool grants and scopes, approval rules, offline."""
+    emit: EmitEvent = _drop_event
+    """Publish a node-level event (tool calls, agent steps) on the run's event stream."""
+    audit: AuditSink | None = None
+    """Append to the audit trail; None when the run has no store."""
     extras: dict[str, Any] = field(default_factory=dict)
+    budget: RunBudget | None = None
+    """The run's spend so far against `policy.budget`, shared by all its nodes (routing)."""
 
     def token(self, text: str) -> None:
         self.emit_token(text)

@@ -1,5 +1,5 @@
-"""The llm node kind: renders a prompt from its inputs and asks a model through the
-provider registry, streaming tokens into the run's events."""
+"""The llm node kind: renders a prompt from its inputs and asks a model chosen per call by
+its route policy (see `engine.routing`), streaming tokens into the run's events."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from engine.errors import NodeError, NodeValidationError
+from engine.errors import NodeValidationError
 from engine.nodes.base import KindConfig, NodeContext, NodeKind, NodeResult, PortSpec
 from engine.nodes.basic import _port_names
-from engine.providers.base import ChatMessage, ModelRequest, ProviderError
+from engine.providers.base import ChatMessage, ModelRequest
+from engine.routing.execute import RoutedCall
+from engine.routing.policy import RoutePolicy
 from engine.sandbox import check_template, render
 
 
@@ -19,7 +21,9 @@ class LlmConfig(KindConfig):
     prompt: str = Field(description="Jinja2 template for the user message (or completion prompt).")
     system: str | None = Field(default=None, description="Jinja2 template for the system message.")
     inputs: list[str] = Field(default_factory=lambda: ["in"], description="Input port names.")
-    model: str = Field(default="auto", description="Model id, or auto for the routine default.")
+    model: str = Field(
+        default="auto", description="Model id, or auto (the route policy decides per call)."
+    )
     mode: Literal["chat", "completion"] = "chat"
     max_tokens: int = Field(default=256, ge=1, le=32768)
     temperature: float = Field(default=0.0, ge=0, le=2)
@@ -30,6 +34,11 @@ class LlmConfig(KindConfig):
         default=None, description="JSON Schema the output must satisfy (adds the `json` port)."
     )
     strip: bool = Field(default=True, description="Strip surrounding whitespace from the text.")
+    route: RoutePolicy = Field(
+        default_factory=RoutePolicy,
+        description="Per-call routing: pinned model or auto, tier, data sensitivity, cost and "
+        "latency limits, escalation triggers and a fallback chain.",
+    )
 
     _check_inputs = field_validator("inputs")(_port_names)
 
@@ -74,13 +83,9 @@ class LlmKind(NodeKind[LlmConfig]):
 
     async def run(self, ctx: NodeContext, config: LlmConfig, inputs: dict[str, Any]) -> NodeResult:
         request = self.build_request(config, inputs)
-        try:
-            provider, model = ctx.providers.resolve(config.model)
-            result = await provider.generate(model, request, ctx.token)
-        except ProviderError as exc:
-            raise NodeError(
-                str(exc), error_class="transient" if exc.transient else "model"
-            ) from None
+        model = config.route.model if config.route.model != "auto" else config.model
+        pinned = None if model == "auto" else model
+        result, spend = await RoutedCall(ctx, config.route, request, pinned).run()
         text = result.text.strip() if config.strip else result.text
         outputs: dict[str, Any] = {"text": text}
         if config.output_schema is not None:
@@ -93,7 +98,7 @@ class LlmKind(NodeKind[LlmConfig]):
             outputs,
             model=result.model,
             provider=result.provider,
-            prompt_tokens=result.prompt_tokens,
-            completion_tokens=result.completion_tokens,
-            cost_usd=result.cost_usd,
+            prompt_tokens=spend.prompt_tokens,
+            completion_tokens=spend.completion_tokens,
+            cost_usd=spend.cost_usd,
         )

@@ -16,6 +16,7 @@ from engine.approvals.service import ApprovalService, AwaitingApproval
 from engine.errors import NodeError, NodeTimeout
 from engine.nodes.base import NodeContext, NodeResult, RunChild
 from engine.providers.base import ProviderRegistry
+from engine.routing.budget import RunBudget
 from engine.runtime.events import (
     EventBus,
     NodeCached,
@@ -27,10 +28,11 @@ from engine.runtime.events import (
     NodeSucceeded,
     NodeToken,
     NodeWaiting,
+    RunEvent,
 )
 from engine.runtime.graph import CompiledNode
 from engine.store.protocol import RunStore
-from engine.workflow.model import RetryPolicy
+from engine.workflow.model import RetryPolicy, WorkflowPolicy
 
 
 @dataclass(slots=True)
@@ -91,8 +93,13 @@ class NodeRunner:
     attempts_so_far: dict[str, int] = field(default_factory=dict)
     run_inputs: dict[str, Any] = field(default_factory=dict)
     approvals: ApprovalService | None = None
+    policy: WorkflowPolicy = field(default_factory=WorkflowPolicy)
     totals: Totals = field(default_factory=Totals)
+    budget: RunBudget = field(init=False)
     _durations: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.budget = RunBudget.from_policy(self.policy.budget, self.totals)
 
     def record_skipped(self, node_id: str, reason: str) -> None:
         self.bus.emit(NodeSkipped, node_id=node_id, reason=reason)
@@ -198,6 +205,10 @@ class NodeRunner:
             run_child=self.run_child,
             depth=self.depth,
             run_inputs=self.run_inputs,
+            policy=self.policy,
+            emit=partial(_emit_node_event, bus, node_id),
+            audit=self.store.append_audit if self.store is not None else None,
+            budget=self.budget,
         )
         if self.approvals is not None:
             ctx.request_approval = self.approvals.request
@@ -234,6 +245,7 @@ class NodeRunner:
         node_id = compiled.node.id
         outputs = {k: v for k, v in result.outputs.items() if k in compiled.outputs}
         self.totals.add(result)
+        self.budget.node_recorded(node_id)
         self.bus.emit(
             NodeSucceeded,
             node_id=node_id,
@@ -284,6 +296,12 @@ class NodeRunner:
 
 def _emit_token(bus: EventBus, node_id: str, attempt: int, text: str) -> None:
     bus.emit(NodeToken, node_id=node_id, attempt=attempt, text=text)
+
+
+def _emit_node_event(
+    bus: EventBus, node_id: str, cls: type[RunEvent], fields: dict[str, Any]
+) -> None:
+    bus.emit(cls, node_id=node_id, **fields)
 
 
 def _emit_log(bus: EventBus, node_id: str, level: str, message: str) -> None:

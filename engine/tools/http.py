@@ -40,7 +40,7 @@ class HttpScope(Scope):
         description="URL prefixes (https://api.example.com/v1/), hosts (example.com, "
         "*.example.com) or * for any public host.",
     )
-    methods: list[Method] = Field(default_factory=lambda: ["GET"])
+    methods: list[Method] = Field(default_factory=lambda: list[Method](["GET"]))
     private_hosts: list[str] = Field(
         default_factory=list,
         description="host:port pairs allowed to resolve to non-public addresses "

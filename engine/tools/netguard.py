@@ -28,6 +28,22 @@ _DOTTED_QUAD = re.compile(
 )
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_NOT_PUBLIC = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "192.0.0.0/24",
+        "192.88.99.0/24",
+        "198.18.0.0/15",
+        "240.0.0.0/4",
+        "2001::/23",
+        "2001:db8::/32",
+        "3fff::/20",
+        "5f00::/16",
+        "100::/64",
+    )
+)
+"""Special-purpose blocks (RFC 6890 and successors) that `ipaddress` may call global."""
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -98,6 +114,10 @@ def address_problem(ip: IPAddress) -> str | None:
         (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT, "a shared (CGNAT) address"),
         (ip.is_private, "a private address"),
         (ip.is_reserved, "a reserved address"),
+        (
+            any(ip in net for net in _NOT_PUBLIC if net.version == ip.version),
+            "a special-purpose address",
+        ),
         (not ip.is_global, "not a global address"),
     )
     return next((why for bad, why in checks if bad), None)

@@ -94,6 +94,10 @@ def validate(
                         ("nodes", i), f"input node {node.id!r} reads undeclared input {name!r}"
                     )
                 )
+    for message in _policy_problems(workflow):
+        where = message.split(":", 1)[0]
+        path = tuple(part for part in where.split(".") if part)
+        error(loc.problem(path if path and path[0] == "policy" else ("policy",), message))
     names = [d.name for d in workflow.inputs]
     for j, name in enumerate(names):
         if names.index(name) != j:
@@ -167,6 +171,14 @@ def validate(
                     )
                 )
     return report
+
+
+def _policy_problems(workflow: Workflow) -> list[str]:
+    """Tool grants, scopes and approval rules (see engine.tools.policy)."""
+    from engine.tools.policy import check_policy
+    from engine.tools.registry import builtin_tools
+
+    return check_policy(workflow.policy, builtin_tools())
 
 
 def _cycles(graph: nx.DiGraph) -> list[list[str]]:

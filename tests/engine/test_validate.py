@@ -110,3 +110,12 @@ def test_routed_errors_get_an_error_port() -> None:
         "edges:\n  - {source: t.error, target: o.value}\n"
     )
     assert errors == []
+
+
+def test_tool_grants_and_approval_rules_are_checked() -> None:
+    errors, _ = check(
+        "policy:\n  allowed_tools: [file_read, teleport]\n"
+        "  tool_scopes:\n    file_read: {roots: 7}\n"
+    )
+    assert any("4:3: policy.allowed_tools: unknown tool 'teleport'" in e for e in errors), errors
+    assert any("policy.tool_scopes.file_read" in e for e in errors), errors

@@ -106,6 +106,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if bool(args.from_node) != bool(args.run):
         print("interlock: error: --from-node and --run go together", file=sys.stderr)
         return EXIT_USAGE
+    if args.from_node and (args.input or args.inputs_file):
+        # The reused upstream results were computed from the earlier run's inputs.
+        print(
+            "interlock: error: --from-node re-runs with the inputs of --run; "
+            "--input and --inputs-file cannot be given with it",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     loaded = _load_valid(args.file)
     if loaded is None:
         return EXIT_USAGE
@@ -157,7 +165,11 @@ def continue_run(args: argparse.Namespace) -> int:
     )
     try:
         result = asyncio.run(
-            engine.resume(args.run_id, subscribers=[ProgressPrinter(quiet=args.quiet)])
+            engine.resume(
+                args.run_id,
+                subscribers=[ProgressPrinter(quiet=args.quiet)],
+                force=getattr(args, "force", False),
+            )
         )
     finally:
         store.close()

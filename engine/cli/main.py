@@ -9,12 +9,19 @@ desktop adds `app`), so the engine never imports them.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 
-from engine.cli import approval_commands, commands, model_commands
+from engine.cli import (
+    approval_commands,
+    commands,
+    model_commands,
+    report_commands,
+    tool_commands,
+)
 from engine.errors import InterlockError
 
 log = logging.getLogger(__name__)
@@ -52,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("resume", help="continue a run whose process died, or that failed")
     p.add_argument("run_id")
+    p.add_argument(
+        "--force", action="store_true", help="resume even if its process still seems alive"
+    )
     db_option(p)
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", "-q", action="store_true")
@@ -78,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=commands.cmd_show)
 
     model_commands.add_parsers(sub)
+    report_commands.add_parsers(sub)
+    tool_commands.add_parsers(sub)
     approval_commands.add_parsers(sub, db_option)
 
     for entry in entry_points(group="interlock.commands"):
@@ -107,5 +119,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-if __name__ == "__main__":  # pragma: no cover
+def cli() -> None:
+    """The console script: freeze start-up objects out of the cyclic GC's way, then run."""
+    gc.freeze()
     sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    cli()

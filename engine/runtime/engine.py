@@ -24,15 +24,9 @@ from engine.nodes.base import ChildRunResult, NodeRegistry
 from engine.providers.base import ProviderRegistry
 from engine.runtime.attempts import NodeRunner
 from engine.runtime.events import (
-    ApprovalDecided,
-    ApprovalRequested,
     EventBus,
     NodeCached,
-    NodeFailed,
-    NodeSkipped,
-    NodeStarted,
     NodeSucceeded,
-    RunEvent,
     RunFinished,
     RunResumed,
     RunStarted,
@@ -42,6 +36,7 @@ from engine.runtime.execution import Execution, Preset
 from engine.runtime.graph import CompiledNode, compile_workflow
 from engine.runtime.inputs import resolve_inputs
 from engine.runtime.recorder import StoreRecorder
+from engine.runtime.resume import refuse_if_alive, replay
 from engine.store.protocol import RunStore, WorkflowVersion
 from engine.workflow.loader import dumps_workflow, loads_workflow, workflow_hash
 from engine.workflow.model import Workflow
@@ -73,22 +68,6 @@ class PreparedWorkflow:
     workflow: Workflow
     nodes: dict[str, CompiledNode]
     digest: str
-
-
-def _refuse_if_alive(run_id: str, events: Sequence[RunEvent]) -> None:
-    """A run still executing in a live process on this machine must not be resumed twice."""
-    owner = next((e for e in reversed(events) if isinstance(e, RunStarted | RunResumed)), None)
-    if owner is None or owner.pid is None or owner.host != socket.gethostname():
-        return
-    if owner.pid == os.getpid():
-        return
-    try:
-        os.kill(owner.pid, 0)
-    except ProcessLookupError:
-        return
-    except PermissionError:
-        pass
-    raise RunError(f"run {run_id} is still running in process {owner.pid}; stop it first")
 
 
 def new_run_id() -> str:
@@ -187,26 +166,8 @@ class Engine:
         workflow = self._stored_workflow(record.workflow_hash)
         events = store.events(run_id)
         if record.status == "running" and not force:
-            _refuse_if_alive(run_id, events)
-        presets: dict[str, Preset] = {}
-        attempts: dict[str, int] = {}
-        announced: set[str] = set()
-        for event in events:
-            if isinstance(event, ApprovalRequested):
-                announced.add(f"r:{event.request_id}")
-            elif isinstance(event, ApprovalDecided):
-                announced.add(f"d:{event.request_id}")
-            node_id = event.node_id
-            if node_id is None:
-                continue
-            if isinstance(event, NodeStarted):
-                attempts[node_id] = max(attempts.get(node_id, 0), event.attempt)
-            elif isinstance(event, NodeSucceeded | NodeCached) or (
-                isinstance(event, NodeFailed) and event.on_error != "fail"
-            ):
-                presets[node_id] = Preset("resume", "done", event.outputs)
-            elif isinstance(event, NodeSkipped):
-                presets[node_id] = Preset("resume", "skipped")
+            refuse_if_alive(run_id, events)
+        presets, attempts, announced = replay(events)
         if base_dir is None and record.workflow_path:
             base_dir = Path(record.workflow_path).parent
         nodes = compile_workflow(workflow, self.registry)

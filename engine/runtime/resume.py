@@ -1,0 +1,64 @@
+"""What a resumed run keeps: replaying a run's stored events into node presets, attempt
+counters and announced approvals; and the guard against resuming a live run twice."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Sequence
+
+from engine.errors import RunError
+from engine.runtime.events import (
+    ApprovalDecided,
+    ApprovalRequested,
+    NodeCached,
+    NodeFailed,
+    NodeSkipped,
+    NodeStarted,
+    NodeSucceeded,
+    RunEvent,
+    RunResumed,
+    RunStarted,
+)
+from engine.runtime.execution import Preset
+
+
+def replay(events: Sequence[RunEvent]) -> tuple[dict[str, Preset], dict[str, int], set[str]]:
+    """Finished nodes (kept as they ended), attempts so far per node, and the approval
+    request/decision events already in the trace (so none is announced twice)."""
+    presets: dict[str, Preset] = {}
+    attempts: dict[str, int] = {}
+    announced: set[str] = set()
+    for event in events:
+        if isinstance(event, ApprovalRequested):
+            announced.add(f"r:{event.request_id}")
+        elif isinstance(event, ApprovalDecided):
+            announced.add(f"d:{event.request_id}")
+        node_id = event.node_id
+        if node_id is None:
+            continue
+        if isinstance(event, NodeStarted):
+            attempts[node_id] = max(attempts.get(node_id, 0), event.attempt)
+        elif isinstance(event, NodeSucceeded | NodeCached) or (
+            isinstance(event, NodeFailed) and event.on_error != "fail"
+        ):
+            presets[node_id] = Preset("resume", "done", event.outputs)
+        elif isinstance(event, NodeSkipped):
+            presets[node_id] = Preset("resume", "skipped")
+    return presets, attempts, announced
+
+
+def refuse_if_alive(run_id: str, events: Sequence[RunEvent]) -> None:
+    """A run still executing in a live process on this machine must not be resumed twice."""
+    owner = next((e for e in reversed(events) if isinstance(e, RunStarted | RunResumed)), None)
+    if owner is None or owner.pid is None or owner.host != socket.gethostname():
+        return
+    if owner.pid == os.getpid():
+        return
+    try:
+        os.kill(owner.pid, 0)
+    except ProcessLookupError:
+        return
+    except PermissionError:
+        pass
+    raise RunError(f"run {run_id} is still running in process {owner.pid}; stop it first")

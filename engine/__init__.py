@@ -1,49 +1,55 @@
 """Interlock's headless engine: workflow files, validation, the runtime, the run store,
-providers and node kinds. This module is the declared public surface (`__all__`)."""
+providers and node kinds. This module is the declared public surface (`__all__`); names
+load on first use, so importing one engine module does not pull in the store or httpx."""
 
 from __future__ import annotations
 
-from engine.errors import (
-    InterlockError,
-    NodeError,
-    NodeTimeout,
-    NodeValidationError,
-    RunError,
-    WorkflowInvalid,
-    WorkflowLoadError,
-)
-from engine.nodes import builtin_registry, default_registry
-from engine.nodes.base import (
-    JoinRule,
-    KindConfig,
-    NodeContext,
-    NodeKind,
-    NodeRegistry,
-    NodeResult,
-    PortSpec,
-)
-from engine.providers.base import (
-    ChatMessage,
-    ModelRequest,
-    ModelResult,
-    Provider,
-    ProviderError,
-    ProviderRegistry,
-)
-from engine.runtime.engine import Engine, RunResult
-from engine.runtime.events import EventBus, RunEvent
-from engine.store import open_store
-from engine.store.protocol import AttemptRecord, RunRecord, RunStore
-from engine.workflow.loader import (
-    LoadedWorkflow,
-    Problem,
-    dumps_workflow,
-    load_workflow,
-    loads_workflow,
-    save_workflow,
-)
-from engine.workflow.model import Edge, Node, Workflow
-from engine.workflow.validate import Report, validate
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "AttemptRecord": "engine.store.protocol",
+    "ChatMessage": "engine.providers.base",
+    "Edge": "engine.workflow.model",
+    "Engine": "engine.runtime.engine",
+    "EventBus": "engine.runtime.events",
+    "InterlockError": "engine.errors",
+    "JoinRule": "engine.nodes.base",
+    "KindConfig": "engine.nodes.base",
+    "LoadedWorkflow": "engine.workflow.loader",
+    "ModelRequest": "engine.providers.base",
+    "ModelResult": "engine.providers.base",
+    "Node": "engine.workflow.model",
+    "NodeContext": "engine.nodes.base",
+    "NodeError": "engine.errors",
+    "NodeKind": "engine.nodes.base",
+    "NodeRegistry": "engine.nodes.base",
+    "NodeResult": "engine.nodes.base",
+    "NodeTimeout": "engine.errors",
+    "NodeValidationError": "engine.errors",
+    "PortSpec": "engine.nodes.base",
+    "Problem": "engine.workflow.loader",
+    "Provider": "engine.providers.base",
+    "ProviderError": "engine.providers.base",
+    "ProviderRegistry": "engine.providers.base",
+    "Report": "engine.workflow.validate",
+    "RunError": "engine.errors",
+    "RunEvent": "engine.runtime.events",
+    "RunRecord": "engine.store.protocol",
+    "RunResult": "engine.runtime.engine",
+    "RunStore": "engine.store.protocol",
+    "Workflow": "engine.workflow.model",
+    "WorkflowInvalid": "engine.errors",
+    "WorkflowLoadError": "engine.errors",
+    "builtin_registry": "engine.nodes",
+    "default_registry": "engine.nodes",
+    "dumps_workflow": "engine.workflow.loader",
+    "load_workflow": "engine.workflow.loader",
+    "loads_workflow": "engine.workflow.loader",
+    "open_store": "engine.store",
+    "save_workflow": "engine.workflow.loader",
+    "validate": "engine.workflow.validate",
+}
 
 __all__ = [
     "AttemptRecord",
@@ -88,3 +94,17 @@ __all__ = [
     "save_workflow",
     "validate",
 ]
+
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

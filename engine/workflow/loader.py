@@ -21,6 +21,7 @@ from engine.workflow.migrations import migrate
 from engine.workflow.model import Workflow
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same marks
 MAX_DEPTH = 64
 MAX_VALUES = 200_000
 
@@ -78,7 +79,7 @@ def parse_yaml(text: str) -> tuple[Any, Locations]:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
         raise WorkflowLoadError([Problem(f"file is larger than {MAX_FILE_BYTES} bytes")])
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -216,7 +217,7 @@ def workflow_to_data(workflow: Workflow) -> dict[str, Any]:
     for edge in data.get("edges", []):
         edge["source"] = f"{edge['source']['node']}.{edge['source']['port']}"
         edge["target"] = f"{edge['target']['node']}.{edge['target']['port']}"
-    order = ["version", "metadata", "inputs", "nodes", "edges", "policy"]
+    order = ["version", "metadata", "inputs", "nodes", "edges", "annotations", "policy"]
     return {k: data[k] for k in order if k in data}
 
 

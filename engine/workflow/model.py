@@ -156,6 +156,20 @@ class WorkflowPolicy(_Strict):
     )
 
 
+class Annotation(_Strict):
+    """A canvas frame (a titled box; dragging it moves the nodes inside) or sticky note.
+    Runs ignore annotations."""
+
+    kind: Literal["frame", "note"] = Field(description="frame: groups nodes; note: free text.")
+    id: str = Field(pattern=ID_PATTERN)
+    text: str = Field(default="", max_length=10_000, description="Frame title or note text.")
+    x: float = 0.0
+    y: float = 0.0
+    width: float = Field(default=240.0, gt=0, le=100_000)
+    height: float = Field(default=160.0, gt=0, le=100_000)
+    color: str = Field(default="", pattern=r"^(#[0-9A-Fa-f]{6})?$", description="#rrggbb or ''.")
+
+
 class Workflow(_Strict):
     """A whole workflow file."""
 
@@ -165,6 +179,9 @@ class Workflow(_Strict):
     nodes: list[Node] = Field(default_factory=list)
     edges: list[Edge] = Field(default_factory=list)
     policy: WorkflowPolicy = Field(default_factory=WorkflowPolicy)
+    annotations: list[Annotation] = Field(
+        default_factory=list, description="Canvas frames and sticky notes; runs ignore them."
+    )
 
     def node(self, node_id: str) -> Node:
         for node in self.nodes:

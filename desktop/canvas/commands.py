@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
+from engine.workflow.annotations import Annotation
 from engine.workflow.document import RemovedNode, WorkflowDocument
 from engine.workflow.model import Edge, Node, NodePolicy
 
@@ -43,9 +44,13 @@ class DeleteCommand(QUndoCommand):
     """Delete edges and nodes (with their edges) as one step; undo restores exact order."""
 
     def __init__(
-        self, document: WorkflowDocument, node_ids: Sequence[str], edges: Sequence[Edge] = ()
+        self,
+        document: WorkflowDocument,
+        node_ids: Sequence[str],
+        edges: Sequence[Edge] = (),
+        annotation_ids: Sequence[str] = (),
     ) -> None:
-        count = len(node_ids) + len(edges)
+        count = len(node_ids) + len(edges) + len(annotation_ids)
         super().__init__(f"Delete {count} item{'s' if count != 1 else ''}")
         self.document = document
         self.node_ids = list(dict.fromkeys(node_ids))
@@ -55,14 +60,21 @@ class DeleteCommand(QUndoCommand):
             for e in edges
             if e.source.node not in doomed and e.target.node not in doomed
         ]
+        self.annotation_ids = list(dict.fromkeys(annotation_ids))
         self._removed_edges: list[tuple[int, Edge]] = []
         self._removed_nodes: list[RemovedNode] = []
+        self._removed_annotations: list[tuple[Annotation, int]] = []
 
     def redo(self) -> None:
         self._removed_edges = [(self.document.remove_edge(e), e) for e in self.edges]
         self._removed_nodes = [self.document.remove_node(n) for n in self.node_ids]
+        self._removed_annotations = [
+            self.document.remove_annotation(a) for a in self.annotation_ids
+        ]
 
     def undo(self) -> None:
+        for annotation, index in reversed(self._removed_annotations):
+            self.document.add_annotation(annotation, index)
         for removed in reversed(self._removed_nodes):
             self.document.restore_node(removed)
         for index, edge in reversed(self._removed_edges):
@@ -72,22 +84,92 @@ class DeleteCommand(QUndoCommand):
 Point = tuple[float, float]
 
 
-class MoveNodesCommand(QUndoCommand):
-    """Move one or more nodes as one step (pushed once, on mouse release)."""
+Moves = dict[str, tuple[Point, Point]]
 
-    def __init__(self, document: WorkflowDocument, moves: dict[str, tuple[Point, Point]]) -> None:
+
+class MoveNodesCommand(QUndoCommand):
+    """Move nodes (and frames/notes) as one step: a drag, a frame carrying its nodes, or
+    an auto-layout. Pushed once, on mouse release."""
+
+    def __init__(
+        self,
+        document: WorkflowDocument,
+        moves: Moves,
+        annotation_moves: Moves | None = None,
+        label: str = "",
+    ) -> None:
         n = len(moves)
-        super().__init__(f"Move {n} node{'s' if n != 1 else ''}")
+        text = label or f"Move {n} node{'s' if n != 1 else ''}"
+        if not moves and annotation_moves:
+            text = label or "Move " + ", ".join(annotation_moves)
+        super().__init__(text)
         self.document = document
         self.moves = dict(moves)
+        self.annotation_moves = dict(annotation_moves or {})
 
     def redo(self) -> None:
         for node_id, (_, (x, y)) in self.moves.items():
             self.document.move_node(node_id, x, y)
+        for annotation_id, (_, (x, y)) in self.annotation_moves.items():
+            self.document.update_annotation(annotation_id, x=x, y=y)
 
     def undo(self) -> None:
         for node_id, ((x, y), _) in self.moves.items():
             self.document.move_node(node_id, x, y)
+        for annotation_id, ((x, y), _) in self.annotation_moves.items():
+            self.document.update_annotation(annotation_id, x=x, y=y)
+
+
+class ReconnectEdgeCommand(QUndoCommand):
+    """Replace an edge by another (an end dragged to a new port) as one step."""
+
+    def __init__(self, document: WorkflowDocument, old: Edge, new: Edge) -> None:
+        super().__init__(f"Reconnect {old.source} to {new.target}")
+        self.document = document
+        self.old = old.model_copy(deep=True)
+        self.new = new.model_copy(deep=True)
+        self._index = 0
+
+    def redo(self) -> None:
+        self._index = self.document.remove_edge(self.old)
+        self.document.add_edge(self.new, self._index)
+
+    def undo(self) -> None:
+        self.document.remove_edge(self.new)
+        self.document.add_edge(self.old, self._index)
+
+
+class AddAnnotationCommand(QUndoCommand):
+    def __init__(self, document: WorkflowDocument, annotation: Annotation) -> None:
+        super().__init__(f"Add {annotation.kind}")
+        self.document = document
+        self.annotation = annotation.model_copy()
+
+    def redo(self) -> None:
+        self.document.add_annotation(self.annotation)
+
+    def undo(self) -> None:
+        self.document.remove_annotation(self.annotation.id)
+
+
+class UpdateAnnotationCommand(QUndoCommand):
+    """Retitle, resize or recolour a frame or note."""
+
+    def __init__(
+        self, document: WorkflowDocument, annotation_id: str, label: str, **changes: Any
+    ) -> None:
+        super().__init__(label)
+        self.document = document
+        self.annotation_id = annotation_id
+        current = document.annotation(annotation_id).model_dump()
+        self.old = {k: current[k] for k in changes}
+        self.new = dict(changes)
+
+    def redo(self) -> None:
+        self.document.update_annotation(self.annotation_id, **self.new)
+
+    def undo(self) -> None:
+        self.document.update_annotation(self.annotation_id, **self.old)
 
 
 class RenameNodeCommand(QUndoCommand):

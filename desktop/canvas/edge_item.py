@@ -1,20 +1,30 @@
-"""An edge drawn as a cubic curve from an output port to an input port."""
+"""An edge drawn as a cubic curve from an output port to an input port; its input end can
+be grabbed and dragged to another port or off into the canvas."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QLineF, QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
     QGraphicsSceneHoverEvent,
+    QGraphicsSceneMouseEvent,
     QStyleOptionGraphicsItem,
     QWidget,
 )
 
 from desktop.canvas.node_item import NodeItem
-from desktop.canvas.style import colors
+from desktop.canvas.style import LOD_TEXT, colors
 from engine.workflow.model import Edge
+
+if TYPE_CHECKING:
+    from desktop.canvas.scene import WorkflowScene
+
+END_GRAB = 28.0
+"""How close (scene units) to its input end a press picks up an edge's end."""
 
 
 def curve(start: QPointF, end: QPointF) -> QPainterPath:
@@ -35,6 +45,7 @@ class EdgeItem(QGraphicsPathItem):
         self.target = target
         self.dangling = False
         self._hover = False
+        self._dragging_end = False
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
         self.setZValue(-1)
@@ -73,9 +84,15 @@ class EdgeItem(QGraphicsPathItem):
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         if self.dangling:
             pen.setStyle(Qt.PenStyle.DashLine)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
+        if lod < LOD_TEXT:  # far out: a straight line is indistinguishable and cheap
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            path = self.path()
+            painter.drawLine(path.pointAtPercent(0), path.currentPosition())
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.drawPath(self.path())
 
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
@@ -85,3 +102,35 @@ class EdgeItem(QGraphicsPathItem):
     def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
         self._hover = False
         self.update()
+
+    # -- picking up the input end ---------------------------------------------------------
+
+    def _scene(self) -> WorkflowScene | None:
+        scene = self.scene()
+        return scene if hasattr(scene, "begin_reconnect") else None  # type: ignore[return-value]
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        scene = self._scene()
+        port = self.target.port(self.edge.target.port, "in")
+        near_end = QLineF(event.scenePos(), self.path().pointAtPercent(1)).length() < END_GRAB
+        if event.button() == Qt.MouseButton.LeftButton and near_end and scene and port:
+            self._dragging_end = True
+            scene.begin_reconnect(port)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        scene = self._scene()
+        if self._dragging_end and scene is not None:
+            scene.update_connection(event.scenePos())
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        scene = self._scene()
+        if self._dragging_end and scene is not None:
+            self._dragging_end = False
+            scene.finish_connection(event.scenePos())
+            return
+        super().mouseReleaseEvent(event)

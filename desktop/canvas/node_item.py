@@ -7,13 +7,19 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSceneMouseEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from desktop.canvas.port_item import Direction, PortItem
 from desktop.canvas.ports import NodePorts
 from desktop.canvas.style import (
     CORNER,
     HEADER_HEIGHT,
+    LOD_TEXT,
     NODE_WIDTH,
     PORT_ROW,
     STATE_COLORS,
@@ -26,6 +32,10 @@ from engine.workflow.model import Node
 
 if TYPE_CHECKING:
     from desktop.canvas.edge_item import EdgeItem
+
+TITLE_RECT = QRectF(38, 5, NODE_WIDTH - 44, 22)
+"""Where the title is drawn; double-clicking there renames the node in place."""
+BADGE_CENTER = QPointF(NODE_WIDTH - 2, 2)
 
 
 class NodeItem(QGraphicsItem):
@@ -43,6 +53,7 @@ class NodeItem(QGraphicsItem):
         self.icon_name = icon_name
         self.config_ok = True
         self.run_state: str | None = None
+        self.problems: list[str] = []
         self.edges: set[EdgeItem] = set()
         self.inputs: dict[str, PortItem] = {}
         self.outputs: dict[str, PortItem] = {}
@@ -66,7 +77,8 @@ class NodeItem(QGraphicsItem):
         self.outputs = self._make_ports(node.id, ports.outputs, "out")
         rows = max(len(ports.inputs), len(ports.outputs), 1)
         self._height = HEADER_HEIGHT + rows * PORT_ROW + 8
-        self.setToolTip(f"{node.id} ({node.kind})")
+        self._base_tip = f"{node.id} ({node.kind})"
+        self._update_tooltip()
         for edge in self.edges:
             edge.update_path()
         self.update()
@@ -79,6 +91,25 @@ class NodeItem(QGraphicsItem):
             item.setPos(x, HEADER_HEIGHT + 4 + PORT_ROW * (row + 0.5))
             items[spec.name] = item
         return items
+
+    def set_ports_visible(self, visible: bool) -> None:
+        for item in [*self.inputs.values(), *self.outputs.values()]:
+            item.setVisible(visible)
+
+    def set_problems(self, problems: list[str]) -> None:
+        """Validation problems about this node: a red badge with their count."""
+        if problems == self.problems:
+            return
+        self.problems = list(problems)
+        self._update_tooltip()
+        self.update()
+
+    def _update_tooltip(self) -> None:
+        tip = self._base_tip
+        if self.problems:
+            items = "".join(f"<li>{_escape(p)}</li>" for p in self.problems)
+            tip = f"{_escape(tip)}<br><b>{len(self.problems)} problem(s):</b><ul>{items}</ul>"
+        self.setToolTip(tip)
 
     def set_run_state(self, state: str | None) -> None:
         self.run_state = state
@@ -100,7 +131,15 @@ class NodeItem(QGraphicsItem):
         return item.scenePos() if item is not None else None
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-3, -3, NODE_WIDTH + 6, self._height + 6)
+        return QRectF(-3, -10, NODE_WIDTH + 13, self._height + 13)
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        scene = self.scene()
+        if TITLE_RECT.adjusted(-30, 0, 0, 14).contains(event.pos()) and scene is not None:
+            scene.rename_requested.emit(self.node_id)  # type: ignore[attr-defined]
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -121,6 +160,10 @@ class NodeItem(QGraphicsItem):
         palette = colors()
         accent = kind_color(self.icon_name)
         rect = QRectF(0, 0, NODE_WIDTH, self._height)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < LOD_TEXT:
+            self._paint_block(painter, rect, accent, lod)
+            return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
 
         painter.setPen(Qt.PenStyle.NoPen)
@@ -141,7 +184,7 @@ class NodeItem(QGraphicsItem):
         painter.setFont(font)
         metrics = QFontMetricsF(font)
         title = metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, NODE_WIDTH - 62)
-        painter.drawText(QRectF(38, 5, NODE_WIDTH - 44, 22), Qt.AlignmentFlag.AlignVCenter, title)
+        painter.drawText(TITLE_RECT, Qt.AlignmentFlag.AlignVCenter, title)
         painter.setFont(small_font())
         painter.setPen(palette.subtext)
         subtitle = self.kind if self.title == self.node_id else f"{self.kind} · {self.node_id}"
@@ -170,6 +213,43 @@ class NodeItem(QGraphicsItem):
             )
 
         self._paint_outline(painter, rect)
+        self._paint_badge(painter)
+
+    def _paint_block(self, painter: QPainter, rect: QRectF, accent: QColor, lod: float) -> None:
+        """Far zoomed out: a flat block in the kind's colour, outline for state/selection."""
+        palette = colors()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(palette.node_body)
+        painter.drawRect(rect)
+        painter.setBrush(accent)
+        painter.drawRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT))
+        pen_width = 2.0 / max(lod, 0.05)
+        color = None
+        if self.isSelected():
+            color = palette.selection
+        elif self.run_state in STATE_COLORS:
+            color = QColor(STATE_COLORS[self.run_state])
+        elif self.problems or not self.config_ok:
+            color = palette.error
+        if color is not None:
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(QPen(color, pen_width))
+            painter.drawRect(rect)
+
+    def _paint_badge(self, painter: QPainter) -> None:
+        if not self.problems:
+            return
+        palette = colors()
+        painter.setPen(QPen(palette.node_body, 1.5))
+        painter.setBrush(palette.badge)
+        painter.drawEllipse(BADGE_CENTER, 9, 9)
+        painter.setPen(QColor("white"))
+        font = small_font()
+        painter.setFont(font)
+        count = str(len(self.problems)) if len(self.problems) < 10 else "9+"
+        box = QRectF(BADGE_CENTER.x() - 9, BADGE_CENTER.y() - 9, 18, 18)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, count)
 
     def _paint_outline(self, painter: QPainter, rect: QRectF) -> None:
         palette = colors()
@@ -192,3 +272,7 @@ class NodeItem(QGraphicsItem):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(STATE_COLORS[self.run_state]))
             painter.drawEllipse(QPointF(NODE_WIDTH - 12, 12), 4.5, 4.5)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,4 +1,5 @@
-"""A typed port circle on a node: hover shows its type; dragging from it starts a connection."""
+"""A typed port circle on a node: hover shows its type; dragging from it starts a connection
+(from a connected input: picks up the edge's end to move or detach it)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.canvas.style import PORT_RADIUS, TYPE_COLORS, colors
+from desktop.canvas.style import LOD_TEXT, PORT_RADIUS, TYPE_COLORS, colors
 from engine.nodes.base import PortSpec
 from engine.workflow.model import PortRef
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from desktop.canvas.scene import WorkflowScene
 
 Direction = Literal["in", "out"]
+DropState = Literal["ok", "no"] | None
+"""While a connection is dragged: `ok` a port it may end on, `no` one it may not."""
 
 
 class PortItem(QGraphicsItem):
@@ -33,6 +36,7 @@ class PortItem(QGraphicsItem):
         self.spec = spec
         self.direction: Direction = direction
         self.connected = False
+        self.drop_state: DropState = None
         self._hover = False
         self.setAcceptHoverEvents(True)
         self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton)
@@ -56,16 +60,36 @@ class PortItem(QGraphicsItem):
         r = PORT_RADIUS + 4
         return QRectF(-r, -r, 2 * r, 2 * r)
 
+    def set_drop_state(self, state: DropState) -> None:
+        if state != self.drop_state:
+            self.drop_state = state
+            self.update()
+
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_TEXT:
+            return
         palette = colors()
         color = QColor(TYPE_COLORS.get(self.spec.type, TYPE_COLORS["any"]))
         r = PORT_RADIUS + (1.5 if self._hover else 0)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.drop_state == "ok":
+            painter.setPen(QPen(palette.selection, 2.5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(QPointF(0, 0), r + 4, r + 4)
+            r += 1.5
+        elif self.drop_state == "no":
+            painter.setOpacity(0.35)
+            color = palette.error
         painter.setPen(QPen(color.darker(130) if not palette.dark else color.lighter(120), 1.5))
-        painter.setBrush(QBrush(color if self.connected or self._hover else palette.node_body))
+        filled = self.connected or self._hover or self.drop_state == "ok"
+        painter.setBrush(QBrush(color if filled else palette.node_body))
         painter.drawEllipse(QPointF(0, 0), r, r)
+        if self.drop_state == "no":
+            painter.setPen(QPen(palette.error, 1.5))
+            d = r * 0.7
+            painter.drawLine(QPointF(-d, -d), QPointF(d, d))
 
     # -- interaction: reported to the scene, which decides -----------------------------
 
@@ -88,7 +112,10 @@ class PortItem(QGraphicsItem):
         if scene is None or event.button() != Qt.MouseButton.LeftButton:
             event.ignore()
             return
-        scene.begin_connection(self)
+        if self.direction == "in" and self.connected:
+            scene.begin_reconnect(self)
+        else:
+            scene.begin_connection(self)
         event.accept()
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:

@@ -50,9 +50,13 @@ def types_compatible(source: str, target: str) -> bool:
 
 
 def refusal(
-    workflow: Workflow, registry: NodeRegistry, source: PortRef, target: PortRef
+    workflow: Workflow,
+    registry: NodeRegistry,
+    source: PortRef,
+    target: PortRef,
+    ignore: Edge | None = None,
 ) -> str | None:
-    """Why the edge `source -> target` may not be made, or None when it may."""
+    """Why the edge `source -> target` may not be made (as if `ignore` were gone), or None."""
     if source.node == target.node:
         return "a node cannot feed its own input"
     try:
@@ -67,11 +71,12 @@ def refusal(
         return f"{target} is not an input port"
     if not types_compatible(out.type, inp.type):
         return f"type mismatch: {source} gives {out.type}, {target} takes {inp.type}"
-    for edge in workflow.edges:
+    edges = [e for e in workflow.edges if e != ignore]
+    for edge in edges:
         if edge.target == target:
             return f"input {target} is already connected (to {edge.source})"
     graph: nx.DiGraph = nx.DiGraph()
-    graph.add_edges_from((e.source.node, e.target.node) for e in workflow.edges)
+    graph.add_edges_from((e.source.node, e.target.node) for e in edges)
     if (
         target.node in graph
         and source.node in graph

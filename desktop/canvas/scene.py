@@ -5,26 +5,33 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QMimeData, QPointF, Signal
-from PySide6.QtGui import QGuiApplication, QPen, QTransform, QUndoStack
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtCore import QMimeData, QPointF, QRectF, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QTransform, QUndoStack
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
+from desktop.canvas.annotation_item import AnnotationItem
 from desktop.canvas.clipboard import PASTE_OFFSET, copy_mime, plan_paste, read_mime
 from desktop.canvas.commands import (
     AddEdgeCommand,
     AddNodeCommand,
     DeleteCommand,
-    MoveNodesCommand,
     PasteCommand,
+    RenameNodeCommand,
 )
-from desktop.canvas.edge_item import EdgeItem, curve
+from desktop.canvas.connecting import ConnectionDrag, Connector
+from desktop.canvas.edge_item import EdgeItem
+from desktop.canvas.moving import MoveTracker
 from desktop.canvas.node_item import NodeItem
 from desktop.canvas.port_item import PortItem
 from desktop.canvas.ports import make_edge, ports_of, refusal
+from desktop.canvas.run_states import RunStates
 from desktop.canvas.starters import new_node
-from desktop.canvas.style import colors
 from engine.nodes.base import NodeRegistry
+from engine.workflow.annotations import Annotation
 from engine.workflow.document import (
+    AnnotationAdded,
+    AnnotationChanged,
+    AnnotationRemoved,
     Change,
     DocumentReset,
     EdgeAdded,
@@ -39,6 +46,7 @@ from engine.workflow.model import Edge, Node, PortRef
 
 log = logging.getLogger(__name__)
 EdgeKey = tuple[str, str, str, str]
+Point = tuple[float, float]
 
 
 def edge_key(edge: Edge) -> EdgeKey:
@@ -50,6 +58,10 @@ class WorkflowScene(QGraphicsScene):
 
     hint = Signal(str)
     """A short message for the status bar (refused connections and the like)."""
+    rename_requested = Signal(str)
+    """A node's title was double-clicked: the view opens an in-place editor."""
+    edit_requested = Signal(str)
+    """A frame title or note was double-clicked: the view opens an in-place editor."""
 
     def __init__(
         self, document: WorkflowDocument, registry: NodeRegistry, undo_stack: QUndoStack
@@ -60,9 +72,12 @@ class WorkflowScene(QGraphicsScene):
         self.undo_stack = undo_stack
         self.node_items: dict[str, NodeItem] = {}
         self.edge_items: dict[EdgeKey, EdgeItem] = {}
-        self._drag_from: PortItem | None = None
-        self._preview: QGraphicsPathItem | None = None
-        self._press_positions: dict[str, tuple[float, float]] = {}
+        self.annotation_items: dict[str, AnnotationItem] = {}
+        self.connector = Connector(self)
+        self.detailed = True
+        self.moves = MoveTracker(self)
+        self._graveyard: list[QGraphicsItem] = []
+        self.run_states = RunStates(self.node_items, self)
         self._unsubscribe = document.subscribe(self._on_change)
         self._rebuild()
 
@@ -78,7 +93,7 @@ class WorkflowScene(QGraphicsScene):
         elif isinstance(change, NodeRemoved):
             item = self.node_items.pop(change.node.id, None)
             if item is not None:
-                self.removeItem(item)
+                self._bury(item)
         elif isinstance(change, NodeMoved):
             item = self.node_items[change.node_id]
             item.setPos(change.x, change.y)
@@ -88,6 +103,14 @@ class WorkflowScene(QGraphicsScene):
             self._add_edge_item(change.edge)
         elif isinstance(change, EdgeRemoved):
             self._remove_edge_item(change.edge)
+        elif isinstance(change, AnnotationAdded):
+            self._add_annotation_item(change.annotation)
+        elif isinstance(change, AnnotationRemoved):
+            gone = self.annotation_items.pop(change.annotation.id, None)
+            if gone is not None:
+                self._bury(gone)
+        elif isinstance(change, AnnotationChanged):
+            self.annotation_items[change.annotation.id].set_annotation(change.annotation)
         elif isinstance(change, DocumentReset):
             self._rebuild()
 
@@ -96,10 +119,27 @@ class WorkflowScene(QGraphicsScene):
         self.clear()
         self.node_items.clear()
         self.edge_items.clear()
+        self.annotation_items.clear()
+        self.run_states.drop_pending()
+        for annotation in self.document.annotations:
+            self._add_annotation_item(annotation)
         for node in self.document.nodes:
             self._add_node_item(node)
         for edge in self.document.edges:
             self._add_edge_item(edge)
+
+    def _bury(self, item: QGraphicsItem) -> None:
+        """Remove an item but keep it alive until the event loop turns: it may be the item
+        whose mouse handler caused its own removal."""
+        self.removeItem(item)
+        self._graveyard.append(item)
+        if len(self._graveyard) == 1:
+            QTimer.singleShot(0, self._graveyard.clear)
+
+    def _add_annotation_item(self, annotation: Annotation) -> None:
+        item = AnnotationItem(annotation)
+        self.annotation_items[annotation.id] = item
+        self.addItem(item)
 
     def _icon_name(self, node: Node) -> str:
         kind = self.registry.get(node.kind)
@@ -108,6 +148,8 @@ class WorkflowScene(QGraphicsScene):
     def _add_node_item(self, node: Node) -> None:
         kind = self.registry.get(node.kind)
         item = NodeItem(node, self._icon_name(node), ports_of(node, kind))
+        if not self.detailed:
+            item.set_ports_visible(False)
         self.node_items[node.id] = item
         self.addItem(item)
 
@@ -132,7 +174,7 @@ class WorkflowScene(QGraphicsScene):
             return
         item.source.edges.discard(item)
         item.target.edges.discard(item)
-        self.removeItem(item)
+        self._bury(item)
         self._refresh_ports(edge.source.node, edge.target.node)
 
     def _refresh_ports(self, *node_ids: str) -> None:
@@ -152,6 +194,9 @@ class WorkflowScene(QGraphicsScene):
     def selected_edges(self) -> list[Edge]:
         return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
 
+    def selected_annotation_ids(self) -> list[str]:
+        return [i.annotation_id for i in self.selectedItems() if isinstance(i, AnnotationItem)]
+
     def select_nodes(self, node_ids: list[str]) -> None:
         self.clearSelection()
         for node_id in node_ids:
@@ -160,8 +205,18 @@ class WorkflowScene(QGraphicsScene):
                 item.setSelected(True)
 
     def select_all(self) -> None:
-        for item in [*self.node_items.values(), *self.edge_items.values()]:
-            item.setSelected(True)
+        for item in self.items():
+            if isinstance(item, NodeItem | EdgeItem | AnnotationItem):
+                item.setSelected(True)
+
+    def nodes_rect(self, only_selected: bool = False) -> QRectF:
+        """The scene rect around all nodes and annotations (or the selected ones)."""
+        rect = QRectF()
+        items: list[QGraphicsItem] = [*self.node_items.values(), *self.annotation_items.values()]
+        for item in items:
+            if not only_selected or item.isSelected():
+                rect = rect.united(item.sceneBoundingRect())
+        return rect
 
     # -- edits (each one undo command) ---------------------------------------------------
 
@@ -174,9 +229,17 @@ class WorkflowScene(QGraphicsScene):
 
     def delete_selection(self) -> bool:
         node_ids, edges = self.selected_node_ids(), self.selected_edges()
-        if not node_ids and not edges:
+        notes = self.selected_annotation_ids()
+        if not node_ids and not edges and not notes:
             return False
-        self.undo_stack.push(DeleteCommand(self.document, node_ids, edges))
+        self.undo_stack.push(DeleteCommand(self.document, node_ids, edges, notes))
+        return True
+
+    def rename_node(self, node_id: str, title: str) -> bool:
+        title = title.strip()
+        if not self.document.has_node(node_id) or title == self.document.node(node_id).title:
+            return False
+        self.undo_stack.push(RenameNodeCommand(self.document, node_id, title))
         return True
 
     def connect_ports(self, source: PortRef, target: PortRef) -> str | None:
@@ -217,46 +280,29 @@ class WorkflowScene(QGraphicsScene):
         data = copy_mime(self.document, self.selected_node_ids())
         return self.paste(data, "Duplicate") if data is not None else []
 
-    # -- connecting by dragging from a port ----------------------------------------------
+    # -- connecting by dragging from a port, or moving an edge's input end --------------
+
+    @property
+    def drag(self) -> ConnectionDrag | None:
+        return self.connector.drag
 
     def begin_connection(self, port: PortItem) -> None:
-        self.cancel_connection()
-        self._drag_from = port
-        self._preview = QGraphicsPathItem()
-        pen = QPen(colors().selection, 2.0)
-        self._preview.setPen(pen)
-        self._preview.setZValue(10)
-        self.addItem(self._preview)
-        self.update_connection(port.scenePos())
+        self.connector.begin(port)
+
+    def begin_reconnect(self, port: PortItem) -> bool:
+        """Pick up the input end of the edge into `port` (False if none is connected)."""
+        return self.connector.begin_reconnect(port)
 
     def update_connection(self, pos: QPointF) -> None:
-        if self._drag_from is None or self._preview is None:
-            return
-        start = self._drag_from.scenePos()
-        path = curve(start, pos) if self._drag_from.direction == "out" else curve(pos, start)
-        self._preview.setPath(path)
+        self.connector.update(pos)
 
     def finish_connection(self, pos: QPointF) -> str | None:
-        """End a port drag at `pos`: connects to the port there, or says why not."""
-        start = self._drag_from
-        self.cancel_connection()
-        if start is None:
-            return None
-        target = self.port_at(pos)
-        if target is None:
-            return None
-        if target.direction == start.direction:
-            reason = "connect an output port to an input port"
-            self.hint.emit(f"Cannot connect: {reason}")
-            return reason
-        source, sink = (start, target) if start.direction == "out" else (target, start)
-        return self.connect_ports(source.ref, sink.ref)
+        """End a drag at `pos`: connect (or move the edge end) to the port there, detach a
+        picked-up edge on empty canvas, or say why not (also hinted)."""
+        return self.connector.finish(pos)
 
     def cancel_connection(self) -> None:
-        if self._preview is not None:
-            self.removeItem(self._preview)
-        self._preview = None
-        self._drag_from = None
+        self.connector.cancel()
 
     def port_at(self, pos: QPointF) -> PortItem | None:
         for item in self.items(pos, deviceTransform=QTransform()):
@@ -276,33 +322,52 @@ class WorkflowScene(QGraphicsScene):
 
     def commit_moves(self) -> None:
         """Turn item positions changed since the press into one MoveNodesCommand."""
-        moves = {}
-        for node_id, old in self._press_positions.items():
-            item = self.node_items.get(node_id)
-            if item is None:
-                continue
-            new = (item.pos().x(), item.pos().y())
-            if new != old:
-                moves[node_id] = (old, new)
-        self._press_positions = {}
-        if moves:
-            self.undo_stack.push(MoveNodesCommand(self.document, moves))
+        self.moves.commit()
 
     def begin_moves(self) -> None:
         """What a mouse press records; for keyboard nudges and tests."""
-        self._press_positions = {
-            i.node_id: (i.pos().x(), i.pos().y())
-            for i in self.selectedItems()
-            if isinstance(i, NodeItem)
-        }
+        self.moves.begin()
 
-    # -- run state overlay ---------------------------------------------------------------
+    def resize_annotation(self, annotation_id: str, width: float, height: float) -> None:
+        """A frame or note was resized by its handle: one undo step."""
+        from desktop.canvas.arrange import resize_annotation
+
+        resize_annotation(self, annotation_id, width, height)
+
+    def annotation_moved(self, frame: AnnotationItem) -> None:
+        """A frame moved by the mouse: its carried nodes follow."""
+        self.moves.frame_moved(frame)
+
+    # -- overlays: run states (coalesced) and problem badges ---------------------------
 
     def set_run_state(self, node_id: str, state: str | None) -> None:
+        """Paint a node's run state now (callers that coalesce themselves)."""
+        self.run_states.pending.pop(node_id, None)
         item = self.node_items.get(node_id)
         if item is not None:
             item.set_run_state(state)
 
+    def queue_run_state(self, node_id: str, state: str | None) -> None:
+        """Queue a node's run state: queued states are painted together, at most once per
+        frame, however fast updates arrive."""
+        self.run_states.set(node_id, state)
+
+    def flush_run_states(self) -> None:
+        self.run_states.flush()
+
     def clear_run_states(self) -> None:
+        self.run_states.clear()
+
+    def set_detail(self, detailed: bool) -> None:
+        """Show or hide port items: far zoomed out they are too small to use, and skipping
+        thousands of child items keeps panning smooth."""
+        if detailed == self.detailed:
+            return
+        self.detailed = detailed
         for item in self.node_items.values():
-            item.set_run_state(None)
+            item.set_ports_visible(detailed)
+
+    def show_problems(self, by_node: dict[str, list[str]]) -> None:
+        """Badge each node with its validation problems (nodes not named: none)."""
+        for node_id, item in self.node_items.items():
+            item.set_problems(by_node.get(node_id, []))

@@ -13,6 +13,10 @@ PORT_ROW = 22.0
 PORT_RADIUS = 5.5
 CORNER = 7.0
 GRID = 20.0
+LOD_TEXT = 0.45
+"""Below this zoom (level of detail) nodes are drawn as blocks: no text, icons or ports."""
+MIN_FIT_ZOOM = 0.7
+"""Fit-to-window never zooms out past this when text would become unreadable."""
 
 STATE_COLORS: dict[str, str] = {
     "queued": "#8a94a3",
@@ -49,6 +53,9 @@ class CanvasColors:
     selection: QColor
     error: QColor
     dark: bool
+    badge: QColor
+    frame: QColor
+    note: QColor
 
 
 def is_dark(palette: QPalette | None = None) -> bool:
@@ -56,8 +63,22 @@ def is_dark(palette: QPalette | None = None) -> bool:
     return palette.color(QPalette.ColorRole.Window).lightness() < 128
 
 
+_cache: dict[int, CanvasColors] = {}
+
+
 def colors(palette: QPalette | None = None) -> CanvasColors:
+    """The canvas colours for `palette` (default: the application's), cached per palette."""
     palette = palette or QGuiApplication.palette()
+    key = palette.cacheKey()
+    cached = _cache.get(key)
+    if cached is None:
+        if len(_cache) > 16:
+            _cache.clear()
+        cached = _cache[key] = _colors(palette)
+    return cached
+
+
+def _colors(palette: QPalette) -> CanvasColors:
     dark = is_dark(palette)
     base = palette.color(QPalette.ColorRole.Base)
     text = palette.color(QPalette.ColorRole.Text)
@@ -72,6 +93,9 @@ def colors(palette: QPalette | None = None) -> CanvasColors:
         text=text,
         subtext=_mix(base, text, 0.6),
         edge=_mix(background, text, 0.5),
+        badge=QColor("#e0413a"),
+        frame=_mix(background, text, 0.08),
+        note=QColor("#fff3b0") if not dark else QColor("#5c5326"),
         selection=palette.color(QPalette.ColorRole.Highlight),
         error=QColor("#e0413a"),
         dark=dark,
@@ -86,13 +110,26 @@ def _mix(a: QColor, b: QColor, t: float) -> QColor:
     )
 
 
+_fonts: dict[str, QFont] = {}
+
+
+def reset_caches() -> None:
+    """Forget cached colours and fonts (after a theme or font change)."""
+    _cache.clear()
+    _fonts.clear()
+
+
 def title_font() -> QFont:
-    font = QFont(QGuiApplication.font())
-    font.setBold(True)
+    font = _fonts.get("title")
+    if font is None:
+        font = _fonts["title"] = QFont(QGuiApplication.font())
+        font.setBold(True)
     return font
 
 
 def small_font() -> QFont:
-    font = QFont(QGuiApplication.font())
-    font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+    font = _fonts.get("small")
+    if font is None:
+        font = _fonts["small"] = QFont(QGuiApplication.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
     return font

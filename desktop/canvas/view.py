@@ -1,28 +1,41 @@
-"""The canvas view: grid background, zoom, panning, rubber-band selection and drops of
-node kinds from the palette."""
+"""The canvas view: grid, zoom around the cursor (wheel, keys, pinch), panning (middle
+drag, space + drag), fit, minimap, quick-add, in-place renaming and palette drops."""
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import (
+    QCursor,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
+    QFont,
+    QGuiApplication,
     QKeyEvent,
     QMouseEvent,
     QPainter,
     QPen,
+    QResizeEvent,
+    QTransform,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtWidgets import QGestureEvent, QGraphicsView, QPinchGesture, QWidget
 
+from desktop.canvas import arrange
+from desktop.canvas.annotation_item import FRAME_BAR
+from desktop.canvas.inline_edit import InlineEditor, InlineTextEditor
+from desktop.canvas.minimap import MARGIN, MinimapWidget
+from desktop.canvas.node_item import TITLE_RECT
+from desktop.canvas.quick_add import QuickAddPopup
 from desktop.canvas.scene import WorkflowScene
-from desktop.canvas.style import GRID, colors
+from desktop.canvas.style import GRID, LOD_TEXT, MIN_FIT_ZOOM, colors, reset_caches, title_font
+from engine.workflow.document import Change, DirtyChanged, DocumentReset
 
 KIND_MIME = "application/x-interlock-node-kind"
-MIN_ZOOM, MAX_ZOOM = 0.2, 3.0
+MIN_ZOOM, MAX_ZOOM = 0.05, 3.0
+SCENE_MARGIN = 4000.0
 
 
 class WorkflowView(QGraphicsView):
@@ -34,9 +47,35 @@ class WorkflowView(QGraphicsView):
         self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setAcceptDrops(True)
-        self.setSceneRect(QRectF(-5000, -5000, 10000, 10000))
+        self.grabGesture(Qt.GestureType.PinchGesture)
         self._pan_from: QPointF | None = None
+        self._space = False
+        self.editor: InlineEditor | InlineTextEditor | None = None
+        self.quick_add = QuickAddPopup(scene.registry, self)
+        self.quick_add.chosen.connect(self._on_quick_add)
+        self._quick_add_at = QPointF()
+        self.minimap = MinimapWidget(self)
+        scene.rename_requested.connect(self.begin_rename)
+        scene.edit_requested.connect(self.begin_edit_annotation)
+        self._unsubscribe = scene.document.subscribe(self._on_change)
+        self.update_scene_rect()
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_theme_changed)
+
+    def _on_change(self, change: Change) -> None:
+        if isinstance(change, DirtyChanged):
+            return
+        if isinstance(change, DocumentReset):
+            self.update_scene_rect()
+        self.minimap.invalidate()
+
+    def update_scene_rect(self) -> None:
+        """Room to scroll around the workflow, however large it is."""
+        rect = self.workflow_scene.nodes_rect().united(QRectF(-1000, -1000, 2000, 2000))
+        self.setSceneRect(rect.adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN))
 
     # -- zoom ------------------------------------------------------------------------------
 
@@ -44,10 +83,26 @@ class WorkflowView(QGraphicsView):
     def zoom(self) -> float:
         return self.transform().m11()
 
-    def set_zoom(self, factor: float) -> None:
+    def set_zoom(self, factor: float, anchor: QPoint | None = None) -> None:
+        """Zoom to `factor`, keeping the scene point under `anchor` (viewport pixels; default
+        the mouse if it is over the canvas, else the centre) where it is."""
         factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
-        scale = factor / self.zoom
-        self.scale(scale, scale)
+        if anchor is None:
+            anchor = self._cursor_or_centre()
+        before = self.mapToScene(anchor)
+        saved = self.transformationAnchor()
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setTransform(QTransform.fromScale(factor, factor))
+        self.setTransformationAnchor(saved)
+        self.workflow_scene.set_detail(factor >= LOD_TEXT)
+        shift = self.mapFromScene(before) - anchor
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + shift.x())
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + shift.y())
+        self.minimap.update()
+
+    def _cursor_or_centre(self) -> QPoint:
+        pos = self.viewport().mapFromGlobal(QCursor.pos())
+        return pos if self.viewport().rect().contains(pos) else self.viewport().rect().center()
 
     def zoom_in(self) -> None:
         self.set_zoom(self.zoom * 1.25)
@@ -56,23 +111,42 @@ class WorkflowView(QGraphicsView):
         self.set_zoom(self.zoom / 1.25)
 
     def zoom_reset(self) -> None:
+        centre = self.visible_center()
         self.resetTransform()
+        self.centerOn(centre)
 
     def zoom_fit(self) -> None:
-        items = self.workflow_scene.node_items.values()
-        if not items:
-            self.zoom_reset()
+        self.fit_rect(self.workflow_scene.nodes_rect())
+
+    def zoom_selection(self) -> None:
+        """Fit the selected nodes (everything if nothing is selected)."""
+        rect = self.workflow_scene.nodes_rect(only_selected=True)
+        self.fit_rect(rect if not rect.isNull() else self.workflow_scene.nodes_rect())
+
+    def fit_rect(self, rect: QRectF) -> None:
+        """Show `rect` whole, but no closer than 1:1 and never so far out that node text is
+        unreadable: then centre on it (the minimap shows the rest)."""
+        if rect.isNull():
+            self.resetTransform()
             self.centerOn(0, 0)
             return
-        rect = QRectF()
-        for item in items:
-            rect = rect.united(item.sceneBoundingRect())
-        self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
+        self.update_scene_rect()
+        padded = rect.adjusted(-40, -40, 40, 40)
+        self.fitInView(padded, Qt.AspectRatioMode.KeepAspectRatio)
+        self.workflow_scene.set_detail(self.zoom >= LOD_TEXT)
         if self.zoom > 1.0:
             self.set_zoom(1.0)
             self.centerOn(rect.center())
-        elif self.zoom < MIN_ZOOM:
-            self.set_zoom(MIN_ZOOM)
+        elif self.zoom < MIN_FIT_ZOOM:
+            # Too big to fit legibly: show its start (workflows read left to right).
+            self.set_zoom(MIN_FIT_ZOOM)
+            seen = self.mapToScene(self.viewport().rect()).boundingRect()
+            x = padded.left() + seen.width() / 2
+            y = rect.center().y()
+            if padded.height() > seen.height():
+                y = padded.top() + seen.height() / 2
+            self.centerOn(x, y)
+        self.minimap.update()
 
     def visible_center(self) -> QPointF:
         return self.mapToScene(self.viewport().rect().center())
@@ -81,15 +155,27 @@ class WorkflowView(QGraphicsView):
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier or event.pixelDelta().isNull():
             steps = event.angleDelta().y() / 120.0
             if steps:
-                self.set_zoom(self.zoom * math.pow(1.15, steps))
+                self.set_zoom(self.zoom * math.pow(1.15, steps), event.position().toPoint())
                 event.accept()
                 return
         super().wheelEvent(event)
+        self.minimap.update()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Gesture and isinstance(event, QGestureEvent):
+            pinch = event.gesture(Qt.GestureType.PinchGesture)
+            if isinstance(pinch, QPinchGesture):
+                centre = self.viewport().mapFromGlobal(pinch.centerPoint().toPoint())
+                self.set_zoom(self.zoom * pinch.scaleFactor(), centre)
+                event.accept()
+                return True
+        return super().event(event)
 
     # -- panning with the middle button or space + drag ------------------------------------
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.MiddleButton:
+        middle = event.button() == Qt.MouseButton.MiddleButton
+        if middle or (self._space and event.button() == Qt.MouseButton.LeftButton):
             self._pan_from = event.position()
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()
@@ -100,25 +186,139 @@ class WorkflowView(QGraphicsView):
         if self._pan_from is not None:
             delta = event.position() - self._pan_from
             self._pan_from = event.position()
-            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(delta.x()))
-            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(delta.y()))
+            self.pan_by(-delta.x(), -delta.y())
             event.accept()
             return
         super().mouseMoveEvent(event)
 
+    def pan_by(self, dx: float, dy: float) -> None:
+        """Scroll the view by (dx, dy) viewport pixels."""
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + round(dx))
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + round(dy))
+        self.minimap.update()
+
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        if self._pan_from is not None and event.button() == Qt.MouseButton.MiddleButton:
+        if self._pan_from is not None and event.button() in (
+            Qt.MouseButton.MiddleButton,
+            Qt.MouseButton.LeftButton,
+        ):
             self._pan_from = None
-            self.viewport().unsetCursor()
+            self._set_pan_cursor()
             event.accept()
             return
         super().mouseReleaseEvent(event)
 
+    def _set_pan_cursor(self) -> None:
+        if self._space:
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+        else:
+            self.viewport().unsetCursor()
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self._set_pan_cursor()
+            event.accept()
+            return
         if event.key() == Qt.Key.Key_Escape:
             self.workflow_scene.cancel_connection()
             self.workflow_scene.clearSelection()
         super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            if self._pan_from is None:
+                self._set_pan_cursor()
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event: object) -> None:
+        self._space = False
+        self._set_pan_cursor()
+        super().focusOutEvent(event)  # type: ignore[arg-type]
+
+    # -- quick add, in-place editing -------------------------------------------------------
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        pos = event.position().toPoint()
+        if event.button() == Qt.MouseButton.LeftButton and self.itemAt(pos) is None:
+            self.open_quick_add(pos)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def open_quick_add(self, at: QPoint | None = None) -> None:
+        """The add-node popup at `at` (viewport pixels; default the mouse or the centre)."""
+        at = at if at is not None else self._cursor_or_centre()
+        self._quick_add_at = self.mapToScene(at)
+        self.quick_add.popup(self.viewport().mapToGlobal(at))
+
+    def _on_quick_add(self, kind: str) -> None:
+        self.workflow_scene.add_node_of_kind(kind, self._quick_add_at)
+        self.setFocus()
+
+    def _editor_font(self, scale: float = 1.0) -> QFont:
+        font = QFont(title_font())
+        font.setPointSizeF(max(8.0, font.pointSizeF() * self.zoom * scale))
+        return font
+
+    def _view_rect(self, scene_rect: QRectF) -> QRect:
+        return self.mapFromScene(scene_rect).boundingRect()
+
+    def begin_rename(self, node_id: str) -> InlineEditor | None:
+        item = self.workflow_scene.node_items.get(node_id)
+        if item is None:
+            return None
+        self.close_editor()
+        self.ensureVisible(item, 20, 20)
+        node = self.workflow_scene.document.node(node_id)
+        rect = self._view_rect(item.mapRectToScene(TITLE_RECT))
+        editor = InlineEditor(self.viewport(), node.title or node.id, rect, self._editor_font())
+        editor.committed.connect(lambda text: self._after_edit(node_id, text, node=True))
+        self.editor = editor
+        return editor
+
+    def begin_edit_annotation(self, annotation_id: str) -> InlineEditor | InlineTextEditor | None:
+        item = self.workflow_scene.annotation_items.get(annotation_id)
+        if item is None:
+            return None
+        self.close_editor()
+        text = self.workflow_scene.document.annotation(annotation_id).text
+        editor: InlineEditor | InlineTextEditor
+        if item.is_frame:
+            rect = self._view_rect(
+                item.mapRectToScene(QRectF(6, 2, item.width - 12, FRAME_BAR - 4))
+            )
+            editor = InlineEditor(self.viewport(), text, rect, self._editor_font())
+        else:
+            rect = self._view_rect(item.sceneBoundingRect())
+            editor = InlineTextEditor(self.viewport(), text, rect, self._editor_font(0.9))
+        editor.committed.connect(lambda text: self._after_edit(annotation_id, text, node=False))
+        self.editor = editor
+        return editor
+
+    def rename_selected(self) -> None:
+        scene = self.workflow_scene
+        nodes, notes = scene.selected_node_ids(), scene.selected_annotation_ids()
+        if len(nodes) == 1:
+            self.begin_rename(nodes[0])
+        elif len(notes) == 1 and not nodes:
+            self.begin_edit_annotation(notes[0])
+
+    def _after_edit(self, target: str, text: str, *, node: bool) -> None:
+        self.editor = None
+        if node:
+            self.workflow_scene.rename_node(target, text)
+        else:
+            arrange.set_annotation_text(self.workflow_scene, target, text.strip())
+        self.setFocus()
+
+    def close_editor(self) -> None:
+        if self.editor is not None:
+            self.editor.finish(True)
+            self.editor = None
 
     # -- drops from the palette ----------------------------------------------------------
 
@@ -142,7 +342,19 @@ class WorkflowView(QGraphicsView):
         self.workflow_scene.add_node_of_kind(kind, self.mapToScene(event.position().toPoint()))
         event.acceptProposedAction()
 
-    # -- background ----------------------------------------------------------------------
+    # -- background, minimap placement, theme ----------------------------------------------
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        self.minimap.update()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        area = self.viewport().geometry()
+        self.minimap.move(
+            area.right() - self.minimap.width() - MARGIN,
+            area.bottom() - self.minimap.height() - MARGIN,
+        )
 
     def drawBackground(self, painter: QPainter, area: QRectF | QRect) -> None:
         rect = QRectF(area)
@@ -164,7 +376,18 @@ class WorkflowView(QGraphicsView):
             painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
             y += GRID
 
+    def _on_theme_changed(self, *_: object) -> None:
+        reset_caches()
+        self.workflow_scene.update()
+        self.viewport().update()
+        self.minimap.invalidate()
+
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            self.viewport().update()
+            self._on_theme_changed()
         super().changeEvent(event)
+
+    def detach(self) -> None:
+        """Stop observing the document and the system theme."""
+        self._unsubscribe()
+        QGuiApplication.styleHints().colorSchemeChanged.disconnect(self._on_theme_changed)

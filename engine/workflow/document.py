@@ -10,76 +10,48 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from engine.workflow.loader import load_workflow, save_workflow
+from engine.errors import WorkflowLoadError
+from engine.workflow.annotations import Annotation, annotations_of, dumps_document
+from engine.workflow.changes import (
+    AnnotationAdded,
+    AnnotationChanged,
+    AnnotationRemoved,
+    Aspect,
+    Change,
+    DirtyChanged,
+    DocumentReset,
+    EdgeAdded,
+    EdgeRemoved,
+    NodeAdded,
+    NodeChanged,
+    NodeMoved,
+    NodeRemoved,
+    Observer,
+)
+from engine.workflow.lenient import load_lenient
 from engine.workflow.model import Edge, Metadata, Node, NodePolicy, Position, Workflow
 
-Aspect = Literal["title", "config", "policy"]
-
-
-@dataclass(frozen=True, slots=True)
-class NodeAdded:
-    node: Node
-    index: int
-
-
-@dataclass(frozen=True, slots=True)
-class NodeRemoved:
-    node: Node
-    index: int
-
-
-@dataclass(frozen=True, slots=True)
-class NodeMoved:
-    node_id: str
-    x: float
-    y: float
-
-
-@dataclass(frozen=True, slots=True)
-class NodeChanged:
-    """A node's title, config or policy changed (its ports may have changed too)."""
-
-    node: Node
-    aspect: Aspect
-
-
-@dataclass(frozen=True, slots=True)
-class EdgeAdded:
-    edge: Edge
-    index: int
-
-
-@dataclass(frozen=True, slots=True)
-class EdgeRemoved:
-    edge: Edge
-    index: int
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentReset:
-    """The whole workflow was replaced (new, open, revert): redraw everything."""
-
-    workflow: Workflow
-
-
-@dataclass(frozen=True, slots=True)
-class DirtyChanged:
-    dirty: bool
-
-
-Change = (
-    NodeAdded
-    | NodeRemoved
-    | NodeMoved
-    | NodeChanged
-    | EdgeAdded
-    | EdgeRemoved
-    | DocumentReset
-    | DirtyChanged
-)
-Observer = Callable[[Change], None]
+__all__ = [
+    "AnnotationAdded",
+    "AnnotationChanged",
+    "AnnotationRemoved",
+    "Aspect",
+    "Change",
+    "DirtyChanged",
+    "DocumentReset",
+    "EdgeAdded",
+    "EdgeRemoved",
+    "NodeAdded",
+    "NodeChanged",
+    "NodeMoved",
+    "NodeRemoved",
+    "Observer",
+    "RemovedNode",
+    "WorkflowDocument",
+    "new_workflow",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,18 +71,40 @@ class WorkflowDocument:
     """A workflow with a file path and a dirty flag. Nodes and edges handed out are the
     document's own objects: read them, never mutate them; call the methods here instead."""
 
-    def __init__(self, workflow: Workflow | None = None, path: Path | None = None) -> None:
-        self._workflow = (workflow or new_workflow()).model_copy(deep=True)
-        self._check_graph(self._workflow)
+    def __init__(
+        self,
+        workflow: Workflow | None = None,
+        path: Path | None = None,
+        annotations: list[Annotation] | None = None,
+    ) -> None:
+        self._annotations: list[Annotation] = []
+        self._workflow = self._adopt(workflow or new_workflow(), annotations)
         self.path = path
         self._dirty = False
         self._observers: list[Observer] = []
 
     @classmethod
     def open(cls, path: str | Path) -> WorkflowDocument:
-        """Load a file. Raises WorkflowLoadError with located problems."""
-        loaded = load_workflow(path)
-        return cls(loaded.workflow, Path(path))
+        """Load a file strictly. Raises WorkflowLoadError with located problems."""
+        loaded = load_lenient(path)
+        if loaded.problems:
+            raise WorkflowLoadError(loaded.problems)
+        return cls(loaded.workflow, Path(path), loaded.annotations)
+
+    def _adopt(self, workflow: Workflow, annotations: list[Annotation] | None) -> Workflow:
+        """A private deep copy of `workflow`; annotations live in its own list when the
+        model has the `annotations` field, else beside it."""
+        own = workflow.model_copy(deep=True)
+        self._check_graph(own)
+        given = [a.model_copy() for a in annotations] if annotations is not None else None
+        field = annotations_of(own)
+        if field is not None:
+            if given is not None:
+                field[:] = given
+            self._annotations = field
+        else:
+            self._annotations = given or []
+        return own
 
     # -- reading ---------------------------------------------------------------------
 
@@ -130,6 +124,13 @@ class WorkflowDocument:
     def edges(self) -> list[Edge]:
         return list(self._workflow.edges)
 
+    @property
+    def annotations(self) -> list[Annotation]:
+        return list(self._annotations)
+
+    def annotation(self, annotation_id: str) -> Annotation:
+        return self._annotations[self._annotation_index(annotation_id)]
+
     def snapshot(self) -> Workflow:
         """A deep copy, safe to hand to a run or keep."""
         return self._workflow.model_copy(deep=True)
@@ -148,7 +149,7 @@ class WorkflowDocument:
         stem = re.sub(r"[^A-Za-z0-9_\-]", "_", base)[:56] or "node"
         if not re.match(r"[A-Za-z_]", stem):
             stem = f"n_{stem}"
-        taken = {n.id for n in self._workflow.nodes}
+        taken = {n.id for n in self._workflow.nodes} | {a.id for a in self._annotations}
         if stem not in taken:
             return stem
         return next(f"{stem}_{i}" for i in range(2, len(taken) + 3) if f"{stem}_{i}" not in taken)
@@ -181,20 +182,25 @@ class WorkflowDocument:
 
     # -- whole-document operations ---------------------------------------------------
 
-    def reset(self, workflow: Workflow, path: Path | None = None) -> None:
+    def reset(
+        self,
+        workflow: Workflow,
+        path: Path | None = None,
+        annotations: list[Annotation] | None = None,
+    ) -> None:
         """Replace the workflow (new / open / revert). The result is clean."""
-        copy = workflow.model_copy(deep=True)
-        self._check_graph(copy)
-        self._workflow = copy
+        self._workflow = self._adopt(workflow, annotations if annotations is not None else [])
         self.path = path
-        self._emit(DocumentReset(copy))
+        self._emit(DocumentReset(self._workflow))
         self.mark_clean()
 
     def save(self, path: str | Path | None = None) -> Path:
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("the document has no path yet; pass one")
-        save_workflow(self._workflow, target)
+        tmp = target.with_name(f".{target.name}.tmp")  # atomic, as loader.save_workflow
+        tmp.write_text(dumps_document(self._workflow, self._annotations), encoding="utf-8")
+        tmp.replace(target)
         self.path = target
         self.mark_clean()
         return target
@@ -292,6 +298,46 @@ class WorkflowDocument:
         self._touch()
         self._emit(EdgeRemoved(stored, index))
         return index
+
+    # -- annotations (frames and notes) ---------------------------------------------
+
+    def add_annotation(self, annotation: Annotation, index: int | None = None) -> Annotation:
+        if any(a.id == annotation.id for a in self._annotations):
+            raise ValueError(f"an annotation with id {annotation.id!r} already exists")
+        stored = annotation.model_copy()
+        at = len(self._annotations) if index is None else max(0, index)
+        at = min(at, len(self._annotations))
+        self._annotations.insert(at, stored)
+        self._touch()
+        self._emit(AnnotationAdded(stored, at))
+        return stored
+
+    def remove_annotation(self, annotation_id: str) -> tuple[Annotation, int]:
+        """Remove an annotation; returns it and its index (for undo)."""
+        index = self._annotation_index(annotation_id)
+        stored = self._annotations.pop(index)
+        self._touch()
+        self._emit(AnnotationRemoved(stored, index))
+        return stored, index
+
+    def update_annotation(self, annotation_id: str, **changes: Any) -> None:
+        """Set fields (x, y, width, height, text, color); validated, no-ops emit nothing."""
+        index = self._annotation_index(annotation_id)
+        current = self._annotations[index]
+        data = current.model_dump()
+        data.update(changes)
+        updated = Annotation.model_validate(data)
+        if updated == current:
+            return
+        self._annotations[index] = updated
+        self._touch()
+        self._emit(AnnotationChanged(updated))
+
+    def _annotation_index(self, annotation_id: str) -> int:
+        for i, annotation in enumerate(self._annotations):
+            if annotation.id == annotation_id:
+                return i
+        raise KeyError(annotation_id)
 
     # -- helpers ---------------------------------------------------------------------
 

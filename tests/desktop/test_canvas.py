@@ -9,7 +9,8 @@ from pytestqt.qtbot import QtBot
 
 from desktop.canvas.edge_item import EdgeItem
 from desktop.canvas.scene import WorkflowScene
-from desktop.canvas.view import WorkflowView
+from desktop.canvas.style import MIN_FIT_ZOOM
+from desktop.canvas.view import MIN_ZOOM, WorkflowView
 from engine.workflow.document import WorkflowDocument
 from engine.workflow.loader import dumps_workflow
 from engine.workflow.model import Node, PortRef, Position
@@ -209,9 +210,9 @@ def test_zoom(canvas: WorkflowView) -> None:
     assert canvas.zoom == 1
     for _ in range(30):
         canvas.zoom_out()
-    assert canvas.zoom == 0.2
+    assert canvas.zoom == MIN_ZOOM
     canvas.zoom_fit()
-    assert 0.2 <= canvas.zoom <= 1
+    assert MIN_FIT_ZOOM <= canvas.zoom <= 1
     rect = canvas.mapToScene(canvas.viewport().rect()).boundingRect()
     for item in _scene(canvas).node_items.values():
         assert rect.contains(item.sceneBoundingRect())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDropEvent
 from pytestqt.qtbot import QtBot
@@ -168,3 +170,119 @@ def test_every_builtin_kind_has_an_icon() -> None:
         k.name for k in builtin_registry().kinds() if not (ICONS / f"{k.icon}.svg").is_file()
     ]
     assert missing == []
+
+
+def test_problems_show_as_badges_on_nodes(qtbot: QtBot, window: MainWindow) -> None:
+    workflow = chain_workflow()
+    workflow.edges.pop()
+    _load(window, workflow)
+    out = window.scene.node_items["out"]
+    assert out.problems == ["node 'out': input port 'value' is not connected"]
+    assert "1 problem(s)" in out.toolTip() and "is not connected" in out.toolTip()
+    assert window.scene.node_items["a"].problems == []
+    window.scene.connect_ports(*_refs("b.text", "out.value"))
+    qtbot.waitUntil(lambda: out.problems == [])
+    assert "problem" not in out.toolTip()
+
+
+BROKEN = """\
+version: 1
+metadata: {name: Broken}
+nodes:
+  - id: a
+    kind: template
+    config: {template: hi, inputs: []}
+  - id: mystery
+    kind: teleport
+    position: {x: 300, y: 0}
+    config: {destination: mars, speed: 3}
+  - id: bad
+    kind: template
+    position: {x: 300, y: "far"}
+    colour: red
+    config: {template: 7}
+  - id: out
+    kind: output
+    position: {x: 600, y: 0}
+edges:
+  - {source: a.text, target: out.value}
+  - {source: ghost.text, target: mystery.in}
+annotations:
+  - {kind: note, id: note, text: Remember, x: 10, y: 200}
+  - {kind: blob, id: b2}
+"""
+
+
+def test_a_file_with_errors_opens_what_it_can(window: MainWindow, tmp_path: Path) -> None:
+    path = tmp_path / "broken.interlock.yaml"
+    path.write_text(BROKEN, encoding="utf-8")
+    assert window.open_path(path)
+    assert set(window.scene.node_items) == {"a", "mystery", "bad", "out"}
+    assert [str(e.target) for e in window.document.edges] == ["out.value"]
+    assert [a.id for a in window.document.annotations] == ["note"]
+    assert "note" in window.scene.annotation_items
+    mystery = window.scene.node_items["mystery"]
+    assert not mystery.config_ok and any("unknown node kind" in p for p in mystery.problems)
+    assert window.scene.node_items["bad"].problems  # placeholder, marked
+    messages = window.problems.messages()
+    where = dict(zip(messages, window.problems.locations(), strict=True))
+    colour = next(m for m in messages if "colour" in m)
+    assert where[colour] == "broken.interlock.yaml:14:5"
+    ghost = next(m for m in messages if "ghost" in m)
+    assert where[ghost] == "broken.interlock.yaml:21:5"
+    unknown = next(m for m in messages if "teleport" in m)
+    assert where[unknown] == "broken.interlock.yaml:8:5"
+    assert any("annotations.1.kind" in m for m in messages)
+
+    # Saving keeps the unknown kind's node and its raw config.
+    window.save()
+    saved = path.read_text(encoding="utf-8")
+    assert "kind: teleport" in saved and "destination: mars" in saved
+    assert "text: Remember" in saved
+
+
+def test_a_syntax_error_opens_an_empty_document_with_the_problem(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    path = tmp_path / "syntax.interlock.yaml"
+    path.write_text("version: 1\nnodes: [a, b\nedges: {", encoding="utf-8")
+    assert window.open_path(path)
+    assert window.document.nodes == [] and window.scene.node_items == {}
+    assert any("YAML syntax error" in m for m in window.problems.messages())
+    assert window.problems.locations()[0].startswith("syntax.interlock.yaml:3:")
+
+
+def test_shortcuts_dialog_lists_the_real_actions(window: MainWindow) -> None:
+    from desktop.shortcuts_dialog import ShortcutsDialog, shortcut_rows
+
+    rows = {name: keys for _, name, keys in shortcut_rows(window)}
+    assert rows["Quick Add Node"] == "Tab, Ctrl+Shift+A"
+    assert rows["Undo"] == "Ctrl+Z" and rows["Rename"] == "F2"
+    assert "+" in rows["Zoom In"].split(", ") and "Ctrl++" in rows["Zoom In"]
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    assert window.canvas_actions.shortcuts in help_menu.actions()  # type: ignore[union-attr]
+    window.canvas_actions.shortcuts.setShortcut("Ctrl+Alt+K")  # read live, never a copy
+    dialog = ShortcutsDialog(window)
+    assert ("Keyboard Shortcuts", "Ctrl+Alt+K") in dialog.rows()
+    dialog.filter.setText("layout")
+    assert dialog.rows() == [("Auto Layout", "Ctrl+L")]
+
+
+def test_dark_theme_repaints_the_canvas(window: MainWindow) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.canvas.style import colors
+    from desktop.theme import dark_palette
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    light = app.palette()
+    try:
+        app.setPalette(dark_palette())
+        assert colors().dark
+        image = window.view.grab().toImage()
+        corner = image.pixelColor(5, 5)
+        assert corner.lightness() < 100
+    finally:
+        app.setPalette(light)
+    assert not colors().dark

@@ -198,3 +198,80 @@ def test_unsubscribe(doc: WorkflowDocument) -> None:
     unsubscribe()
     doc.rename_node("a", "t")
     assert seen == []
+
+
+def test_annotations_add_update_remove_emit_and_save(
+    doc: WorkflowDocument, changes: list[Any], tmp_path: Path
+) -> None:
+    from engine.workflow.annotations import Annotation
+    from engine.workflow.document import AnnotationAdded, AnnotationChanged, AnnotationRemoved
+
+    frame = doc.add_annotation(Annotation(kind="frame", id="frame", text="Prep", width=300))
+    assert changes[-1] == AnnotationAdded(frame, 0) and doc.dirty
+    doc.update_annotation("frame", x=10, y=20)
+    moved = doc.annotation("frame")
+    assert (moved.x, moved.y, moved.text) == (10, 20, "Prep")
+    assert changes[-1] == AnnotationChanged(moved)
+    count = len(changes)
+    doc.update_annotation("frame", x=10)  # no-op
+    assert len(changes) == count
+    with pytest.raises(ValueError):
+        doc.update_annotation("frame", width=-1)
+    with pytest.raises(ValueError, match="already exists"):
+        doc.add_annotation(Annotation(kind="note", id="frame"))
+    doc.add_annotation(Annotation(kind="note", id="note", text="Check\nthis", color="#ffcc00"))
+    assert doc.unique_id("note") == "note_2"  # ids are shared with nodes
+
+    path = doc.save(tmp_path / "a.interlock.yaml")
+    text = path.read_text(encoding="utf-8")
+    assert text.index("edges:") < text.index("annotations:")
+    again = WorkflowDocument.open(path)
+    assert again.annotations == doc.annotations and again.workflow == doc.workflow
+
+    removed, index = doc.remove_annotation("frame")
+    assert index == 0 and changes[-1] == AnnotationRemoved(removed, 0)
+    assert [a.id for a in doc.annotations] == ["note"]
+    doc.reset(_workflow())
+    assert doc.annotations == []
+
+
+def test_lenient_load_keeps_what_validates(tmp_path: Path) -> None:
+    from engine.workflow.lenient import load_lenient, loads_lenient
+
+    text = """\
+version: 1
+metadata: {name: ""}
+surprise: 1
+nodes:
+  - {id: a, kind: template, config: {template: hi}}
+  - {id: a, kind: output}
+  - {id: "9bad", kind: output, position: {x: 5, y: 6}, extra: 1}
+  - {kind: teleport, config: [1, 2]}
+edges:
+  - {source: a.text, target: a_2.value}
+  - {source: a.text, target: nowhere.value}
+  - {source: a.text}
+"""
+    loaded = loads_lenient(text, "fallback")
+    workflow = loaded.workflow
+    assert workflow.metadata.name == "fallback"
+    assert [n.id for n in workflow.nodes] == ["a", "a_2", "node_3", "node_4"]
+    assert workflow.nodes[2].title == "9bad" and workflow.nodes[2].position.x == 5
+    assert workflow.nodes[3].kind == "teleport" and workflow.nodes[3].config == {"value": [1, 2]}
+    assert [str(e.target) for e in workflow.edges] == ["a_2.value"]
+    messages = [p.message for p in loaded.problems]
+    assert any("surprise" in m for m in messages)
+    assert any("duplicate node id 'a'" in m for m in messages)
+    assert any("no node 'nowhere'" in m for m in messages)
+    assert sum("edges.2" in m for m in messages) == 1
+    assert all(p.line > 1 for p in loaded.problems if p.path and p.path[0] == "nodes")
+    WorkflowDocument(workflow)  # what it built is a consistent graph
+
+    clean = tmp_path / "ok.interlock.yaml"
+    WorkflowDocument(_workflow()).save(clean)
+    assert load_lenient(clean).problems == []
+    assert load_workflow(clean).workflow == load_lenient(clean).workflow
+    broken = loads_lenient("nodes: [", "x")
+    assert broken.workflow.nodes == [] and "syntax" in broken.problems[0].message
+    missing = load_lenient(tmp_path / "nope.yaml")
+    assert missing.workflow.metadata.name == "nope" and "cannot read" in missing.problems[0].message

@@ -32,6 +32,7 @@ _ALLOWED_TAGS = frozenset(
     for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")
 )
 """Plain data only: anything else (python/*, binary, set, custom tags) is refused."""
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +150,8 @@ class _Converter:
             raise WorkflowLoadError(
                 [Problem(f"unsupported YAML tag {node.tag}", *self._mark(node))]
             )
+        if node.tag == _STR_TAG:  # the common case: no constructor machinery needed
+            return node.value
         try:
             value = self.scalars.construct_object(node)
         except yaml.YAMLError as exc:

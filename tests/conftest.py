@@ -24,6 +24,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_DATA_DIR_KEY] = data_dir
     os.environ["INTERLOCK_DATA_DIR"] = data_dir
     os.environ["INTERLOCK_DB"] = os.path.join(data_dir, "interlock.db")
+    # Never read a developer's endpoint config or touch a real OS keyring.
+    os.environ["INTERLOCK_CONFIG"] = os.path.join(data_dir, "config.toml")
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

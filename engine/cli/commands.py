@@ -32,11 +32,16 @@ def open_db(path: str | None) -> RunStore:
 
 
 def default_providers() -> ProviderRegistry:
-    """The bundled local models (loaded lazily on first use)."""
+    """The bundled local models (loaded lazily on first use), then the remote endpoints of
+    the user config; each llm node's route policy picks among them per call."""
     from engine.providers.local import default_local_provider
+    from engine.providers.remote import configured_providers
 
     provider = default_local_provider()
-    return ProviderRegistry([provider], default_model="smollm2-135m-instruct")
+    registry = ProviderRegistry([provider], default_model="smollm2-135m-instruct")
+    for remote in configured_providers():
+        registry.add(remote)
+    return registry
 
 
 def _load_valid(file: str) -> LoadedWorkflow | None:

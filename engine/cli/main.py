@@ -18,6 +18,7 @@ from importlib.metadata import entry_points
 from engine.cli import (
     approval_commands,
     commands,
+    endpoint_commands,
     model_commands,
     report_commands,
     tool_commands,
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     model_commands.add_parsers(sub)
     report_commands.add_parsers(sub)
+    endpoint_commands.add_parsers(sub)
     tool_commands.add_parsers(sub)
     approval_commands.add_parsers(sub, db_option)
 

@@ -55,12 +55,20 @@ def _errors() -> tuple[type[Exception], ...]:
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
+    from engine.cli.endpoint_commands import remote_models
+
     entries = _catalog().list()
+    remote = remote_models()
     if getattr(args, "json", False):
-        print(json.dumps([e.to_json() for e in entries], indent=2))
+        print(json.dumps([e.to_json() for e in entries] + remote, indent=2))
     else:
         for entry in entries:
             print(_describe(entry))
+        for r in remote:
+            print(
+                f"{r['model_id']:<24} {'remote':<8} tier {r['tier']:<8} "
+                f"${r['price_in']}/${r['price_out']} per 1M  ctx {r['context']:<6} remote"
+            )
     return EXIT_OK
 
 

@@ -1,0 +1,84 @@
+"""API keys: the OS keyring (service "interlock", username = endpoint name), falling back to
+`INTERLOCK_KEY_<ENDPOINT>` where no keyring backend exists; plus redaction of key-like text."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SERVICE = "interlock"
+_REDACTED = "[redacted]"
+_KEYLIKE = re.compile(
+    r"(?i)(bearer\s+|authorization[\"']?\s*[:=]\s*[\"']?|api[_-]?key[\"']?\s*[:=]\s*[\"']?)"
+    r"[^\s\"',;}]+"
+)
+_TOKENLIKE = re.compile(r"\b(?:sk|pk|rk|key|tok)[-_][A-Za-z0-9_\-]{12,}\b")
+
+
+class NoKeyringBackend(Exception):
+    """Keys cannot be stored on this machine (keyring's fail backend)."""
+
+
+def env_var(endpoint: str) -> str:
+    return "INTERLOCK_KEY_" + re.sub(r"[^A-Za-z0-9]", "_", endpoint).upper()
+
+
+def _backend() -> Any | None:
+    """The usable keyring backend, or None when only the fail backend exists."""
+    try:
+        import keyring
+        from keyring.backends import fail
+
+        backend = keyring.get_keyring()
+    except Exception as exc:  # a broken keyring install must not break runs
+        log.debug("no keyring: %s", type(exc).__name__)
+        return None
+    if isinstance(backend, fail.Keyring):
+        return None
+    return backend
+
+
+def get_key(endpoint: str) -> str | None:
+    """The endpoint's key: keyring first, then the environment variable."""
+    backend = _backend()
+    if backend is not None:
+        try:
+            key = backend.get_password(SERVICE, endpoint)
+        except Exception as exc:
+            log.debug("keyring lookup for %s failed: %s", endpoint, type(exc).__name__)
+            key = None
+        if key:
+            return str(key)
+    return os.environ.get(env_var(endpoint)) or None
+
+
+def set_key(endpoint: str, key: str) -> None:
+    backend = _backend()
+    if backend is None:
+        raise NoKeyringBackend(
+            f"no OS keyring on this machine; set {env_var(endpoint)} in the environment instead"
+        )
+    backend.set_password(SERVICE, endpoint, key)
+
+
+def delete_key(endpoint: str) -> None:
+    backend = _backend()
+    if backend is None:
+        return
+    try:
+        backend.delete_password(SERVICE, endpoint)
+    except Exception as exc:  # PasswordDeleteError when there was none
+        log.debug("no key to delete for %s (%s)", endpoint, type(exc).__name__)
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """`text` with the given secrets and anything that looks like a key replaced."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, _REDACTED)
+    text = _KEYLIKE.sub(lambda m: m.group(1) + _REDACTED, text)
+    return _TOKENLIKE.sub(_REDACTED, text)

@@ -147,6 +147,7 @@ def _menus(window: MainWindow, a: Actions) -> None:
     run = bar.addMenu("&Workflow")
     for item in (a.validate, a.run, a.stop):
         run.addAction(item)
+    window.workflow_menu = run
     bar.addMenu("&Help").addAction(a.about)
 
 
@@ -167,3 +168,4 @@ def _toolbar(window: MainWindow, a: Actions) -> None:
     for item in (a.validate, a.run, a.stop):
         tools.addAction(item)
     window.addToolBar(tools)
+    window.main_toolbar = tools

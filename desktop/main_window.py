@@ -13,26 +13,27 @@ from PySide6.QtGui import QCloseEvent, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QInputDialog,
     QMainWindow,
     QMenu,
     QMessageBox,
+    QToolBar,
     QWidget,
 )
 
 from desktop.actions import build_actions
 from desktop.canvas.scene import WorkflowScene
 from desktop.canvas.view import WorkflowView
+from desktop.canvas_actions import install_canvas_actions
 from desktop.inspector.inspector import InspectorWidget
 from desktop.palette import NodePaletteWidget
 from desktop.problems import ProblemsWidget
 from desktop.resources import icon
+from desktop.run.window_ui import RunUi
 from desktop.run_controller import RunController
-from engine.errors import RunError, WorkflowLoadError
 from engine.nodes import builtin_registry
 from engine.nodes.base import NodeRegistry
-from engine.runtime.inputs import parse_cli_value
 from engine.workflow.document import Change, WorkflowDocument, new_workflow
+from engine.workflow.lenient import LenientLoad, load_lenient
 from engine.workflow.validate import Report, validate
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,10 @@ class MainWindow(QMainWindow):
         self.inspector = InspectorWidget(self.document, self.registry, self.undo_stack)
         self.problems = ProblemsWidget()
         self.panels_menu: QMenu | None = None
+        self.workflow_menu: QMenu | None = None
+        self.main_toolbar: QToolBar | None = None
         self.actions_ = build_actions(self)
+        self.canvas_actions = install_canvas_actions(self)
         self._dock(
             "Nodes", "palette_dock", self.palette_widget, Qt.DockWidgetArea.LeftDockWidgetArea
         )
@@ -78,6 +82,7 @@ class MainWindow(QMainWindow):
         self._dock(
             "Problems", "problems_dock", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea
         )
+        self.run_ui = RunUi(self)
 
         self.palette_widget.kind_activated.connect(self.add_node_at_centre)
         self.problems.node_activated.connect(self.reveal_node)
@@ -131,22 +136,20 @@ class MainWindow(QMainWindow):
         if ask and not self.maybe_save():
             return False
         path = Path(path)
-        try:
-            document = WorkflowDocument.open(path)
-        except WorkflowLoadError as exc:
-            lines = "\n".join(p.format(path.name) for p in exc.problems[:12])
-            QMessageBox.warning(self, "Cannot open workflow", f"{path}\n\n{lines}")
+        if not path.is_file():
+            QMessageBox.warning(self, "Cannot open workflow", f"{path}\n\nNo such file.")
             return False
-        except ValueError as exc:
-            QMessageBox.warning(self, "Cannot open workflow", f"{path}\n\n{exc}")
-            return False
-        self._load(document.workflow, path)
+        loaded = load_lenient(path)  # opens what it can; the rest is listed as problems
+        self._load(loaded.workflow, path, loaded)
         self._remember(path)
+        if loaded.problems:
+            self._show_hint(f"Opened with {len(loaded.problems)} problems: see Problems")
         return True
 
-    def _load(self, workflow: Any, path: Path | None) -> None:
+    def _load(self, workflow: Any, path: Path | None, loaded: LenientLoad | None = None) -> None:
         self.undo_stack.clear()
-        self.document.reset(workflow, path)
+        self.problems.set_source(loaded, path)
+        self.document.reset(workflow, path, loaded.annotations if loaded else None)
         self.undo_stack.setClean()
         if self.isVisible():
             self.view.zoom_fit()
@@ -243,15 +246,17 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.view.zoom_fit)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self.maybe_save():
+        if not self.maybe_save() or not self.run_ui.ready_to_close():
             event.ignore()
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
+        self.run_ui.close()
         self.run_controller.close()
         self.scene.selectionChanged.disconnect(self._on_selection)
         self._unsubscribe()
         self.scene.detach()
+        self.view.detach()
         self.inspector.detach()
         event.accept()
 
@@ -287,6 +292,7 @@ class MainWindow(QMainWindow):
         base = self.document.path.parent if self.document.path else None
         self.last_report = validate(self.document.workflow, self.registry, None, base)
         self.problems.set_report(self.last_report, self.document.workflow)
+        self.scene.show_problems(self.problems.by_node)
         errors, warnings = len(self.last_report.errors), len(self.last_report.warnings)
         dock = self.problems.parentWidget()
         if isinstance(dock, QDockWidget):
@@ -300,27 +306,7 @@ class MainWindow(QMainWindow):
         if not report.ok:
             self._show_hint(f"Cannot run: {len(report.errors)} problems; see the Problems panel")
             return
-        inputs = self.ask_inputs()
-        if inputs is not None:
-            self.run_controller.start(inputs)
-
-    def ask_inputs(self) -> dict[str, Any] | None:
-        """Values for required inputs without defaults (None if the user cancels)."""
-        values: dict[str, Any] = {}
-        for decl in self.document.workflow.inputs:
-            if not decl.required or decl.default is not None:
-                continue
-            text, ok = QInputDialog.getText(
-                self, "Run input", f"{decl.name} ({decl.type}): {decl.description}"
-            )
-            if not ok:
-                return None
-            try:
-                values[decl.name] = parse_cli_value(decl, text)
-            except RunError as exc:
-                self._show_hint(str(exc))
-                return None
-        return values
+        self.run_ui.commands.run(ask=False)
 
     def _on_running(self, running: bool) -> None:
         self.actions_.run.setEnabled(not running)

@@ -1,10 +1,12 @@
-"""Runs the open workflow through the engine on the qasync loop and paints node states
-on the canvas as run events arrive through the bridge."""
+"""Runs the open workflow through the engine on the qasync loop: start, stop, resume,
+re-run and run-from-a-node. Folds the run's events (through the bridge) into a `RunState`
+that the canvas overlay, status bar, inspector Run tab and trace observe."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -12,40 +14,29 @@ from PySide6.QtCore import QObject, Signal
 from desktop.async_loop import spawn
 from desktop.bridge import RunEventBridge
 from desktop.canvas.scene import WorkflowScene
+from desktop.run.ops import OpChanges, op_hub
+from desktop.run.overlay import CanvasRunOverlay
+from desktop.run.session import EngineSession
+from desktop.run.state import RunState, fold
+from engine.approvals.service import Approver, defer
 from engine.errors import InterlockError
 from engine.nodes.base import NodeRegistry
-from engine.providers.base import ProviderRegistry
 from engine.runtime.engine import Engine, RunResult
-from engine.runtime.events import (
-    NodeCached,
-    NodeFailed,
-    NodeQueued,
-    NodeRetrying,
-    NodeSkipped,
-    NodeStarted,
-    NodeSucceeded,
-    RunEvent,
-    RunFinished,
-)
-from engine.store.protocol import RunStore
+from engine.runtime.events import RunEvent
 from engine.workflow.document import WorkflowDocument
+from engine.workflow.model import Workflow
 
 log = logging.getLogger(__name__)
-
-EVENT_STATES: dict[type[RunEvent], str] = {
-    NodeQueued: "queued",
-    NodeStarted: "running",
-    NodeRetrying: "running",
-    NodeSucceeded: "succeeded",
-    NodeCached: "cached",
-    NodeFailed: "failed",
-    NodeSkipped: "skipped",
-}
+RESUMABLE = frozenset({"failed", "cancelled", "waiting_approval", "running"})
 
 
 class RunController(QObject):
     running_changed = Signal(bool)
     message = Signal(str)
+    started = Signal(str)
+    """A run (new or resumed) began; its id is known once `run_started` arrives."""
+    applied = Signal(object)
+    """An event was folded into `state`: the node id it touched, or None."""
     finished = Signal(object)
     """The RunResult, or the exception that stopped the run from starting."""
 
@@ -61,26 +52,89 @@ class RunController(QObject):
         self.document = document
         self.scene = scene
         self.registry = registry
-        self.db_path = db_path
+        self.session = EngineSession(registry, db_path)
         self.bridge = RunEventBridge(self)
         self.bridge.run_event.connect(self._on_event)
+        self.state = RunState()
+        self.overlay = CanvasRunOverlay(scene, self)
         self.task: asyncio.Task[Any] | None = None
         self.last_result: RunResult | None = None
-        self._store: RunStore | None = None
-        self._providers: ProviderRegistry | None = None
+        self.last_inputs: dict[str, Any] = {}
+        self.approver: Approver = defer
+        """Answers approvals; the window installs the dialog approver."""
+        self.default_parallelism: int | None = None
+        """From the settings: used when the workflow sets no `max_parallelism` itself."""
+
+    @property
+    def db_path(self) -> str | None:
+        return self.session.db_path
 
     @property
     def running(self) -> bool:
         return self.task is not None and not self.task.done()
 
+    @property
+    def last_run_id(self) -> str | None:
+        return self.state.run_id or (self.last_result.run_id if self.last_result else None)
+
+    def resumable_run_id(self) -> str | None:
+        """The last run, if it can be continued (it failed, paused or its process died)."""
+        run_id = self.last_run_id
+        if run_id is None:
+            return None
+        record = self.session.store.get_run(run_id)
+        return run_id if record is not None and record.status in RESUMABLE else None
+
+    # -- starting runs ---------------------------------------------------------------------
+
     def start(self, inputs: dict[str, Any]) -> asyncio.Task[Any] | None:
         """Start a run of a snapshot of the document; None if one is already running."""
-        if self.running:
+        workflow, path = self._snapshot(), self.document.path
+        self.last_inputs = dict(inputs)
+        return self._launch(
+            RunState(),
+            f"Running {workflow.metadata.name}…",
+            lambda engine: engine.run(
+                workflow,
+                inputs,
+                base_dir=path.parent if path else None,
+                workflow_path=str(path) if path else None,
+                subscribers=[self.bridge.publish],
+            ),
+        )
+
+    def rerun(self) -> asyncio.Task[Any] | None:
+        """Run the document again with the last run's inputs."""
+        return self.start(self.last_inputs)
+
+    def run_from(self, node_id: str) -> asyncio.Task[Any] | None:
+        """A new run reusing the last run's results upstream of `node_id`."""
+        run_id = self.last_run_id
+        if run_id is None:
+            self.message.emit("Run the workflow once before running from a node")
             return None
-        self.scene.clear_run_states()
-        self.task = spawn(self._run(inputs))
-        self.running_changed.emit(True)
-        return self.task
+        workflow, path = self._snapshot(), self.document.path
+        return self._launch(
+            RunState(),
+            f"Running from {node_id}…",
+            lambda engine: engine.rerun_from(
+                run_id,
+                node_id,
+                workflow=workflow,
+                base_dir=path.parent if path else None,
+                workflow_path=str(path) if path else None,
+                subscribers=[self.bridge.publish],
+            ),
+        )
+
+    def resume(self, run_id: str) -> asyncio.Task[Any] | None:
+        """Continue a crashed, failed or waiting run (its stored events are shown first)."""
+        state = fold(self.session.store.events(run_id))
+        return self._launch(
+            state,
+            f"Resuming run {run_id}…",
+            lambda engine: engine.resume(run_id, subscribers=[self.bridge.publish]),
+        )
 
     def stop(self) -> None:
         if self.task is not None and not self.task.done():
@@ -88,38 +142,43 @@ class RunController(QObject):
 
     def close(self) -> None:
         self.stop()
-        if self._store is not None:
-            closer = getattr(self._store, "close", None)
-            if callable(closer):
-                closer()
-            self._store = None
+        self.overlay.stop()
+        self.session.close()
 
-    def _engine(self) -> Engine:
-        if self._store is None:
-            from engine.store import open_store
+    # -- internals -------------------------------------------------------------------------
 
-            self._store = open_store(self.db_path)
-        if self._providers is None:
-            from engine.cli.commands import default_providers
-
-            self._providers = default_providers()
-        return Engine(self.registry, self._providers, self._store)
-
-    async def _run(self, inputs: dict[str, Any]) -> None:
+    def _snapshot(self) -> Workflow:
         workflow = self.document.snapshot()
-        path = self.document.path
-        self.message.emit(f"Running {workflow.metadata.name}…")
+        policy = workflow.policy
+        if self.default_parallelism and "max_parallelism" not in policy.model_fields_set:
+            policy.max_parallelism = self.default_parallelism
+        return workflow
+
+    def _launch(
+        self,
+        state: RunState,
+        text: str,
+        work: Callable[[Engine], Coroutine[Any, Any, RunResult]],
+    ) -> asyncio.Task[Any] | None:
+        if self.running:
+            return None
+        self.state = state
+        self.overlay.show_state(state, live=True)
+        self.task = spawn(self._run(text, work))
+        self.running_changed.emit(True)
+        self.started.emit(state.run_id)
+        return self.task
+
+    async def _run(
+        self, text: str, work: Callable[[Engine], Coroutine[Any, Any, RunResult]]
+    ) -> None:
+        self.message.emit(text)
         outcome: RunResult | BaseException
         try:
-            outcome = await self._engine().run(
-                workflow,
-                inputs,
-                base_dir=path.parent if path else None,
-                workflow_path=str(path) if path else None,
-                subscribers=[self.bridge.publish],
-            )
-            self.last_result = outcome
-            self.message.emit(_summary(outcome))
+            await self.session.warm_up()
+            result: RunResult = await work(self.session.engine(self.approver))
+            self.last_result = outcome = result
+            self.message.emit(_summary(result))
         except asyncio.CancelledError:
             self.message.emit("Run stopped")
             outcome = asyncio.CancelledError()
@@ -131,21 +190,25 @@ class RunController(QObject):
             self.message.emit(f"Run crashed: {exc}")
             outcome = exc
         finally:
+            self.overlay.set_live(False)
             self.running_changed.emit(False)
+            op_hub().changed.emit(OpChanges(runs=True, approvals=True))
         self.finished.emit(outcome)
 
     def _on_event(self, event: RunEvent) -> None:
-        state = EVENT_STATES.get(type(event))
-        if state is not None and event.node_id is not None:
-            self.scene.set_run_state(event.node_id, state)
-        elif isinstance(event, RunFinished):
-            log.debug("run %s finished: %s", event.run_id, event.status)
+        if self.state.run_id and event.run_id != self.state.run_id:
+            return  # a child run's events, or a stale run's
+        node_id = self.state.apply(event)
+        self.overlay.mark(node_id)
+        self.applied.emit(node_id)
 
 
 def _summary(result: RunResult) -> str:
     text = f"Run {result.run_id} {result.status} in {result.duration_s:.2f}s"
     if result.tokens:
         text += f", {result.tokens} tokens"
+    if result.status == "waiting_approval":
+        text += " — waiting for approval (see the Approvals panel)"
     if result.error:
         text += f": {result.error}"
     return text

@@ -51,6 +51,14 @@ class GenerationResult:
     json_error: str | None = None
     attempts: int = 1
     timings: dict[str, float] = field(default_factory=dict)
+    cached_tokens: int = 0
+    """Prompt tokens not evaluated because the context's KV cache already held them (a
+    prefix shared with the previous request on the same replica)."""
+    energy_j: float | None = None
+    """An estimate: the replica's threads * generation wall time * a per-core wattage
+    (`local_models.inference.WATTS_PER_CORE`); not a measurement."""
+    replica: int = 0
+    """Which of the model's replicas (contexts) served the request."""
 
 
 @dataclass(slots=True)
@@ -60,6 +68,30 @@ class _Pass:
     prompt_tokens: int
     completion_tokens: int
     first_token_at: float | None
+    cached_tokens: int = 0
+
+
+class _EvalCounter:
+    """Wraps `Llama.eval` to count the tokens llama.cpp actually evaluates."""
+
+    def __init__(self, llm: Any) -> None:
+        self.tokens = 0
+        self._eval = llm.eval
+
+    def __call__(self, tokens: Sequence[int]) -> None:
+        self.tokens += len(tokens)
+        self._eval(tokens)
+
+
+def count_evaluations(llm: Any) -> None:
+    """Make `llm` count evaluated tokens, so results can report `cached_tokens`."""
+    if not isinstance(getattr(llm, "eval", None), _EvalCounter):
+        llm.eval = _EvalCounter(llm)
+
+
+def _evaluated(llm: Any) -> int | None:
+    counter = getattr(llm, "eval", None)
+    return counter.tokens if isinstance(counter, _EvalCounter) else None
 
 
 def run_generation(
@@ -97,6 +129,7 @@ def run_generation(
         retry = _stream(llm, None, prompt, params, grammar_for_schema(schema), cancel, emit)
     retry.prompt_tokens += result.prompt_tokens
     retry.completion_tokens += result.completion_tokens
+    retry.cached_tokens += result.cached_tokens
     retry.first_token_at = result.first_token_at or retry.first_token_at
     return retry, check_json(retry.text, schema), 2
 
@@ -151,6 +184,7 @@ def _consume(
 ) -> _Pass:
     pieces: list[str] = []
     finish, first_at, prompt_tokens = "length", None, None
+    evaluated_before = _evaluated(llm)
     try:
         for chunk in chunks:
             if cancel.is_set():  # checked once per streamed token
@@ -173,12 +207,18 @@ def _consume(
         if close is not None:
             close()
     text = "".join(pieces)
+    evaluated_after = _evaluated(llm)
+    cached = 0
+    if evaluated_before is not None and evaluated_after is not None:
+        # Tokens in the context now = reused prefix + tokens evaluated by this pass.
+        cached = max(0, int(llm.n_tokens) - (evaluated_after - evaluated_before))
     return _Pass(
         text=text,
         finish_reason=finish,
         prompt_tokens=prompt_tokens if prompt_tokens is not None else int(llm.n_tokens),
         completion_tokens=_count_tokens(llm, text),
         first_token_at=first_at,
+        cached_tokens=cached,
     )
 
 

@@ -342,6 +342,8 @@ class Engine:
                 outputs[name] = execution.outputs[node_id].get("value")
         duration = time.monotonic() - started
         totals = runner.totals
+        # Spend includes calls of nodes that failed (recorded by the budget, not the totals).
+        cost = max(totals.cost_usd, runner.budget.spent_usd)
         bus.emit(
             RunFinished,
             status=status,
@@ -349,7 +351,7 @@ class Engine:
             error=error,
             prompt_tokens=totals.prompt_tokens,
             completion_tokens=totals.completion_tokens,
-            cost_usd=totals.cost_usd,
+            cost_usd=cost,
             duration_s=duration,
         )
         return RunResult(
@@ -360,7 +362,7 @@ class Engine:
             error,
             totals.prompt_tokens,
             totals.completion_tokens,
-            totals.cost_usd,
+            cost,
             duration,
             children or [],
         )

@@ -36,5 +36,13 @@ def pool(catalog: ModelCatalog) -> Iterator[InferencePool]:
 
 
 @pytest.fixture(scope="session")
+def replica_pool(catalog: ModelCatalog) -> Iterator[InferencePool]:
+    """Two 1-thread SmolLM2 replicas: the parallel layout, for the replica tests."""
+    pool = InferencePool(catalog, max_context=1024, n_threads=2, replicas=2)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="session")
 def smollm2_file(data_dir: Path) -> Path:
     return smollm2_path(data_dir)

@@ -1,0 +1,1 @@
+"""Dialogs: run inputs, approvals, run comparison, models and endpoints, settings."""

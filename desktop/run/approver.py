@@ -1,0 +1,46 @@
+"""The run's Approver in the desktop: opens the approval dialog (window-modal, with
+`open()`, never `exec()`) and awaits its answer on a future, so the loop keeps running."""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+from desktop.dialogs.approval_dialog import ApprovalDialog
+from engine.approvals.model import ApprovalDecision, ApprovalRecord
+
+
+class DialogApprover(QObject):
+    """`Engine(approver=DialogApprover(window))`. Closing the dialog without deciding
+    returns None: the request stays pending and the run pauses as waiting_approval."""
+
+    opened = Signal(object)
+    """The ApprovalDialog just shown (tests drive it from here)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.window = parent
+        self.dialogs: list[ApprovalDialog] = []
+
+    async def __call__(self, record: ApprovalRecord) -> ApprovalDecision | None:
+        dialog = ApprovalDialog(record, self.window)
+        future: asyncio.Future[ApprovalDecision | None] = asyncio.get_event_loop().create_future()
+
+        def done(_: int) -> None:
+            if not future.done():
+                future.set_result(dialog.decision)
+
+        dialog.finished.connect(done)
+        self.dialogs.append(dialog)
+        dialog.open()
+        self.opened.emit(dialog)
+        try:
+            return await future
+        finally:  # decided, closed, or cancelled (deadline passed, run stopped)
+            self.dialogs.remove(dialog)
+            dialog.finished.disconnect(done)
+            if dialog.isVisible():
+                dialog.reject()
+            dialog.deleteLater()

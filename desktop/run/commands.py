@@ -1,0 +1,207 @@
+"""The run commands of the main window: Run (with the inputs dialog), Re-run, Resume, Run
+from here (node context menu), the Offline toggle, export, replay, compare, models and
+settings dialogs. Each goes through the RunController or an EngineOp."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, QPoint
+from PySide6.QtGui import QAction, QContextMenuEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QGraphicsItem, QMenu, QMessageBox, QStyle
+
+from desktop.canvas.node_item import NodeItem
+from desktop.dialogs.inputs_dialog import (
+    RunInputsDialog,
+    initial_values,
+    missing_required,
+    settings_key,
+)
+from desktop.run.export import export_run_json
+from engine.errors import InterlockError
+from engine.providers.remote.calls import OFFLINE_ENV
+
+if TYPE_CHECKING:
+    from desktop.main_window import MainWindow
+    from desktop.run.replay_window import ReplayWindow
+
+
+def set_offline(on: bool) -> None:
+    """The engine's global offline switch (`INTERLOCK_OFFLINE=1`)."""
+    if on:
+        os.environ[OFFLINE_ENV] = "1"
+    else:
+        os.environ.pop(OFFLINE_ENV, None)
+
+
+class RunCommands(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.controller = window.run_controller
+        self.inputs_dialog: RunInputsDialog | None = None
+        self.replays: list[ReplayWindow] = []
+        style = window.style()
+        SP = QStyle.StandardPixmap
+
+        def action(text: str, slot: object, shortcut: str | None = None) -> QAction:
+            act = QAction(text, window)
+            if shortcut:
+                act.setShortcut(QKeySequence(shortcut))
+            act.triggered.connect(slot)
+            return act
+
+        self.run_with_inputs = action("Run with &Inputs…", self.ask_and_run, "Ctrl+Shift+R")
+        self.rerun = action("Re-r&un", self.rerun_last, "Ctrl+F5")
+        self.rerun.setIcon(style.standardIcon(SP.SP_BrowserReload))
+        self.resume = action("Res&ume", self.resume_last, "F6")
+        self.resume.setIcon(style.standardIcon(SP.SP_MediaSeekForward))
+        self.offline = QAction("&Offline", window)
+        self.offline.setCheckable(True)
+        self.offline.setToolTip("No remote endpoints: INTERLOCK_OFFLINE=1 for every run")
+        self.offline.toggled.connect(set_offline)
+        self.export = action("&Export Run as JSON…", self.export_last)
+        self.models = action("&Models and Endpoints…", self.show_models)
+        self.settings = action("Se&ttings…", self.show_settings, "Ctrl+,")
+        self.controller.running_changed.connect(self._on_running)
+        window.view.viewport().installEventFilter(self)
+        self._on_running(False)
+
+    # -- running -------------------------------------------------------------------------
+
+    def run(self, *, ask: bool) -> None:
+        """Start a run; asks for inputs when `ask` or when a required one has no value."""
+        window = self.window
+        workflow = window.document.workflow
+        path = window.document.path
+        key = settings_key(workflow, str(path.resolve()) if path else None)
+        values = initial_values(workflow, window.settings, key)
+        if not workflow.inputs or (not ask and not missing_required(workflow, values)):
+            self.controller.start(values)
+            return
+        dialog = RunInputsDialog(workflow, window.settings, key, window)
+        dialog.accepted.connect(lambda: self.controller.start(dialog.result_values))
+        dialog.finished.connect(dialog.deleteLater)
+        self.inputs_dialog = dialog
+        dialog.open()
+
+    def _ready(self) -> bool:
+        if self.controller.running:
+            return False
+        report = self.window.validate_now()
+        if not report.ok:
+            self.window.statusBar().showMessage(
+                f"Cannot run: {len(report.errors)} problems; see the Problems panel", 8000
+            )
+        return report.ok
+
+    def ask_and_run(self) -> None:
+        if self._ready():
+            self.run(ask=True)
+
+    def rerun_last(self) -> None:
+        if self._ready():
+            self.controller.rerun()
+
+    def run_from(self, node_id: str) -> None:
+        if self._ready():
+            self.controller.run_from(node_id)
+
+    def resume_last(self) -> None:
+        run_id = self.controller.resumable_run_id()
+        if run_id is None:
+            self.controller.message.emit("Nothing to resume: the last run finished")
+            return
+        self.controller.resume(run_id)
+
+    def _on_running(self, running: bool) -> None:
+        has_run = self.controller.last_run_id is not None
+        self.run_with_inputs.setEnabled(not running)
+        self.rerun.setEnabled(not running and has_run)
+        self.resume.setEnabled(not running and has_run)
+        self.export.setEnabled(not running and has_run)
+
+    # -- node context menu on the canvas ----------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ContextMenu and isinstance(event, QContextMenuEvent):
+            node_id = self.node_at(event.pos())
+            if node_id is not None:
+                self.node_menu(node_id).popup(event.globalPos())
+                return True
+        return False
+
+    def node_at(self, pos: QPoint) -> str | None:
+        item: QGraphicsItem | None = self.window.view.itemAt(pos)
+        while item is not None and not isinstance(item, NodeItem):
+            item = item.parentItem()
+        return item.node_id if isinstance(item, NodeItem) else None
+
+    def node_menu(self, node_id: str) -> QMenu:
+        menu = QMenu(self.window)
+        act = menu.addAction("Run from Here", lambda: self.run_from(node_id))
+        act.setEnabled(not self.controller.running and self.controller.last_run_id is not None)
+        act.setToolTip("Re-run this node and everything downstream; reuse the last run's results")
+        menu.addAction("Show Run Details", lambda: self.window.run_ui.show_node_run(node_id))
+        return menu
+
+    # -- looking back --------------------------------------------------------------------
+
+    def export_last(self) -> None:
+        if self.controller.last_run_id is not None:
+            self.export_run(self.controller.last_run_id)
+
+    def export_run(self, run_id: str, path: Path | None = None) -> Path | None:
+        if path is None:
+            name, _ = QFileDialog.getSaveFileName(
+                self.window, "Export run", f"run-{run_id}.json", "JSON (*.json)"
+            )
+            if not name:
+                return None
+            path = Path(name)
+        try:
+            export_run_json(self.controller.session.store, run_id, path)
+        except (OSError, KeyError) as exc:
+            QMessageBox.warning(self.window, "Export failed", f"{path}\n\n{exc}")
+            return None
+        self.controller.message.emit(f"Exported run {run_id} to {path}")
+        return path
+
+    def open_replay(self, run_id: str) -> ReplayWindow | None:
+        from desktop.run.replay_window import ReplayWindow
+
+        try:
+            replay = ReplayWindow(self.controller.session.store, run_id, self.window.registry)
+        except InterlockError as exc:
+            QMessageBox.warning(self.window, "Cannot open run", str(exc))
+            return None
+        self.replays = [r for r in self.replays if r.isVisible()] + [replay]
+        replay.show()
+        return replay
+
+    def compare(self, run_a: str, run_b: str) -> QObject:
+        from desktop.dialogs.compare_dialog import CompareRunsDialog
+
+        dialog = CompareRunsDialog(self.controller.session.store, run_a, run_b, self.window)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def show_models(self) -> QObject:
+        from desktop.dialogs.models_dialog import ModelsDialog
+
+        dialog = ModelsDialog(self.window)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def show_settings(self) -> QObject:
+        from desktop.dialogs.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.window.settings, self.window)
+        dialog.accepted.connect(self.window.run_ui.apply_settings)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog

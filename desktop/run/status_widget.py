@@ -1,0 +1,58 @@
+"""The run status bar: elapsed time, nodes done of total, tokens, cost against the budget
+and a progress bar, refreshed when the canvas overlay repaints."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
+
+from desktop.run.state import RunState
+
+
+class RunStatusWidget(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 6, 0)
+        self.status = QLabel()
+        self.elapsed = QLabel()
+        self.nodes = QLabel()
+        self.tokens = QLabel()
+        self.cost = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setFixedWidth(170)
+        self.progress.setTextVisible(True)
+        for widget in (self.status, self.elapsed, self.nodes, self.tokens, self.cost):
+            layout.addWidget(widget)
+        layout.addWidget(self.progress)
+        self.setVisible(False)
+
+    def show_state(
+        self, state: RunState, total: int, budget: float | None, now: float | None = None
+    ) -> None:
+        if state.started is None:
+            self.setVisible(False)
+            return
+        self.setVisible(True)
+        total = max(total, state.node_count, 1)
+        done = state.done_count
+        now = now if now is not None else time.time()
+        self.status.setText(f"<b>{state.status.replace('_', ' ')}</b>")
+        self.elapsed.setText(f"elapsed {_clock(state.elapsed(now))}")
+        self.nodes.setText(f"{done}/{total} nodes")
+        self.tokens.setText(f"{state.tokens} tokens")
+        cost = f"${state.cost_usd:.4f}"
+        if budget is not None:
+            cost += f" of ${budget:.2f}"
+            over = state.cost_usd > budget
+            self.cost.setStyleSheet("color: #e0413a;" if over else "")
+        self.cost.setText(cost)
+        self.progress.setRange(0, total)
+        self.progress.setValue(min(done, total))
+        self.progress.setFormat(f"{done}/{total}")
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(seconds, 60)
+    return f"{int(minutes)}:{secs:04.1f}"

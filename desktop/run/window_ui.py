@@ -1,0 +1,184 @@
+"""Installs the run UI into the main window: Run, Approvals, Runs and Trace docks, the run
+status bar, the dialog approver, run commands in the Workflow menu and toolbar, and the
+settings applied at start. Views observe the RunController's state through the overlay."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QWidget
+
+from desktop.dialogs.settings_dialog import AppSettings, apply_data_dir, apply_theme
+from desktop.panels.approvals_panel import ApprovalsPanel
+from desktop.panels.runs_panel import RunsPanel
+from desktop.panels.trace_view import TraceView
+from desktop.run.approver import DialogApprover
+from desktop.run.commands import RunCommands
+from desktop.run.node_run_view import NodeRunView
+from desktop.run.status_widget import RunStatusWidget
+
+if TYPE_CHECKING:
+    from desktop.main_window import MainWindow
+
+TRACE_MS = 300
+
+
+class RunUi(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.controller = controller = window.run_controller
+        self.settings_values = AppSettings.load(window.settings)
+        apply_data_dir(self.settings_values)
+        if self.settings_values.theme != "system":
+            apply_theme(self.settings_values.theme)
+        self.approver = DialogApprover(window)
+        controller.approver = self.approver
+        self.commands = RunCommands(window)
+        self.status = RunStatusWidget()
+        window.statusBar().addPermanentWidget(self.status)
+
+        self.node_view = NodeRunView()
+        self.approvals = ApprovalsPanel(controller)
+        self.runs = RunsPanel()
+        self.trace = TraceView()
+        self.run_dock = self._dock(
+            "Run", "run_dock", self.node_view, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.approvals_dock = self._dock(
+            "Approvals", "approvals_dock", self.approvals, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.runs_dock = self._dock(
+            "Runs", "runs_dock", self.runs, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.trace_dock = self._dock(
+            "Trace", "trace_dock", self.trace, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self._tabify("inspector_dock", self.run_dock)
+        self._tabify("problems_dock", self.runs_dock, self.trace_dock)
+        self._add_actions()
+
+        self._trace_timer = QTimer(self, singleShot=True, interval=TRACE_MS)
+        self._trace_timer.timeout.connect(self._refresh_trace)
+        controller.overlay.flushed.connect(self._on_flushed)
+        controller.started.connect(self._on_started)
+        controller.finished.connect(lambda _: self._refresh_trace())
+        window.scene.selectionChanged.connect(self._on_selection)
+        self.runs.open_requested.connect(self.commands.open_replay)
+        self.runs.compare_requested.connect(self.commands.compare)
+        self.runs.export_requested.connect(self.commands.export_run)
+        self.runs.resume_requested.connect(controller.resume)
+        self.apply_settings(theme=False)
+        self.runs.set_store(controller.session.store)
+        self._closing = False
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self.window)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.window.addDockWidget(area, dock)
+        if self.window.panels_menu is not None:
+            self.window.panels_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def _tabify(self, first_name: str, *docks: QDockWidget) -> None:
+        first = self.window.findChild(QDockWidget, first_name)
+        if first is None:
+            return
+        for dock in docks:
+            self.window.tabifyDockWidget(first, dock)
+        first.raise_()
+
+    def _add_actions(self) -> None:
+        c = self.commands
+        menu = self.window.workflow_menu
+        if menu is not None:
+            for act in (c.run_with_inputs, c.rerun, c.resume):
+                menu.addAction(act)
+            menu.addSeparator()
+            menu.addAction(c.offline)
+            menu.addAction(c.export)
+            menu.addSeparator()
+            menu.addAction(c.models)
+            menu.addAction(c.settings)
+        bar = self.window.main_toolbar
+        if bar is not None:
+            for act in (c.rerun, c.resume):
+                bar.addAction(act)
+            bar.addSeparator()
+            bar.addAction(c.offline)
+
+    # -- settings ------------------------------------------------------------------------
+
+    def apply_settings(self, theme: bool = True) -> None:
+        values = AppSettings.load(self.window.settings)
+        self.controller.default_parallelism = values.concurrency or None
+        if values.offline != self.settings_values.offline or not theme:
+            self.commands.offline.setChecked(values.offline)
+        if theme and values.theme != self.settings_values.theme:
+            apply_theme(values.theme)
+        self.settings_values = values
+
+    # -- observing the run ---------------------------------------------------------------
+
+    def _budget(self) -> float | None:
+        return self.window.document.workflow.policy.budget.max_cost_usd
+
+    def _on_started(self, _: str) -> None:
+        self.node_view.show_node(self.controller.state, self._selected())
+        self._refresh_status()
+        self._refresh_trace()
+
+    def _on_flushed(self, changed: set[str] | None) -> None:
+        self.node_view.refresh(changed)
+        self._refresh_status()
+        if not self._trace_timer.isActive():
+            self._trace_timer.start()
+
+    def _refresh_status(self) -> None:
+        total = len(self.window.document.nodes)
+        self.status.show_state(self.controller.state, total, self._budget())
+
+    def _refresh_trace(self) -> None:
+        order = [n.id for n in self.window.document.nodes]
+        self.trace.set_state(self.controller.state, order, self._budget())
+
+    def _selected(self) -> str | None:
+        ids = self.window.scene.selected_node_ids()
+        return ids[0] if len(ids) == 1 else None
+
+    def _on_selection(self) -> None:
+        node_id = self._selected()
+        if node_id != self.node_view.node_id:
+            self.node_view.show_node(self.controller.state, node_id)
+
+    def show_node_run(self, node_id: str) -> None:
+        self.window.scene.select_nodes([node_id])
+        self.node_view.show_node(self.controller.state, node_id)
+        self.run_dock.show()
+        self.run_dock.raise_()
+
+    # -- closing -------------------------------------------------------------------------
+
+    def ready_to_close(self) -> bool:
+        """False while a run is winding down: open approval dialogs are closed undecided
+        (their requests stay pending and the run pauses), then the run is stopped and the
+        window closes itself once it has."""
+        if not self.controller.running:
+            return True
+        if not self._closing:
+            self._closing = True
+            for dialog in list(self.approver.dialogs):
+                dialog.reject()
+            QTimer.singleShot(200, self.controller.stop)
+            self.controller.running_changed.connect(self._close_when_stopped)
+        return False
+
+    def _close_when_stopped(self, running: bool) -> None:
+        if not running:
+            QTimer.singleShot(0, self.window.close)
+
+    def close(self) -> None:
+        self.window.scene.selectionChanged.disconnect(self._on_selection)
+        self._trace_timer.stop()

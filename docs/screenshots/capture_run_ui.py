@@ -1,0 +1,135 @@
+"""Capture the run UI screenshots (run, approval, timeline, runs, compare) from a real
+window. Run under a display, e.g. `xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python
+docs/screenshots/capture_run_ui.py`; writes PNGs next to this file."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = tempfile.mkdtemp(prefix="interlock-shots-")
+os.environ["INTERLOCK_DATA_DIR"] = DATA
+os.environ["INTERLOCK_DB"] = str(Path(DATA) / "interlock.db")
+
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtWidgets import QApplication, QDockWidget, QWidget  # noqa: E402
+
+from desktop.async_loop import install_loop  # noqa: E402
+from desktop.main_window import MainWindow  # noqa: E402
+from desktop.resources import EXAMPLE  # noqa: E402
+from tests.desktop.run_helpers import APPROVAL  # noqa: E402
+
+
+def shot(widget: QWidget, name: str, *, screen: bool = False) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    app.processEvents()
+    pixmap = widget.screen().grabWindow(0) if screen else widget.grab()
+    pixmap.save(str(HERE / f"{name}.png"))
+    print("saved", name)
+
+
+async def until(predicate: object, timeout: float = 300.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not predicate():  # type: ignore[operator]
+        if loop.time() > end:
+            raise TimeoutError
+        await asyncio.sleep(0.05)
+
+
+def raise_dock(window: MainWindow, name: str) -> None:
+    dock = window.findChild(QDockWidget, name)
+    if dock is not None:
+        dock.show()
+        dock.raise_()
+
+
+async def main(app: QApplication) -> None:
+    settings = QSettings(str(Path(DATA) / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings)
+    window.resize(1500, 940)
+    window.move(0, 0)
+    window.open_path(EXAMPLE, ask=False)
+    window.show()
+    await asyncio.sleep(0.5)
+    window.view.zoom_fit()
+    raise_dock(window, "trace_dock")
+    raise_dock(window, "run_dock")
+    window.scene.select_nodes(["classify"])
+    controller = window.run_controller
+    window.actions_.run.trigger()
+    items = window.scene.node_items
+    await until(lambda: items["summarise"].run_state in ("running", "streaming"))
+    await until(lambda: items["classify"].run_state in ("succeeded", "failed"))
+    await asyncio.sleep(0.3)
+    shot(window, "run")
+    await until(lambda: not controller.running)
+    first = controller.last_run_id
+
+    window.actions_.run.trigger()  # a second run (cached) for the runs list and compare
+    await until(lambda: not controller.running)
+    second = controller.last_run_id
+
+    path = Path(DATA) / "approval.interlock.yaml"
+    path.write_text(APPROVAL.replace("COMMENT", "false"), encoding="utf-8")
+    window.open_path(path, ask=False)
+    window.view.zoom_fit()
+    opened: list[QWidget] = []
+    window.run_ui.approver.opened.connect(opened.append)
+    window.actions_.run.trigger()
+    await until(lambda: bool(opened))
+    dialog = opened[0]
+    dialog.move(window.x() + 420, window.y() + 150)  # type: ignore[attr-defined]
+    await asyncio.sleep(0.5)
+    shot(window, "approval", screen=True)
+    dialog.reject()  # decide later: the run waits; the panel lists it
+    await until(lambda: not controller.running)
+
+    window.open_path(EXAMPLE, ask=False)
+    window.view.zoom_fit()
+    raise_dock(window, "runs_dock")
+    raise_dock(window, "approvals_dock")
+    window.run_ui.runs.refresh()
+    window.run_ui.approvals.refresh()
+    runs_dock = window.findChild(QDockWidget, "runs_dock")
+    if runs_dock is not None:
+        window.resizeDocks([runs_dock], [260], Qt.Orientation.Vertical)
+    await asyncio.sleep(0.5)
+    shot(window, "runs")
+
+    assert first is not None and second is not None
+    replay = window.run_ui.commands.open_replay(first)
+    assert replay is not None
+    replay.resize(1500, 940)
+    replay.move(0, 0)
+    replay.scene.select_nodes(["classify"])
+    replay.slider.setValue(replay.slider.maximum())
+    trace_dock = replay.findChild(QDockWidget, "replay_trace")
+    if trace_dock is not None:
+        replay.resizeDocks([trace_dock], [380], Qt.Orientation.Vertical)
+    await asyncio.sleep(0.5)
+    replay.view.zoom_fit()
+    await asyncio.sleep(0.3)
+    shot(replay, "timeline")
+    replay.close()
+
+    compare = window.run_ui.commands.compare(first, second)
+    compare.resize(1300, 560)  # type: ignore[attr-defined]
+    await asyncio.sleep(0.5)
+    shot(compare, "compare")  # type: ignore[arg-type]
+    compare.close()  # type: ignore[attr-defined]
+    window.close()
+
+
+if __name__ == "__main__":
+    application = QApplication(sys.argv[:1])
+    loop = install_loop(application)
+    with loop:
+        loop.run_until_complete(main(application))

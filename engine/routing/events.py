@@ -10,7 +10,7 @@ from engine.runtime.events import RunEvent, event_type
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class RoutingDecision(RunEvent):
     """Which model a call goes to, the candidates considered and why others were rejected."""
 
@@ -34,7 +34,7 @@ class RoutingDecision(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ModelCall(RunEvent):
     """One provider call of an llm node (failed ones too): what it used and how it ended."""
 
@@ -56,7 +56,7 @@ class ModelCall(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ProviderRetry(RunEvent):
     """The remote provider retried a request, or refused a long Retry-After wait."""
 

@@ -1,9 +1,10 @@
 """The run's typed event stream: the one trace that the store persists, the CLI prints,
 the canvas animates and reports render.
 
-Every event is a frozen dataclass with a `type` tag; `to_record`/`from_record` turn them
-into plain JSON-able dicts and back. Later issues add event types by subclassing `RunEvent`
-and decorating with `@event_type`.
+Every event is a slotted dataclass with a `type` tag, treated as immutable once emitted
+(not declared frozen: frozen dataclasses cost 3x more to build, and a run builds many).
+`to_record`/`from_record` turn them into plain JSON-able dicts and back. Later issues add
+event types by subclassing `RunEvent` and decorating with `@event_type`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def event_type(cls: E) -> E:
     return cls
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class RunEvent:
     """Common envelope: which run, order within it, wall time, and (for node events) node."""
 
@@ -82,7 +83,7 @@ def from_record(record: dict[str, Any]) -> RunEvent:
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class UnknownEvent(RunEvent):
     """An event written by a newer Interlock; kept verbatim."""
 
@@ -92,7 +93,7 @@ class UnknownEvent(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class RunStarted(RunEvent):
     type: ClassVar[str] = "run_started"
     durable: ClassVar[bool] = True
@@ -110,7 +111,7 @@ class RunStarted(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class RunResumed(RunEvent):
     type: ClassVar[str] = "run_resumed"
     durable: ClassVar[bool] = True
@@ -121,7 +122,7 @@ class RunResumed(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class RunFinished(RunEvent):
     type: ClassVar[str] = "run_finished"
     durable: ClassVar[bool] = True
@@ -136,13 +137,13 @@ class RunFinished(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class NodeQueued(RunEvent):
     type: ClassVar[str] = "node_queued"
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class NodeStarted(RunEvent):
     type: ClassVar[str] = "node_started"
     attempt: int = 1
@@ -152,7 +153,7 @@ class NodeStarted(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class NodeToken(RunEvent):
     type: ClassVar[str] = "node_token"
     attempt: int = 1
@@ -160,7 +161,7 @@ class NodeToken(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class NodeRetrying(RunEvent):
     type: ClassVar[str] = "node_retrying"
     attempt: int = 1
@@ -171,7 +172,7 @@ class NodeRetrying(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class NodeSucceeded(RunEvent):
     type: ClassVar[str] = "node_succeeded"
     durable: ClassVar[bool] = True
@@ -189,7 +190,7 @@ class NodeSucceeded(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class NodeFailed(RunEvent):
     type: ClassVar[str] = "node_failed"
     durable: ClassVar[bool] = True
@@ -203,7 +204,7 @@ class NodeFailed(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class NodeSkipped(RunEvent):
     type: ClassVar[str] = "node_skipped"
     durable: ClassVar[bool] = True
@@ -211,7 +212,7 @@ class NodeSkipped(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class NodeCached(RunEvent):
     type: ClassVar[str] = "node_cached"
     durable: ClassVar[bool] = True
@@ -222,7 +223,7 @@ class NodeCached(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class NodeLog(RunEvent):
     """Free-form diagnostic from a node (warnings, map item progress)."""
 
@@ -274,7 +275,7 @@ class EventBus:
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ApprovalRequested(RunEvent):
     """A node or a policy gate asked a person; the request is in the approvals mailbox."""
 
@@ -292,7 +293,7 @@ class ApprovalRequested(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ApprovalDecided(RunEvent):
     type: ClassVar[str] = "approval_decided"
     durable: ClassVar[bool] = True
@@ -307,7 +308,7 @@ class ApprovalDecided(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class NodeWaiting(RunEvent):
     """The node waits for a decision; the run pauses there (other branches go on)."""
 

@@ -10,7 +10,7 @@ from engine.runtime.events import RunEvent, event_type
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ToolCalled(RunEvent):
     type: ClassVar[str] = "tool_called"
     tool: str = ""
@@ -23,7 +23,7 @@ class ToolCalled(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ToolSucceeded(RunEvent):
     type: ClassVar[str] = "tool_succeeded"
     tool: str = ""
@@ -33,7 +33,7 @@ class ToolSucceeded(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ToolFailed(RunEvent):
     type: ClassVar[str] = "tool_failed"
     tool: str = ""
@@ -43,7 +43,7 @@ class ToolFailed(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ToolCallRefused(RunEvent):
     """A call refused in code: not granted, outside scope, or rejected by an approver."""
 
@@ -55,7 +55,7 @@ class ToolCallRefused(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ToolGated(RunEvent):
     """A call matched an approval rule; `decision` is what the approver said."""
 
@@ -68,7 +68,7 @@ class ToolGated(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class AgentTurn(RunEvent):
     """One model turn of an agent node and the action it chose."""
 
@@ -83,7 +83,7 @@ class AgentTurn(RunEvent):
 
 
 @event_type
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class AgentFinished(RunEvent):
     type: ClassVar[str] = "agent_finished"
     steps: int = 0

@@ -15,6 +15,8 @@ from typing import Any
 
 from engine.approvals.model import ApprovalDecision, ApprovalRecord, ApprovalRequest
 from engine.approvals.validate import check_decision
+from engine.audit.chain import AuditEntry
+from engine.audit.redact import redact
 from engine.errors import NodeError
 from engine.runtime.events import ApprovalDecided, ApprovalRequested, EventBus
 from engine.store.protocol import RunStore
@@ -75,6 +77,7 @@ class ApprovalService:
         if f"r:{rid}" not in self.announced:
             self.announced.add(f"r:{rid}")
             req = record.request
+            self._audit(req, "approval_request", "requested", None)
             self.bus.emit(
                 ApprovalRequested,
                 node_id=req.node_id,
@@ -102,6 +105,12 @@ class ApprovalService:
         return decision
 
     # -- internals -------------------------------------------------------------------------
+
+    def _audit(
+        self, request: ApprovalRequest, action: str, outcome: str, decision: ApprovalDecision | None
+    ) -> None:
+        if self.store is not None:
+            self.store.append_audit(_audit_entry(request, action, outcome, decision))
 
     def _put(self, request: ApprovalRequest) -> ApprovalRecord:
         if self.store is not None:
@@ -156,6 +165,10 @@ class ApprovalService:
         if key in self.announced:
             return
         self.announced.add(key)
+        outcome = (
+            "expired" if decision.by_deadline else ("approved" if decision.approved else "rejected")
+        )
+        self._audit(request, "approval_decision", outcome, decision)
         self.bus.emit(
             ApprovalDecided,
             node_id=request.node_id,
@@ -167,6 +180,26 @@ class ApprovalService:
             edited_value=decision.edited_value,
             by_deadline=decision.by_deadline,
         )
+
+
+def _audit_entry(
+    request: ApprovalRequest, action: str, outcome: str, decision: ApprovalDecision | None
+) -> AuditEntry:
+    detail: dict[str, Any] = {"request_id": request.request_id, "kind": request.kind}
+    if request.rule:
+        detail["rule"] = request.rule
+    if decision is not None:
+        detail.update(decision=decision.decision, comment=decision.comment)
+        if decision.decision == "edit":
+            detail["edited"] = True
+    return AuditEntry(
+        action=action,
+        outcome=outcome,
+        run_id=request.run_id,
+        node_id=request.node_id,
+        user=decision.decider if decision else None,
+        detail=redact(detail),
+    )
 
 
 def _deadline_decision(request: ApprovalRequest) -> ApprovalDecision:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import math
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from engine.approvals.model import ApprovalRequest, canonical
 from engine.errors import NodeError
 from engine.nodes.base import NodeContext
 from engine.providers.base import ModelRequest, ModelResult, ProviderError
@@ -147,6 +149,9 @@ class RoutedCall:
         self, info: ModelInfo, decision: Decision
     ) -> tuple[ModelResult | None, NodeError | None]:
         self.tried.append(info.model_id)
+        gate = await self._gate(info, decision)
+        if gate is not None:
+            return None, gate
         budget, ctx = self.ctx.budget, self.ctx
         held = budget.reserve(decision.estimate_usd, decision.est_tokens) if budget else None
         esc = self.route.escalate
@@ -177,6 +182,46 @@ class RoutedCall:
             self.spend.cost_usd += result.cost_usd
         self._record(info, result, failure, time.perf_counter() - started)
         return result, failure
+
+    async def _gate(self, info: ModelInfo, decision: Decision) -> NodeError | None:
+        """Policy gates of the route: costly calls and data leaving the machine wait for a
+        person (the same approval requests as approval nodes and tool rules)."""
+        route = self.route
+        rules = []
+        if route.approve_above_usd is not None and decision.estimate_usd > route.approve_above_usd:
+            rules.append(f"estimated cost above ${route.approve_above_usd:.4f} needs approval")
+        if info.remote and (
+            route.approve_remote == "always"
+            or (route.approve_remote == "escalation" and self.escalated)
+        ):
+            rules.append("sending this node's data to a remote model needs approval")
+        if not rules:
+            return None
+        call = len(self.tried)
+        digest = hashlib.sha256(canonical(dataclasses.asdict(self.request)).encode()).hexdigest()
+        request = ApprovalRequest(
+            run_id=self.ctx.run_id,
+            node_id=self.ctx.node_id,
+            kind="policy_gate",
+            title=f"Call {info.model_id}?",
+            summary="; ".join(rules),
+            proposed={
+                "model": info.model_id,
+                "provider": info.provider.name,
+                "remote": info.remote,
+                "estimate_usd": round(decision.estimate_usd, 6),
+                "escalation": self.escalated,
+            },
+            rule="; ".join(rules),
+            allow_edit=False,
+            key=f"route:{info.model_id}:{call}:{digest[:16]}",
+        )
+        answer = await self.ctx.request_approval(request)
+        if answer.approved:
+            return None
+        return NodeError(
+            f"call to {info.model_id} not approved by {answer.decider}", error_class="rejected"
+        )
 
     def _judge(self, result: ModelResult) -> str | None:
         esc = self.route.escalate

@@ -68,6 +68,14 @@ class RoutePolicy(_Strict):
     fallback: list[str] = Field(
         default_factory=list, description="Model ids tried in order when a call errors."
     )
+    approve_above_usd: float | None = Field(
+        default=None, ge=0, description="A call estimated above this needs a person's approval."
+    )
+    approve_remote: Literal["never", "escalation", "always"] = Field(
+        default="never",
+        description="Ask a person before data leaves the machine: never, on escalation to a "
+        "remote model, or for every remote call.",
+    )
     offline_fallback: Literal["fail", "local"] = Field(
         default="fail",
         description="Offline and only a remote model fits: fail, or run locally with a warning.",

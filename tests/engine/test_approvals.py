@@ -163,3 +163,14 @@ def test_deferred_approval_pauses_only_its_branch_then_resumes_with_the_decision
     rerun = {e.node_id for e in resumed_events if e.type == "node_started"}
     assert rerun == {"gate", "after", "o1"}  # nothing that had completed ran again
     assert [e.type for e in resumed_events if e.type.startswith("approval")] == ["approval_decided"]
+
+
+def test_requests_and_decisions_are_in_the_audit_trail() -> None:
+    store = MemoryRunStore()
+    run_with(answer(ApprovalDecision("edit", "ana", "fix", {"to": "bob"})), gated(), store)
+    entries = [(e.action, e.outcome, e.user, e.node_id) for e in store.audit_entries()]
+    assert entries == [
+        ("approval_request", "requested", None, "gate"),
+        ("approval_decision", "approved", "ana", "gate"),
+    ]
+    assert store.audit_entries()[1].detail["edited"] is True

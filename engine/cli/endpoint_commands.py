@@ -89,7 +89,10 @@ def cmd_add(args: argparse.Namespace) -> int:
             secrets.set_key(endpoint.name, key)
             note = " (key stored in the OS keyring)"
         except secrets.NoKeyringBackend as exc:
-            return _fail(str(exc))
+            if os.environ.get(secrets.env_var(endpoint.name)) != key:
+                return _fail(str(exc))
+            # No keyring here, but the key is already where the fallback reads it.
+            note = f" (no OS keyring: the key is read from ${secrets.env_var(endpoint.name)})"
     save_endpoint(endpoint)
     print(f"added endpoint {endpoint.name}: {', '.join(endpoint.models)}{note}")
     return EXIT_OK

@@ -10,7 +10,7 @@ from typing import Any
 
 from engine.providers.base import ModelRequest, ProviderRegistry
 from engine.providers.remote.calls import LOCAL_ONLY
-from engine.providers.remote.provider import estimate_prompt_tokens
+from engine.providers.remote.wire import estimate_prompt_tokens
 from engine.routing.budget import RunBudget
 from engine.routing.directory import ModelInfo, describe
 from engine.routing.policy import RoutePolicy, tier_rank

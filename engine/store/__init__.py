@@ -6,13 +6,16 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
 from engine.store.errors import DuplicateEventError, StoreError
 from engine.store.memory import MemoryRunStore
 from engine.store.protocol import AttemptRecord, RunRecord, RunStore, WorkflowVersion
-from engine.store.sqlite import SqliteRunStore
+
+if TYPE_CHECKING:
+    from engine.store.sqlite import SqliteRunStore
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,8 @@ def open_store(path: str | Path | None = None) -> RunStore:
         path = default_db_path()
     if str(path) == MEMORY:
         return MemoryRunStore()
+    from engine.store.sqlite import SqliteRunStore
+
     return SqliteRunStore(path)
 
 
@@ -62,3 +67,12 @@ __all__ = [
     "default_db_path",
     "open_store",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The SQLite backend (SQLAlchemy, alembic) loads on first use, not with the package.
+    if name == "SqliteRunStore":
+        from engine.store.sqlite import SqliteRunStore
+
+        return SqliteRunStore
+    raise AttributeError(f"module 'engine.store' has no attribute {name!r}")

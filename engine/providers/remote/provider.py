@@ -16,7 +16,12 @@ from engine.providers.remote.endpoint import Endpoint
 from engine.providers.remote.resilience import CircuitBreaker, TransportRetry
 from engine.providers.remote.secrets import redact
 from engine.providers.remote.stream import Decoded, MalformedResponse, StreamTruncated
-from engine.providers.remote.wire import build_body, check_schema, parse_retry_after
+from engine.providers.remote.wire import (
+    build_body,
+    check_schema,
+    estimate_prompt_tokens,
+    parse_retry_after,
+)
 
 log = logging.getLogger(__name__)
 
@@ -270,13 +275,6 @@ class RemoteProvider:
         if self._client is not None and self._loop is asyncio.get_running_loop():
             await self._client.aclose()
         self._client = self._slots = self._loop = None
-
-
-def estimate_prompt_tokens(request: ModelRequest) -> int:
-    """A rough count (4 characters a token, plus per-message overhead) for budgets."""
-    if request.messages is not None:
-        return sum(len(m.content) // 4 + 4 for m in request.messages) + 2
-    return len(request.prompt or "") // 4 + 1
 
 
 def _json_body(raw: bytes) -> Any:

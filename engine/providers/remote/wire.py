@@ -82,3 +82,10 @@ def check_schema(text: str, schema: dict[str, Any] | None) -> tuple[bool | None,
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
         return False, value, f"{where}: {error.message}"
     return True, value, None
+
+
+def estimate_prompt_tokens(request: ModelRequest) -> int:
+    """A rough count (4 characters a token, plus per-message overhead) for budgets."""
+    if request.messages is not None:
+        return sum(len(m.content) // 4 + 4 for m in request.messages) + 2
+    return len(request.prompt or "") // 4 + 1

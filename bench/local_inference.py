@@ -260,11 +260,15 @@ def decode_table(catalog: ModelCatalog, repeats: int, llama_bench_json: Path | N
     print(f"\nDecode on {SMOLLM2_ID}: {DECODE_TOKENS} tokens, {threads} threads, {repeats=}")
     print(f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     llm = Llama(str(catalog.get(SMOLLM2_ID).path), n_ctx=N_CTX, n_threads=threads, verbose=False)
-    provider = LocalProvider(catalog, InferencePool(catalog, max_context=N_CTX))
-    direct_decode(llm), provider_decode(provider)  # warm-up: load, page cache
+    # Same threads as the others: one context with every thread. The default layout (two
+    # 1-thread replicas for SmolLM2) is its own row.
+    provider = LocalProvider(catalog, InferencePool(catalog, max_context=N_CTX, replicas=1))
+    default = LocalProvider(catalog, InferencePool(catalog, max_context=N_CTX))
+    direct_decode(llm), provider_decode(provider), provider_decode(default)  # warm-up
     runs: dict[str, Any] = {
         "interlock": lambda: provider_decode(provider),
         "direct": lambda: direct_decode(llm),
+        "il-default": lambda: provider_decode(default),
     }
     if llama_bench_json is None:
         runs["llama-bench"] = lambda: llama_bench_decode(None)
@@ -277,6 +281,7 @@ def decode_table(catalog: ModelCatalog, repeats: int, llama_bench_json: Path | N
         rates["llama-bench"] = [llama_bench_decode(llama_bench_json)]
     llm.close()
     provider.close()
+    default.close()
     med = {name: statistics.median(v) for name, v in rates.items()}
     best = {name: max(v) for name, v in rates.items()}
     print(f"{'path':12} {'median t/s':>11} {'best t/s':>9}   rounds")
@@ -288,6 +293,7 @@ def decode_table(catalog: ModelCatalog, repeats: int, llama_bench_json: Path | N
         ("interlock", "direct", " (goal >= 0.97)"),
         ("interlock", "llama-bench", " (goal >= 0.9)"),
         ("direct", "llama-bench", ""),
+        ("il-default", "direct", " (default layout: 1-thread replica)"),
     ):
         print(f"  {a} / {b}: {med[a] / med[b]:.3f}x, {best[a] / best[b]:.3f}x{goal}")
 

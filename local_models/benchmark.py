@@ -8,6 +8,7 @@ from pathlib import Path
 
 from local_models.errors import GenerationError
 from local_models.hardware import physical_cores
+from local_models.llama_load import load_llama
 
 _PROMPT = "Once upon a time, in a small village by the sea, there lived"
 
@@ -27,17 +28,9 @@ def measure_tokens_per_second(
     path: Path, *, n_threads: int | None = None, max_tokens: int = 48, n_ctx: int = 512
 ) -> BenchResult:
     """Load `path`, generate up to `max_tokens` greedily, and time it (a few seconds)."""
-    from llama_cpp import Llama
-
     started = time.perf_counter()
     try:
-        llm = Llama(
-            str(path),
-            n_ctx=n_ctx,
-            n_threads=n_threads or physical_cores(),
-            verbose=False,
-            seed=0,
-        )
+        llm = load_llama(str(path), n_ctx=n_ctx, n_threads=n_threads or physical_cores(), seed=0)
     except (ValueError, RuntimeError) as exc:
         raise GenerationError(f"llama.cpp could not load {path.name}: {exc}") from exc
     loaded = time.perf_counter()

@@ -28,6 +28,7 @@ from local_models.generation import (
     run_generation,
 )
 from local_models.hardware import physical_cores, total_memory_bytes
+from local_models.llama_load import load_llama
 from local_models.replicas import (
     Job,
     ModelGroup,
@@ -310,8 +311,6 @@ class InferencePool:
             llm.close()
         if over:
             log.warning("loading %s exceeds the memory budget", replica.entry.model_id)
-        from llama_cpp import Llama
-
         entry = replica.entry
         log.info(
             "loading %s replica %d (n_ctx=%d, n_threads=%d)",
@@ -321,13 +320,12 @@ class InferencePool:
             replica.n_threads,
         )
         try:
-            llm = Llama(
+            llm = load_llama(
                 str(entry.path),
                 n_ctx=replica.n_ctx,
                 n_threads=replica.n_threads,
                 n_threads_batch=replica.n_threads,
                 seed=0,
-                verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
             with self._lock:

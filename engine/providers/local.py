@@ -82,7 +82,14 @@ def _to_model_result(result: GenerationResult, provider: str) -> ModelResult:
         json_value=result.json_value,
         json_valid=result.json_valid,
         json_error=result.json_error,
-        extra={"queue_s": result.queue_s, "load_s": result.load_s, "attempts": result.attempts},
+        extra={
+            "queue_s": result.queue_s,
+            "load_s": result.load_s,
+            "attempts": result.attempts,
+            "cached_tokens": result.cached_tokens,
+            "energy_j_estimate": result.energy_j,
+            "replica": result.replica,
+        },
     )
 
 

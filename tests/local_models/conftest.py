@@ -36,6 +36,14 @@ def pool(catalog: ModelCatalog) -> Iterator[InferencePool]:
 
 
 @pytest.fixture(scope="session")
+def queue_pool(catalog: ModelCatalog) -> Iterator[InferencePool]:
+    """One 2-thread context per model: requests queue, for the FIFO test."""
+    pool = InferencePool(catalog, max_context=1024, n_threads=2, replicas=1)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="session")
 def replica_pool(catalog: ModelCatalog) -> Iterator[InferencePool]:
     """Two 1-thread SmolLM2 replicas: the parallel layout, for the replica tests."""
     pool = InferencePool(catalog, max_context=1024, n_threads=2, replicas=2)

@@ -21,6 +21,7 @@ def run_app_command(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from desktop.async_loop import run_app
+    from desktop.canvas.clipboard import release_clipboard
     from desktop.main_window import MainWindow
     from desktop.resources import icon
 
@@ -29,6 +30,7 @@ def run_app_command(args: argparse.Namespace) -> int:
     app.setApplicationName("Interlock")
     app.setOrganizationName("Interlock")
     app.setWindowIcon(icon("interlock"))
+    app.aboutToQuit.connect(release_clipboard)
     window = MainWindow(db_path=args.db)
     target = args.file or (str(EXAMPLE) if EXAMPLE.is_file() else None)
     if target is not None:

@@ -92,3 +92,18 @@ def _fresh_id(node_id: str, taken: set[str]) -> str:
     while f"{stem}_{n}" in taken:
         n += 1
     return f"{stem}_{n}"
+
+
+def release_clipboard() -> None:
+    """Take our nodes off the clipboard before Qt shuts down.
+
+    PySide6 owns the QMimeData we hand to the clipboard; if it is still there when the
+    QApplication is destroyed, both sides free it and the process crashes on exit."""
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is None:
+        return
+    clipboard = QGuiApplication.clipboard()
+    data = clipboard.mimeData()
+    if data is not None and data.hasFormat(NODES_MIME):
+        clipboard.clear()

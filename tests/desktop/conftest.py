@@ -119,3 +119,12 @@ def window(
     win.show()
     qtbot.waitExposed(win)
     return win
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _release_clipboard_at_exit() -> Iterator[None]:
+    """Copy tests leave our QMimeData on the clipboard; Qt would free it twice at exit."""
+    yield
+    from desktop.canvas.clipboard import release_clipboard
+
+    release_clipboard()

@@ -200,7 +200,11 @@ def test_copy_in_one_window_paste_in_another(
     window.open_path(no_llm_file)
     window.scene.select_nodes(["greet", "route"])
     window.actions_.copy.trigger()
-    other = MainWindow(registry, QSettings(str(tmp_path / "other.ini"), QSettings.Format.IniFormat))
+    other = MainWindow(
+        registry,
+        QSettings(str(tmp_path / "other.ini"), QSettings.Format.IniFormat),
+        db_path=str(tmp_path / "other.db"),
+    )
     qtbot.addWidget(other)
     other.actions_.paste.trigger()
     assert [n.id for n in other.document.nodes] == ["greet", "route"]

@@ -66,7 +66,7 @@ def test_run_overlay_status_and_run_tab(
     qtbot.waitUntil(lambda: ui.status.isVisible())
     assert ui.status.nodes.text() == "6/6 nodes"
     assert ui.status.progress.value() == ui.status.progress.maximum() == 6
-    assert "succeeded" in ui.status.status.text()
+    qtbot.waitUntil(lambda: "succeeded" in ui.status.status.text())
 
     window.scene.select_nodes(["greet"])
     view = ui.node_view

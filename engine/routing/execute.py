@@ -16,7 +16,7 @@ from engine.errors import NodeError
 from engine.nodes.base import NodeContext
 from engine.providers.base import ModelRequest, ModelResult, ProviderError
 from engine.providers.remote.calls import CallContext, call_context, offline_switch
-from engine.routing.directory import ModelInfo
+from engine.routing.directory import ModelInfo, describe
 from engine.routing.events import ModelCall, ProviderRetry, RoutingDecision
 from engine.routing.policy import RoutePolicy
 from engine.routing.router import Decision, Router
@@ -62,6 +62,9 @@ class RoutedCall:
         self._fallbacks = list(route.fallback)
 
     async def run(self) -> tuple[ModelResult, Spend]:
+        # Model profiles may need file checks (a first-use checksum of a bundled model):
+        # fill the directory's cache off the event loop so the UI and other nodes never wait.
+        await asyncio.to_thread(describe, self.ctx.providers)
         decision = self._decide("initial", None, pinned=self.pinned)
         while decision.chosen is None and decision.error_class in ("policy", "offline"):
             if not self._fallbacks:  # e.g. the pinned endpoint's circuit is open

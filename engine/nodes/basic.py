@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ from pydantic import Field, field_validator
 
 from engine.errors import NodeError
 from engine.nodes.base import KindConfig, NodeContext, NodeKind, NodeResult, PortSpec
+from engine.runtime.inputs import type_matches
 from engine.sandbox import check_expression, check_template, evaluate, render
 from engine.workflow.model import PORT_PATTERN, PortType
 
@@ -76,7 +78,10 @@ class OutputKind(NodeKind[OutputConfig]):
 class TemplateConfig(KindConfig):
     template: str = Field(description="Jinja2 template; input ports are its variables.")
     inputs: Ports = Field(default_factory=lambda: ["in"], description="Input port names.")
-    output_type: PortType = Field(default="string", description="Declared type of `text`.")
+    output_type: PortType = Field(
+        default="string",
+        description="Declared type of `text`; other than string/any, the text is parsed as JSON.",
+    )
 
     _check_inputs = field_validator("inputs")(_port_names)
 
@@ -102,7 +107,23 @@ class TemplateKind(NodeKind[TemplateConfig]):
     async def run(
         self, ctx: NodeContext, config: TemplateConfig, inputs: dict[str, Any]
     ) -> NodeResult:
-        return NodeResult({"text": render(config.template, {"inputs": inputs, **inputs})})
+        text = render(config.template, {"inputs": inputs, **inputs})
+        if config.output_type in ("string", "any"):
+            return NodeResult({"text": text})
+        # Any other declared type: the rendered text is JSON (e.g. a list for a map).
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise NodeError(
+                f"template output is not JSON for output_type {config.output_type}: {exc.msg}",
+                error_class="validation",
+            ) from None
+        if not type_matches(config.output_type, value):
+            raise NodeError(
+                f"template output is {type(value).__name__}, not {config.output_type}",
+                error_class="validation",
+            )
+        return NodeResult({"text": value})
 
 
 class BranchCase(KindConfig):

@@ -21,7 +21,11 @@ from engine.tools.errors import ToolError, ToolRefused
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = frozenset({".md", ".txt", ".markdown", ".pdf"})
+SUFFIXES = frozenset(
+    {".md", ".txt", ".markdown", ".rst", ".pdf", ".py", ".js", ".ts", ".go", ".rs", ".java",
+     ".c", ".h", ".cpp", ".toml", ".yaml", ".yml", ".json", ".sql", ".sh"}
+)  # fmt: skip
+"""Text and source files are indexed; binaries never are."""
 MAX_FILE_BYTES = 5_000_000
 PASSAGE_CHARS = 700
 MIN_PASSAGE_CHARS = 80

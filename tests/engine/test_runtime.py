@@ -458,3 +458,24 @@ def test_rerun_from_node_invalidates_it_and_downstream_only(tmp_path: Path) -> N
     counts = {n: (tmp_path / n).read_text() for n in ("a", "b", "c", "side")}
     assert counts == {"a": "1", "b": "2", "c": "2", "side": "1"}
     assert second.nodes == {"a": "cached", "side": "cached", "b": "succeeded", "c": "succeeded"}
+
+
+def test_typed_template_output_is_parsed_as_json_and_feeds_a_map() -> None:
+    make = {
+        "id": "make",
+        "kind": "template",
+        "config": {"template": "{{ [1, 2, 3] | json }}", "inputs": [], "output_type": "array"},
+    }
+    body = {"kind": "template", "config": {"template": "n{{ in }}"}}
+    w = wf(
+        [make, {"id": "m", "kind": "map", "config": {"template": body}}, out("o")],
+        [("make.text", "m.items"), ("m.results", "o.value")],
+    )
+    assert run(w)[0].outputs == {"o": ["n1", "n2", "n3"]}
+    bad = {
+        "id": "bad",
+        "kind": "template",
+        "config": {"template": "not json", "inputs": [], "output_type": "object"},
+    }
+    result, _ = run(wf([bad], []))
+    assert result.status == "failed" and "not JSON" in (result.error or "")

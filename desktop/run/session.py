@@ -66,7 +66,9 @@ class EngineSession:
         if self._warm:
             return
         self._warm = True
-        _ = self.providers
+        # Importing llama.cpp, reading the catalog and opening the store take ~100 ms or
+        # more: do them in a thread, not on the event loop that paints the window.
+        await asyncio.to_thread(lambda: (self.providers, self.store))
         for provider in self._local_providers():
             try:
                 await asyncio.to_thread(_check_models, provider)

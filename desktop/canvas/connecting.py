@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import networkx as nx
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem
@@ -16,6 +15,9 @@ from desktop.canvas.port_item import PortItem
 from desktop.canvas.ports import make_edge, refusal, types_compatible
 from desktop.canvas.style import colors
 from engine.workflow.model import Edge
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 if TYPE_CHECKING:
     from desktop.canvas.scene import WorkflowScene
@@ -67,6 +69,8 @@ class ConnectionDrag:
     # -- which ports this drag may end on ---------------------------------------------
 
     def _mark_ports(self) -> None:
+        import networkx as nx
+
         anchor, document = self.anchor, self.scene.document
         old = self.old_edge
         edges = [e for e in document.edges if e != old]

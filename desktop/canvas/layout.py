@@ -4,8 +4,11 @@ follow their upstream nodes so edges cross less. Pure geometry, no Qt."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
+
 
 COLUMN_GAP = 90.0
 ROW_GAP = 40.0
@@ -21,6 +24,8 @@ def layered_positions(
 ) -> dict[str, Point]:
     """Top-left positions: layer k in column k, each column centred on the tallest one.
     Cycles (invalid, but possible while editing) collapse into one layer."""
+    import networkx as nx
+
     graph: nx.DiGraph = nx.DiGraph()
     order = list(node_ids)
     graph.add_nodes_from(order)

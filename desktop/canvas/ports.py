@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import networkx as nx
 from pydantic import ValidationError
 
 from engine.nodes.base import AnyKind, NodeRegistry, PortSpec
 from engine.runtime.graph import node_ports
 from engine.workflow.model import Edge, Node, PortRef, Workflow
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,8 @@ def refusal(
     ignore: Edge | None = None,
 ) -> str | None:
     """Why the edge `source -> target` may not be made (as if `ignore` were gone), or None."""
+    import networkx as nx
+
     if source.node == target.node:
         return "a node cannot feed its own input"
     try:

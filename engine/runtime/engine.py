@@ -14,9 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from engine.approvals.service import ApprovalService, Approver, deny
 from engine.errors import RunError, WorkflowLoadError
@@ -40,6 +38,9 @@ from engine.runtime.resume import refuse_if_alive, replay
 from engine.store.protocol import RunStore, WorkflowVersion
 from engine.workflow.loader import dumps_workflow, loads_workflow, workflow_hash
 from engine.workflow.model import Workflow
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,8 @@ class Engine:
     ) -> RunResult:
         """A new run that reuses the results of `run_id` except for `node_id` and
         everything downstream of it."""
+        import networkx as nx
+
         store = self._require_store()
         record = store.get_run(run_id)
         if record is None:

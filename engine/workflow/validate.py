@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from engine.nodes.base import AnyKind, JoinRule, NodeRegistry, PortSpec, config_errors
 from engine.runtime.graph import node_ports
 from engine.workflow.loader import Locations, Problem
 from engine.workflow.model import Workflow
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass
@@ -62,6 +64,8 @@ def validate(
     locations: Locations | None = None,
     base_dir: Path | None = None,
 ) -> Report:
+    import networkx as nx
+
     loc = locations or Locations()
     report = Report()
     error = report.errors.append
@@ -182,6 +186,8 @@ def _policy_problems(workflow: Workflow) -> list[str]:
 
 
 def _cycles(graph: nx.DiGraph) -> list[list[str]]:
+    import networkx as nx
+
     cycles: list[list[str]] = []
     for component in nx.strongly_connected_components(graph):
         if len(component) > 1 or any(graph.has_edge(n, n) for n in component):

@@ -3,8 +3,6 @@ against the request's JSON Schema."""
 
 from __future__ import annotations
 
-import jsonschema
-
 from engine.approvals.model import ApprovalDecision, ApprovalRequest
 
 
@@ -17,6 +15,8 @@ def check_decision(request: ApprovalRequest, decision: ApprovalDecision) -> str 
     if request.approver and decision.decider != request.approver:
         return f"this approval must be decided by {request.approver!r}, not {decision.decider!r}"
     if decision.decision == "edit":
+        import jsonschema  # loaded when an edit is checked, not at start-up
+
         if not request.allow_edit:
             return "this approval does not allow edits"
         if request.schema is not None:

@@ -12,13 +12,15 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
-from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engine.nodes.base import RunChild
 from engine.tools.errors import ToolInvalid
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 SideEffect = Literal["read", "write", "external"]
 """read: looks only; write: changes local state; external: acts beyond this machine."""
@@ -103,6 +105,8 @@ def _first_error(exc: ValidationError) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _validator(schema_text: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator  # loaded on first validation, not at start-up
+
     return Draft202012Validator(json.loads(schema_text))
 
 

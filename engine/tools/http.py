@@ -1,6 +1,6 @@
 """The `http_request` tool: scoped by URL prefixes/hosts and methods, pinned to addresses
 we resolved and checked ourselves (netguard), redirects followed by hand and re-checked,
-bounded in size and time, and never attempted when the workflow is offline."""
+bounded in size and time; offline, only allow-listed loopback services (by address)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pydantic import Field
 
 from engine.tools.base import Scope, Tool, ToolCall
 from engine.tools.errors import ToolError, ToolRefused
-from engine.tools.netguard import Target, parse_url, pin
+from engine.tools.netguard import Target, allowed_pair, parse_url, pin
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,13 @@ def _check_target(scope: HttpScope, url: str) -> Target:
     return target
 
 
+def _local_service(target: Target, private_hosts: frozenset[str]) -> bool:
+    """Offline, only a loopback address literal that the scope allow-lists is reachable:
+    no name is resolved (that would be a network query) and nothing leaves the machine."""
+    ip = target.literal
+    return ip is not None and ip.is_loopback and allowed_pair(target, ip, private_hosts)
+
+
 async def _send(
     client: httpx.AsyncClient,
     scope: HttpScope,
@@ -140,8 +147,15 @@ async def _send(
     target: Target,
     headers: dict[str, str],
     body: str | None,
+    offline: bool = False,
 ) -> tuple[httpx.Response, bytes, bool]:
-    ip = await pin(target, frozenset(_lower(scope.private_hosts)))
+    private = frozenset(_lower(scope.private_hosts))
+    if offline and not _local_service(target, private):
+        raise ToolRefused(
+            f"offline: no connection leaves the machine ({target.host}:{target.port} is not an "
+            "allow-listed loopback service given by address)"
+        )
+    ip = await pin(target, private)
     default_port = target.port == (443 if target.scheme == "https" else 80)
     host_header = (
         target.url.netloc.decode("ascii")
@@ -173,8 +187,6 @@ async def _send(
 
 
 async def http_request(call: ToolCall[HttpScope], args: dict[str, Any]) -> dict[str, Any]:
-    if call.offline:
-        raise ToolRefused("the workflow is offline: no network connection is attempted")
     scope = call.scope
     method = str(args.get("method", "GET")).upper()
     if method not in scope.methods:
@@ -195,7 +207,7 @@ async def http_request(call: ToolCall[HttpScope], args: dict[str, Any]) -> dict[
             async with asyncio.timeout(scope.timeout_s):
                 for hop in range(scope.max_redirects + 1):
                     response, content, truncated = await _send(
-                        client, scope, method, target, headers, body
+                        client, scope, method, target, headers, body, call.offline
                     )
                     location = response.headers.get("location")
                     if response.status_code not in _REDIRECTS or location is None:

@@ -140,7 +140,7 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
     return found
 
 
-def _allowed_pair(target: Target, ip: IPAddress, private_hosts: frozenset[str]) -> bool:
+def allowed_pair(target: Target, ip: IPAddress, private_hosts: frozenset[str]) -> bool:
     names = {target.host, str(ip), f"[{ip}]" if ip.version == 6 else str(ip)}
     return any(f"{name}:{target.port}" in private_hosts for name in names)
 
@@ -153,7 +153,7 @@ async def pin(target: Target, private_hosts: frozenset[str]) -> IPAddress:
     )
     for ip in addresses:
         problem = address_problem(ip)
-        if problem and not _allowed_pair(target, ip, private_hosts):
+        if problem and not allowed_pair(target, ip, private_hosts):
             raise ToolRefused(
                 f"{target.host}:{target.port} resolves to {ip}, {problem}; "
                 "only allow-listed host:port pairs may reach non-public addresses"

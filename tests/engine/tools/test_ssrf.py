@@ -67,12 +67,33 @@ def test_allow_listing_one_port_does_not_open_another(
     assert not canary.touched
 
 
-def test_offline_workflow_attempts_no_connection(canary: Listener, tmp_path: Path) -> None:
-    scope = {"allow": ["*"], "private_hosts": [f"127.0.0.1:{canary.port}"]}
+def test_offline_workflow_reaches_only_allow_listed_loopback_services(
+    canary: Listener, redirector: Listener, tmp_path: Path
+) -> None:
+    scope = {"allow": ["*"], "private_hosts": [f"127.0.0.1:{redirector.port}"]}
     h = Harness(tmp_path, grant("http_request", scope, offline=True))
+    # A name would need DNS, a network query: refused before any lookup.
+    outcome = h.call("http_request", {"url": "http://example.com/"})
+    assert outcome.status == "refused" and "offline" in outcome.message
+    # Loopback, but not allow-listed: refused, the canary never touched.
     outcome = h.call("http_request", {"url": f"http://127.0.0.1:{canary.port}/"})
     assert outcome.status == "refused" and "offline" in outcome.message
     assert not canary.touched
+    # A redirect from the allow-listed service to another port is refused too.
+    hop = f"http://127.0.0.1:{redirector.port}/r?to=http://127.0.0.1:{canary.port}/"
+    outcome = h.call("http_request", {"url": hop})
+    assert outcome.status == "refused" and not canary.touched
+    # The workflow's own local service, allow-listed by address, stays reachable.
+    local = Harness(
+        tmp_path,
+        grant(
+            "http_request",
+            {"allow": ["*"], "private_hosts": [f"127.0.0.1:{canary.port}"]},
+            offline=True,
+        ),
+    )
+    assert local.call("http_request", {"url": f"http://127.0.0.1:{canary.port}/"}).status == "ok"
+    assert canary.touched
 
 
 def test_redirect_limit(canary: Listener, redirector: Listener, tmp_path: Path) -> None:

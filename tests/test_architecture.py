@@ -8,6 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 CORE_PACKAGES = ("engine", "local_models")
 BLOCKED = ("PySide6", "shiboken6", "qasync", "desktop")
@@ -95,3 +97,25 @@ def test_core_imports_without_qt() -> None:
     )
     assert not report["leaked"]
     assert set(CORE_PACKAGES) <= set(report["imported"])
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "engine.tools",
+        "engine.tools.gateway",
+        "engine.nodes.agent",
+        "engine.routing",
+        "engine.reports",
+        "engine.store",
+        "engine.approvals.service",
+        "engine.cli.main",
+        "local_models.inference",
+    ],
+)
+def test_each_package_imports_on_its_own(module: str) -> None:
+    """A fresh interpreter per module: import cycles that a warm process hides show up."""
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr

@@ -1,22 +1,25 @@
-"""Built-in node kinds and the registry factory."""
+"""Built-in node kinds and the registry factory.
+
+The kinds are imported when a registry is built, not with the package, so modules that
+only need `engine.nodes.base` (tools, routing) never pull in every kind and its imports."""
 
 from __future__ import annotations
 
-from engine.nodes.agent import AgentKind
-from engine.nodes.approval import ApprovalKind
 from engine.nodes.base import NodeKind, NodeRegistry
-from engine.nodes.basic import BranchKind, InputKind, OutputKind, TemplateKind
-from engine.nodes.composite import MapKind, SubworkflowKind
-from engine.nodes.join import JoinKind
-from engine.nodes.llm import LlmKind
-from engine.nodes.plugins import load_plugins
-from engine.nodes.tool import ToolKind
 
 __all__ = ["NodeKind", "NodeRegistry", "builtin_registry", "default_registry"]
 
 
 def builtin_registry() -> NodeRegistry:
     """A fresh registry with every built-in node kind."""
+    from engine.nodes.agent import AgentKind
+    from engine.nodes.approval import ApprovalKind
+    from engine.nodes.basic import BranchKind, InputKind, OutputKind, TemplateKind
+    from engine.nodes.composite import MapKind, SubworkflowKind
+    from engine.nodes.join import JoinKind
+    from engine.nodes.llm import LlmKind
+    from engine.nodes.tool import ToolKind
+
     return NodeRegistry(
         [
             InputKind(),
@@ -36,4 +39,6 @@ def builtin_registry() -> NodeRegistry:
 
 def default_registry() -> NodeRegistry:
     """Built-in kinds plus installed plugins: what the CLI and the desktop use."""
+    from engine.nodes.plugins import load_plugins
+
     return load_plugins(builtin_registry())

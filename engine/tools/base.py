@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from engine.nodes.base import RunChild
 from engine.tools.errors import ToolInvalid
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
+
+    from engine.nodes.base import RunChild
 
 SideEffect = Literal["read", "write", "external"]
 """read: looks only; write: changes local state; external: acts beyond this machine."""

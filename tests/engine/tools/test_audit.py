@@ -90,7 +90,7 @@ def _tamper(db: Path, kind: str, index: int, data: st.DataObject) -> None:
         new = data.draw(st.one_of(st.text(max_size=20), st.floats(allow_nan=False), st.none()))
         if column.endswith("_json"):
             new = json.dumps({"x": new})
-        if new == old or (column in ("hash", "prev_hash", "outcome", "tool") and new is None):
+        if new == old or (column in ("hash", "prev_hash", "outcome", "tool", "ts") and new is None):
             new = f"{old}!"
         con.execute(f"UPDATE audit_log SET {column} = ? WHERE seq = ?", (new, seq))
     elif kind == "delete":

@@ -204,6 +204,9 @@ run_tests() {
     setup
     export PATH="$venv/bin:$PATH"
     export QT_QPA_PLATFORM=offscreen
+    # The whole suite includes the packaging smoke tests: build the PyInstaller bundle and
+    # the .deb and run them without this venv (~3 min). INTERLOCK_BUNDLE_TESTS=0 skips them.
+    export INTERLOCK_BUNDLE_TESTS="${INTERLOCK_BUNDLE_TESTS:-1}"
     local failed=() rc=0
 
     say "ruff check ."

@@ -106,3 +106,24 @@ def test_bundle_smoke() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "smoke_test: all passed" in result.stdout
+
+
+@pytest.mark.slow
+def test_deb_installs_into_a_prefix_and_runs() -> None:
+    """The .deb, unpacked into a temporary prefix, passes the same smoke test."""
+    if os.environ.get("INTERLOCK_BUNDLE_TESTS") != "1":
+        pytest.skip("set INTERLOCK_BUNDLE_TESTS=1 to build and test the .deb (CI does)")
+    if not BUNDLE_EXE.exists():
+        subprocess.run(["bash", str(PACKAGING / "build_bundle.sh")], cwd=ROOT, check=True)
+    subprocess.run(["bash", str(PACKAGING / "build_deb.sh")], cwd=ROOT, check=True)
+    debs = sorted((ROOT / "dist").glob("interlock_*.deb"))
+    assert debs, "build_deb.sh made no .deb"
+    result = subprocess.run(
+        ["bash", str(PACKAGING / "smoke_test.sh"), str(debs[-1])],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "smoke_test: all passed" in result.stdout

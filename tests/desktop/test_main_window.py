@@ -74,7 +74,6 @@ def no_llm_file(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.skipif(not EXAMPLE.is_file(), reason="bundled example not present")
 def test_opens_the_bundled_example(window: MainWindow) -> None:
     assert window.open_path(EXAMPLE)
     workflow = load_workflow(EXAMPLE).workflow

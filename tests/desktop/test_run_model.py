@@ -15,7 +15,6 @@ from tests.desktop.run_helpers import wait_finished
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.model,
-    pytest.mark.skipif(not EXAMPLE.is_file(), reason="bundled example not present"),
 ]
 
 

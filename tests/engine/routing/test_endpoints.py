@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
@@ -77,9 +76,6 @@ def test_keys_need_a_keyring_and_are_never_written_to_the_config(
     assert main(["endpoints", "add", "lab", "--url", "http://u:p@h/v1", "--model", "m"]) == 2
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("keyrings") is None, reason="keyrings.alt not installed"
-)
 def test_a_file_keyring_stores_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import keyring.core
 

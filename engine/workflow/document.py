@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import WorkflowLoadError
-from engine.workflow.annotations import Annotation, annotations_of, dumps_document
+from engine.workflow.annotations import Annotation
 from engine.workflow.changes import (
     AnnotationAdded,
     AnnotationChanged,
@@ -31,6 +31,7 @@ from engine.workflow.changes import (
     Observer,
 )
 from engine.workflow.lenient import load_lenient
+from engine.workflow.loader import save_workflow
 from engine.workflow.model import Edge, Metadata, Node, NodePolicy, Position, Workflow
 
 __all__ = [
@@ -92,18 +93,12 @@ class WorkflowDocument:
         return cls(loaded.workflow, Path(path), loaded.annotations)
 
     def _adopt(self, workflow: Workflow, annotations: list[Annotation] | None) -> Workflow:
-        """A private deep copy of `workflow`; annotations live in its own list when the
-        model has the `annotations` field, else beside it."""
+        """A private deep copy of `workflow`; its annotations are the document's list."""
         own = workflow.model_copy(deep=True)
         self._check_graph(own)
-        given = [a.model_copy() for a in annotations] if annotations is not None else None
-        field = annotations_of(own)
-        if field is not None:
-            if given is not None:
-                field[:] = given
-            self._annotations = field
-        else:
-            self._annotations = given or []
+        if annotations is not None:
+            own.annotations[:] = [a.model_copy() for a in annotations]
+        self._annotations = own.annotations
         return own
 
     # -- reading ---------------------------------------------------------------------
@@ -198,9 +193,7 @@ class WorkflowDocument:
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("the document has no path yet; pass one")
-        tmp = target.with_name(f".{target.name}.tmp")  # atomic, as loader.save_workflow
-        tmp.write_text(dumps_document(self._workflow, self._annotations), encoding="utf-8")
-        tmp.replace(target)
+        save_workflow(self._workflow, target)
         self.path = target
         self.mark_clean()
         return target

@@ -103,6 +103,9 @@ class Execution:
         if preset is not None and self._apply_preset(node_id, preset):
             return
         self.bus.emit(NodeQueued, node_id=node_id)
+        self._spawn(node_id, state)
+
+    def _spawn(self, node_id: str, state: _State) -> None:
         task = asyncio.get_running_loop().create_task(self._run(node_id, dict(state.delivered)))
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -195,9 +198,7 @@ class Execution:
             return
         state.timer = None
         state.started = True
-        task = asyncio.get_running_loop().create_task(self._run(node_id, dict(state.delivered)))
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
+        self._spawn(node_id, state)
 
     def _join_timed_out(self, node_id: str) -> bool:
         compiled = self.nodes[node_id]

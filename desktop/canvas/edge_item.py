@@ -3,7 +3,7 @@ be grabbed and dragged to another port or off into the canvas."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLineF, QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen
@@ -21,8 +21,11 @@ from desktop.canvas.style import LOD_TEXT, colors
 from engine.workflow.model import Edge
 
 if TYPE_CHECKING:
+    from desktop.canvas.overview import OverviewLayer
     from desktop.canvas.scene import WorkflowScene
 
+_SELECTED = QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
+_CHILD_ADDED = QGraphicsItem.GraphicsItemChange.ItemChildAddedChange
 END_GRAB = 28.0
 """How close (scene units) to its input end a press picks up an edge's end."""
 
@@ -62,6 +65,30 @@ class EdgeItem(QGraphicsPathItem):
             end = self.target.mapToScene(QPointF(0, 22))
         self.prepareGeometryChange()
         self.setPath(curve(start, end))
+        self._touch()
+
+    def _touch(self) -> None:
+        """Tell the scene's overview layer (which paints this edge when far out)."""
+        layer: OverviewLayer | None = getattr(self.scene(), "overview", None)
+        if layer is not None:
+            layer.touch_edge(self)
+
+    def draws_itself(self) -> bool:
+        return not self.flags() & QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
+
+    def line_color(self) -> QColor:
+        """The colour of the edge as the overview draws it."""
+        palette = colors()
+        if self.isSelected():
+            return palette.selection
+        return palette.error if self.dangling else palette.edge
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
+        if change == _SELECTED:
+            self._touch()
+        elif change == _CHILD_ADDED and not self.draws_itself():
+            value.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
+        return super().itemChange(change, value)
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()
@@ -71,16 +98,8 @@ class EdgeItem(QGraphicsPathItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        palette = colors()
-        color = QColor(palette.edge)
-        width = 2.0
-        if self.dangling:
-            color = palette.error
-        if self.isSelected():
-            color, width = palette.selection, 3.0
-        elif self._hover:
-            width = 3.0
-        pen = QPen(color, width)
+        width = 3.0 if self.isSelected() or self._hover else 2.0
+        pen = QPen(self.line_color(), width)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         if self.dangling:
             pen.setStyle(Qt.PenStyle.DashLine)

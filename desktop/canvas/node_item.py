@@ -32,10 +32,14 @@ from engine.workflow.model import Node
 
 if TYPE_CHECKING:
     from desktop.canvas.edge_item import EdgeItem
+    from desktop.canvas.overview import OverviewLayer
 
 TITLE_RECT = QRectF(38, 5, NODE_WIDTH - 44, 22)
 """Where the title is drawn; double-clicking there renames the node in place."""
 BADGE_CENTER = QPointF(NODE_WIDTH - 2, 2)
+_MOVED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
+_SELECTED = QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
+_CHILD_ADDED = QGraphicsItem.GraphicsItemChange.ItemChildAddedChange
 
 
 class NodeItem(QGraphicsItem):
@@ -82,6 +86,7 @@ class NodeItem(QGraphicsItem):
         for edge in self.edges:
             edge.update_path()
         self.update()
+        self._touch()
 
     def _make_ports(self, node_id: str, specs: Any, direction: Direction) -> dict[str, PortItem]:
         items: dict[str, PortItem] = {}
@@ -103,6 +108,7 @@ class NodeItem(QGraphicsItem):
         self.problems = list(problems)
         self._update_tooltip()
         self.update()
+        self._touch()
 
     def _update_tooltip(self) -> None:
         tip = self._base_tip
@@ -114,6 +120,13 @@ class NodeItem(QGraphicsItem):
     def set_run_state(self, state: str | None) -> None:
         self.run_state = state
         self.update()
+        self._touch()
+
+    def _touch(self) -> None:
+        """Tell the scene's overview layer (which paints this node when far out)."""
+        layer: OverviewLayer | None = getattr(self.scene(), "overview", None)
+        if layer is not None:
+            layer.touch_node(self)
 
     def refresh_connections(self, connected: set[tuple[str, str]]) -> None:
         for direction, ports in (("in", self.inputs), ("out", self.outputs)):
@@ -147,10 +160,43 @@ class NodeItem(QGraphicsItem):
         return path
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+        if change == _MOVED:
             for edge in self.edges:
                 edge.update_path()
+            self._touch()
+        elif change == _SELECTED:
+            self._touch()
+        elif change == _CHILD_ADDED and not self.draws_itself():
+            value.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
         return super().itemChange(change, value)
+
+    # -- what the overview layer draws for this node ------------------------------------
+
+    def draws_itself(self) -> bool:
+        return not self.flags() & QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
+
+    def body_rect(self) -> QRectF:
+        """The node's body in scene coordinates."""
+        return QRectF(self.x(), self.y(), NODE_WIDTH, self._height)
+
+    @staticmethod
+    def header_height() -> float:
+        return HEADER_HEIGHT
+
+    def accent(self) -> QColor:
+        return kind_color(self.icon_name)
+
+    def outline_color(self) -> QColor | None:
+        """Far out, one outline tells the most important thing: selected, run state, or
+        a problem (None: no outline)."""
+        palette = colors()
+        if self.isSelected():
+            return palette.selection
+        if self.run_state in STATE_COLORS:
+            return QColor(STATE_COLORS[self.run_state])
+        if self.problems or not self.config_ok:
+            return palette.error
+        return None
 
     # -- painting ----------------------------------------------------------------------
 
@@ -225,13 +271,7 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(accent)
         painter.drawRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT))
         pen_width = 2.0 / max(lod, 0.05)
-        color = None
-        if self.isSelected():
-            color = palette.selection
-        elif self.run_state in STATE_COLORS:
-            color = QColor(STATE_COLORS[self.run_state])
-        elif self.problems or not self.config_ok:
-            color = palette.error
+        color = self.outline_color()
         if color is not None:
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.setPen(QPen(color, pen_width))

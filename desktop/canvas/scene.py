@@ -22,6 +22,7 @@ from desktop.canvas.connecting import ConnectionDrag, Connector
 from desktop.canvas.edge_item import EdgeItem
 from desktop.canvas.moving import MoveTracker
 from desktop.canvas.node_item import NodeItem
+from desktop.canvas.overview import OverviewLayer, set_drawn
 from desktop.canvas.port_item import PortItem
 from desktop.canvas.ports import make_edge, ports_of, refusal
 from desktop.canvas.run_states import RunStates
@@ -78,6 +79,7 @@ class WorkflowScene(QGraphicsScene):
         self.moves = MoveTracker(self)
         self._graveyard: list[QGraphicsItem] = []
         self.run_states = RunStates(self.node_items, self)
+        self.overview = OverviewLayer()
         self._unsubscribe = document.subscribe(self._on_change)
         self._rebuild()
 
@@ -116,7 +118,11 @@ class WorkflowScene(QGraphicsScene):
 
     def _rebuild(self) -> None:
         self.cancel_connection()
+        if self.overview.scene() is self:  # survives clear(): it is the scene's, not the file's
+            self.removeItem(self.overview)
         self.clear()
+        self.addItem(self.overview)
+        self.overview.deactivate()
         self.node_items.clear()
         self.edge_items.clear()
         self.annotation_items.clear()
@@ -126,11 +132,18 @@ class WorkflowScene(QGraphicsScene):
         for node in self.document.nodes:
             self._add_node_item(node)
         for edge in self.document.edges:
-            self._add_edge_item(edge)
+            self._add_edge_item(edge, refresh=False)
+        self._refresh_ports(*self.node_items)
+        if not self.detailed:
+            self.overview.activate(list(self.node_items.values()), list(self.edge_items.values()))
 
     def _bury(self, item: QGraphicsItem) -> None:
         """Remove an item but keep it alive until the event loop turns: it may be the item
         whose mouse handler caused its own removal."""
+        if isinstance(item, NodeItem):
+            self.overview.forget_node(item)
+        elif isinstance(item, EdgeItem):
+            self.overview.forget_edge(item)
         self.removeItem(item)
         self._graveyard.append(item)
         if len(self._graveyard) == 1:
@@ -150,23 +163,29 @@ class WorkflowScene(QGraphicsScene):
         item = NodeItem(node, self._icon_name(node), ports_of(node, kind))
         if not self.detailed:
             item.set_ports_visible(False)
+            set_drawn(item, False)
         self.node_items[node.id] = item
         self.addItem(item)
+        self.overview.touch_node(item)
 
     def _update_node_item(self, node: Node) -> None:
         item = self.node_items[node.id]
         item.set_node(node, self._icon_name(node), ports_of(node, self.registry.get(node.kind)))
         self._refresh_ports(node.id)
 
-    def _add_edge_item(self, edge: Edge) -> None:
+    def _add_edge_item(self, edge: Edge, refresh: bool = True) -> None:
         source = self.node_items[edge.source.node]
         target = self.node_items[edge.target.node]
         item = EdgeItem(edge, source, target)
         source.edges.add(item)
         target.edges.add(item)
         self.edge_items[edge_key(edge)] = item
+        if not self.detailed:
+            set_drawn(item, False)
         self.addItem(item)
-        self._refresh_ports(edge.source.node, edge.target.node)
+        self.overview.touch_edge(item)
+        if refresh:
+            self._refresh_ports(edge.source.node, edge.target.node)
 
     def _remove_edge_item(self, edge: Edge) -> None:
         item = self.edge_items.pop(edge_key(edge), None)
@@ -359,13 +378,27 @@ class WorkflowScene(QGraphicsScene):
         self.run_states.clear()
 
     def set_detail(self, detailed: bool) -> None:
-        """Show or hide port items: far zoomed out they are too small to use, and skipping
-        thousands of child items keeps panning smooth."""
+        """Zoomed in, every item paints itself with its ports; far out, ports hide and the
+        overview layer paints all nodes and edges in a few batched calls, which keeps
+        thousands of nodes panning smoothly."""
         if detailed == self.detailed:
             return
         self.detailed = detailed
         for item in self.node_items.values():
             item.set_ports_visible(detailed)
+            set_drawn(item, detailed)
+        for edge in self.edge_items.values():
+            set_drawn(edge, detailed)
+        if detailed:
+            self.overview.deactivate()
+        else:
+            self.overview.activate(list(self.node_items.values()), list(self.edge_items.values()))
+        self.update()
+
+    def restyle(self) -> None:
+        """The theme changed: the overview's colours are rebuilt."""
+        if not self.detailed:
+            self.overview.activate(list(self.node_items.values()), list(self.edge_items.values()))
 
     def show_problems(self, by_node: dict[str, list[str]]) -> None:
         """Badge each node with its validation problems (nodes not named: none)."""

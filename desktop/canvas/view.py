@@ -133,7 +133,8 @@ class WorkflowView(QGraphicsView):
         self.update_scene_rect()
         padded = rect.adjusted(-40, -40, 40, 40)
         self.fitInView(padded, Qt.AspectRatioMode.KeepAspectRatio)
-        self.workflow_scene.set_detail(self.zoom >= LOD_TEXT)
+        if MIN_FIT_ZOOM <= self.zoom <= 1.0:  # else set_zoom below sets the detail
+            self.workflow_scene.set_detail(self.zoom >= LOD_TEXT)
         if self.zoom > 1.0:
             self.set_zoom(1.0)
             self.centerOn(rect.center())
@@ -378,6 +379,7 @@ class WorkflowView(QGraphicsView):
 
     def _on_theme_changed(self, *_: object) -> None:
         reset_caches()
+        self.workflow_scene.restyle()
         self.workflow_scene.update()
         self.viewport().update()
         self.minimap.invalidate()

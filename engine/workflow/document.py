@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,12 +93,15 @@ class WorkflowDocument:
             raise WorkflowLoadError(loaded.problems)
         return cls(loaded.workflow, Path(path), loaded.annotations)
 
-    def _adopt(self, workflow: Workflow, annotations: list[Annotation] | None) -> Workflow:
-        """A private deep copy of `workflow`; its annotations are the document's list."""
-        own = workflow.model_copy(deep=True)
+    def _adopt(
+        self, workflow: Workflow, annotations: list[Annotation] | None, owned: bool = False
+    ) -> Workflow:
+        """A private deep copy of `workflow` (or `workflow` itself when the caller hands it
+        over: `owned`); its annotations are the document's list."""
+        own = workflow if owned else workflow.model_copy(deep=True)
         self._check_graph(own)
         if annotations is not None:
-            own.annotations[:] = [a.model_copy() for a in annotations]
+            own.annotations[:] = [a if owned else a.model_copy() for a in annotations]
         self._annotations = own.annotations
         return own
 
@@ -182,9 +186,15 @@ class WorkflowDocument:
         workflow: Workflow,
         path: Path | None = None,
         annotations: list[Annotation] | None = None,
+        *,
+        owned: bool = False,
     ) -> None:
-        """Replace the workflow (new / open / revert). The result is clean."""
-        self._workflow = self._adopt(workflow, annotations if annotations is not None else [])
+        """Replace the workflow (new / open / revert). The result is clean. `owned`: the
+        caller hands `workflow` and `annotations` over and keeps no reference (a freshly
+        loaded file), so they are not copied; a large file opens faster."""
+        self._workflow = self._adopt(
+            workflow, annotations if annotations is not None else [], owned
+        )
         self.path = path
         self._emit(DocumentReset(self._workflow))
         self.mark_clean()
@@ -343,7 +353,7 @@ class WorkflowDocument:
     @staticmethod
     def _check_graph(workflow: Workflow) -> None:
         ids = [n.id for n in workflow.nodes]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        duplicates = sorted(i for i, n in Counter(ids).items() if n > 1)
         if duplicates:
             raise ValueError(f"duplicate node ids: {', '.join(duplicates)}")
         known = set(ids)

@@ -185,6 +185,14 @@ def test_reset_replaces_everything_and_is_clean(doc: WorkflowDocument, changes: 
     assert doc.path == Path("x.interlock.yaml") and not doc.dirty
 
 
+def test_reset_can_take_over_a_freshly_loaded_workflow(doc: WorkflowDocument) -> None:
+    fresh = _workflow()
+    doc.reset(fresh, owned=True)  # the caller keeps no reference: no copy is made
+    assert doc.workflow is fresh and not doc.dirty
+    doc.rename_node("a", "mine")
+    assert fresh.node("a").title == "mine"
+
+
 def test_snapshot_is_independent(doc: WorkflowDocument) -> None:
     snap = doc.snapshot()
     doc.rename_node("a", "new")

@@ -51,6 +51,9 @@ class NodeItem(QGraphicsItem):
         flags = QGraphicsItem.GraphicsItemFlag
         self.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable | flags.ItemSendsGeometryChanges)
         self.setAcceptHoverEvents(True)
+        # Painted once into a pixmap per zoom level and then blitted: panning past
+        # hundreds of nodes costs no Python paint calls. update() re-renders one node.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.node_id = node.id
         self.title = ""
         self.kind = ""

@@ -47,6 +47,7 @@ class PortItem(QGraphicsItem):
             tip += f"<br>{spec.description}"
         self.setToolTip(tip)
         self.setZValue(1)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # see NodeItem
 
     @property
     def ref(self) -> PortRef:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import (
     QCursor,
     QDragEnterEvent,
@@ -365,17 +365,21 @@ class WorkflowView(QGraphicsView):
             return
         left = math.floor(rect.left() / GRID) * GRID
         top = math.floor(rect.top() / GRID) * GRID
-        minor, major = QPen(palette.grid_minor, 0), QPen(palette.grid_major, 0)
+        lines: tuple[list[QLineF], list[QLineF]] = ([], [])  # minor, major
         x = left
         while x < rect.right():
-            painter.setPen(major if round(x / GRID) % 5 == 0 else minor)
-            painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+            lines[round(x / GRID) % 5 == 0].append(QLineF(x, rect.top(), x, rect.bottom()))
             x += GRID
         y = top
         while y < rect.bottom():
-            painter.setPen(major if round(y / GRID) % 5 == 0 else minor)
-            painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+            lines[round(y / GRID) % 5 == 0].append(QLineF(rect.left(), y, rect.right(), y))
             y += GRID
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # axis-aligned hairlines
+        for pen, batch in zip((palette.grid_minor, palette.grid_major), lines, strict=True):
+            painter.setPen(QPen(pen, 0))
+            painter.drawLines(batch)
+        painter.restore()
 
     def _on_theme_changed(self, *_: object) -> None:
         reset_caches()

@@ -124,3 +124,23 @@ def test_children_added_while_zoomed_out_leave_painting_to_the_overview(
     assert badge.flags() & NO_CONTENTS
     canvas.set_zoom(1.0)
     assert not badge.flags() & NO_CONTENTS
+
+
+def test_cached_node_pictures_follow_state_changes(qtbot: QtBot, canvas: WorkflowView) -> None:
+    """Zoomed in, nodes are painted once into a cached pixmap: a state change must still
+    show on the next paint of the real viewport."""
+    scene = canvas.workflow_scene
+    canvas.set_zoom(1.0)
+    b = scene.node_items["b"]
+    canvas.centerOn(b)
+    corner = canvas.mapFromScene(b.pos() + QPointF(100, b.body_rect().height() - 0.5))
+
+    def colour() -> QColor:
+        canvas.viewport().repaint()
+        return canvas.viewport().grab().toImage().pixelColor(corner)
+
+    before = colour()
+    scene.set_run_state("b", "failed")
+    assert _close(colour(), QColor(STATE_COLORS["failed"]))
+    scene.set_run_state("b", None)
+    assert _close(colour(), before)

@@ -4,11 +4,12 @@ view and run commands around one WorkflowDocument."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -24,6 +25,7 @@ from desktop.actions import build_actions
 from desktop.canvas.scene import WorkflowScene
 from desktop.canvas.view import WorkflowView
 from desktop.canvas_actions import install_canvas_actions
+from desktop.collector import freeze_long_lived
 from desktop.inspector.inspector import InspectorWidget
 from desktop.palette import NodePaletteWidget
 from desktop.problems import ProblemsWidget
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 
 FILE_FILTER = "Interlock workflows (*.interlock.yaml *.yaml *.yml);;All files (*)"
 MAX_RECENT = 10
+WARM_UP_DELAY_MS = 300
 Answer = QMessageBox.StandardButton
 
 
@@ -94,6 +97,7 @@ class MainWindow(QMainWindow):
         self._unsubscribe = self.document.subscribe(self._on_document_change)
 
         self._fit_on_show = False
+        self._after_paint = _AfterFirstPaint(self.view.viewport(), self._on_first_paint)
         self.setWindowIcon(icon("interlock"))
         screen = self.screen().availableGeometry()
         self.resize(min(1400, screen.width()), min(900, screen.height()))
@@ -245,6 +249,14 @@ class MainWindow(QMainWindow):
             self._fit_on_show = False
             QTimer.singleShot(0, self.view.zoom_fit)
 
+    def _on_first_paint(self) -> None:
+        """The window is on screen: keep what start-up made out of the garbage collector's
+        full passes, and warm up the engine session (store, providers, model check) in a
+        background thread once the first repaints are done (its imports would slow them:
+        the GUI thread waits for the GIL at every call into Python)."""
+        freeze_long_lived()
+        QTimer.singleShot(WARM_UP_DELAY_MS, self.run_controller, self.run_controller.warm_up)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.maybe_save() or not self.run_ui.ready_to_close():
             event.ignore()
@@ -335,3 +347,18 @@ class MainWindow(QMainWindow):
             "About Interlock",
             "<b>Interlock</b><br>Local-first, governed AI workflow orchestration.",
         )
+
+
+class _AfterFirstPaint(QObject):
+    """Calls `callback` once, from the event loop, after `widget`'s first paint."""
+
+    def __init__(self, widget: QWidget, callback: Callable[[], object]) -> None:
+        super().__init__(widget)
+        self._callback = callback
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self, self._callback)
+        return False

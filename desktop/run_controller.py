@@ -39,6 +39,8 @@ class RunController(QObject):
     """An event was folded into `state`: the node id it touched, or None."""
     finished = Signal(object)
     """The RunResult, or the exception that stopped the run from starting."""
+    session_ready = Signal()
+    """The session's warm-up ended: the store is open (unless opening it failed)."""
 
     def __init__(
         self,
@@ -64,6 +66,16 @@ class RunController(QObject):
         """Answers approvals; the window installs the dialog approver."""
         self.default_parallelism: int | None = None
         """From the settings: used when the workflow sets no `max_parallelism` itself."""
+        self._warm_up_started = False
+
+    def warm_up(self) -> None:
+        """Open the store and providers and prepare the first model load in a background
+        thread (the window calls this once it has painted); `session_ready` follows."""
+        if self._warm_up_started:
+            return
+        self._warm_up_started = True
+        future = self.session.start_warm_up()
+        future.add_done_callback(lambda _: self.session_ready.emit())
 
     @property
     def db_path(self) -> str | None:
@@ -175,6 +187,7 @@ class RunController(QObject):
         self.message.emit(text)
         outcome: RunResult | BaseException
         try:
+            self.warm_up()  # normally started when the window painted
             await self.session.warm_up()
             result: RunResult = await work(self.session.engine(self.approver))
             self.last_result = outcome = result

@@ -74,13 +74,16 @@ class ApprovalsPanel(QWidget):
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
         op_hub().changed.connect(self._on_changes)
-        self.refresh()
+        self.refresh()  # a no-op until the session has opened the store (off the GUI thread)
 
     def _on_changes(self, changes: OpChanges) -> None:
         if changes.approvals:
             self.refresh()
 
     def refresh(self) -> None:
+        session = self.controller.session
+        if not session.store_ready and not session.warmed_up:
+            return  # the warm-up thread opens it; the GUI thread would wait for SQLAlchemy
         try:
             store = self.controller.session.store
             records = store.list_approvals(status="pending")

@@ -1,13 +1,18 @@
 """The store, providers and registry that one window's runs, panels and dialogs share,
-opened on first use (so the data folder from the settings applies first). Local inference
-leaves one core to the UI thread, and model files are checked off the event loop."""
+opened on first use (so the data folder from the settings applies first) or warmed up in a
+background thread once the window has painted. Local inference leaves one core to the UI
+thread, and model files are checked off the event loop."""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
+import threading
+from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
+from desktop.collector import long_lived_imports
 from engine.approvals.service import Approver, defer
 from engine.nodes.base import NodeRegistry
 from engine.providers.base import ProviderRegistry
@@ -18,6 +23,15 @@ if TYPE_CHECKING:
     from engine.providers.local import LocalProvider
 
 log = logging.getLogger(__name__)
+_opening = threading.Lock()
+"""One store opening at a time in the process: two windows' warm-ups opening one new file
+at once would race in its schema migration."""
+
+FIRST_RUN_MODULES = ("llama_cpp",)
+"""Imported by the first model load. Importing llama.cpp and numpy in a replica's thread
+during the first run set off a full garbage collection there, which held the GIL for
+~110 ms and froze the event loop (issue #8; see `desktop.collector`). The warm-up imports
+them before any run, with the collector paused, and freezes what they made."""
 
 
 class EngineSession:
@@ -26,52 +40,88 @@ class EngineSession:
         self.db_path = db_path
         self._store: RunStore | None = None
         self._providers: ProviderRegistry | None = None
-        self._warm = False
+        self._lock = threading.RLock()
+        """Held while the store or providers open (by the warm-up thread, possibly)."""
+        self._warm_lock = threading.Lock()
+        self._warming: Future[None] | None = None
+        self._closed = False
 
     @property
     def store(self) -> RunStore:
         if self._store is None:
-            from engine.store import open_store
+            with self._lock, _opening:  # the warm-up thread may be opening it right now
+                if self._store is None:
+                    from engine.store import open_store
 
-            self._store = open_store(self.db_path)
+                    self._store = open_store(self.db_path)
         return self._store
+
+    @property
+    def store_ready(self) -> bool:
+        """Whether `store` is open (reading it then costs no import or file opening)."""
+        return self._store is not None
+
+    @property
+    def warmed_up(self) -> bool:
+        """The warm-up has ended: the store is open, or opening it failed (then reading
+        `store` raises that error again, quickly)."""
+        return self._warming is not None and self._warming.done()
 
     @property
     def providers(self) -> ProviderRegistry:
         if self._providers is None:
-            from engine.cli.commands import default_providers
+            with self._lock:
+                if self._providers is None:
+                    from engine.cli.commands import default_providers
 
-            self._providers = default_providers()
-            for provider in self._local_providers():
-                pool = provider.pool
-                if pool.n_threads > 1:  # the UI thread keeps a core while a model decodes
-                    pool.n_threads -= 1
+                    providers = default_providers()
+                    for provider in _local(providers):
+                        pool = provider.pool
+                        if pool.n_threads > 1:  # the UI thread keeps a core while decoding
+                            pool.n_threads -= 1
+                    self._providers = providers
         return self._providers
 
-    def _local_providers(self) -> list[LocalProvider]:
-        from engine.providers.base import ProviderError
-        from engine.providers.local import LocalProvider
-
-        if self._providers is None:
-            return []
-        try:
-            provider, _ = self._providers.resolve(None)  # the default provider
-        except ProviderError:
-            return []
-        return [provider] if isinstance(provider, LocalProvider) else []
+    def start_warm_up(self) -> Future[None]:
+        """Open the providers and the store, check the local model files and import what
+        the first model load needs, in a thread (once; the process waits for it at exit, so
+        no import is cut short). Importing llama.cpp, reading the catalog and opening the
+        store take ~0.3 s; hashing a bundled model up to a second more."""
+        with self._warm_lock:  # never `_lock`: the GUI thread must not wait for the opening
+            if self._warming is None:
+                self._warming = Future()
+                threading.Thread(target=self._warm, name="interlock-warm-up").start()
+            return self._warming
 
     async def warm_up(self) -> None:
-        """Check the local model files once, in a thread (hashing a bundled model on the
-        event loop would freeze the window for a second or more)."""
-        if self._warm:
-            return
-        self._warm = True
-        # Importing llama.cpp, reading the catalog and opening the store take ~100 ms or
-        # more: do them in a thread, not on the event loop that paints the window.
-        await asyncio.to_thread(lambda: (self.providers, self.store))
-        for provider in self._local_providers():
+        """Wait for the warm-up (starting it if needed) without blocking the event loop.
+        Failures are logged only: the run then meets them itself and reports them."""
+        try:
+            await asyncio.wrap_future(self.start_warm_up())
+        except Exception as exc:
+            log.info("warm-up: %s", exc)
+
+    def _warm(self) -> None:
+        assert self._warming is not None
+        try:
+            if not self._closed:
+                self._prepare()
+        except BaseException as exc:
+            self._warming.set_exception(exc)
+        else:
+            self._warming.set_result(None)
+
+    def _prepare(self) -> None:
+        with long_lived_imports():  # SQLAlchemy, alembic, llama.cpp, numpy: ~110k objects
+            local = _local(self.providers)
+            if self._closed:
+                return
+            _ = self.store
+            if local:
+                _import_first_run_modules()
+        for provider in local:
             try:
-                await asyncio.to_thread(_check_models, provider)
+                _check_models(provider)
             except Exception as exc:  # a missing model shows up in the run instead
                 log.info("model warm-up: %s", exc)
 
@@ -79,9 +129,31 @@ class EngineSession:
         return Engine(self.registry, self.providers, self.store, approver=approver)
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        with self._lock:
+            self._closed = True
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+
+def _local(providers: ProviderRegistry) -> list[LocalProvider]:
+    """The default provider, if it is the local one."""
+    from engine.providers.base import ProviderError
+    from engine.providers.local import LocalProvider
+
+    try:
+        provider, _ = providers.resolve(None)
+    except ProviderError:
+        return []
+    return [provider] if isinstance(provider, LocalProvider) else []
+
+
+def _import_first_run_modules() -> None:
+    for name in FIRST_RUN_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:  # the run reports a missing llama.cpp itself
+            log.info("warm-up: %s", exc)
 
 
 def _check_models(provider: LocalProvider) -> None:

@@ -1,6 +1,7 @@
 """Installs the run UI into the main window: Run, Approvals, Runs and Trace docks, the run
 status bar, the dialog approver, run commands in the Workflow menu and toolbar, and the
-settings applied at start. Views observe the RunController's state through the overlay."""
+settings applied at start. Views observe the RunController's state through the overlay;
+the Runs and Approvals panels read the store once the session's warm-up has opened it."""
 
 from __future__ import annotations
 
@@ -64,13 +65,13 @@ class RunUi(QObject):
         controller.overlay.flushed.connect(self._on_flushed)
         controller.started.connect(self._on_started)
         controller.finished.connect(lambda _: self._refresh_trace())
+        controller.session_ready.connect(self._on_session_ready, Qt.ConnectionType.QueuedConnection)
         window.scene.selectionChanged.connect(self._on_selection)
         self.runs.open_requested.connect(self.commands.open_replay)
         self.runs.compare_requested.connect(self.commands.compare)
         self.runs.export_requested.connect(self.commands.export_run)
         self.runs.resume_requested.connect(controller.resume)
         self.apply_settings(theme=False)
-        self.runs.set_store(controller.session.store)
         self._closing = False
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -108,6 +109,14 @@ class RunUi(QObject):
                 bar.addAction(act)
             bar.addSeparator()
             bar.addAction(c.offline)
+
+    def _on_session_ready(self) -> None:
+        """The warm-up ended (in its thread): the panels read the store now; if it could not
+        be opened, the Approvals panel says why."""
+        session = self.controller.session
+        if session.store_ready:
+            self.runs.set_store(session.store)
+        self.approvals.refresh()
 
     # -- settings ------------------------------------------------------------------------
 

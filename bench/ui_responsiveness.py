@@ -1,8 +1,11 @@
 """UI responsiveness during a run: event-loop stalls in the desktop app while a 20-node
 workflow streams from the bundled local model. A 5 ms QTimer measures its own lateness;
-an idle stretch in the same process is the baseline. Goal: max stall < 50 ms.
+an idle stretch in the same process is the baseline. Goal: max stall < 50 ms, the first
+run in a fresh process included (that is what a user sees), and the half second after the
+window's first paint (where the app does its deferred start-up work) too.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/ui_responsiveness.py [--llm-nodes 17]
+        [--at-once]   start the first run at the first paint (no settling, no idle stretch)
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ DATA = tempfile.mkdtemp(prefix="interlock-bench-ui-")
 os.environ["INTERLOCK_DATA_DIR"] = DATA
 os.environ["INTERLOCK_DB"] = str(Path(DATA) / "interlock.db")
 
-from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop.async_loop import install_loop  # noqa: E402
@@ -99,6 +102,22 @@ class StallProbe:
         self._last = now
 
 
+class FirstPaint(QObject):
+    """Starts `probe` once the first paint of the widget it filters is done: its timer is
+    queued ahead of anything the app itself defers to after that paint."""
+
+    def __init__(self, probe: StallProbe) -> None:
+        super().__init__()
+        self.probe = probe
+        self.seen = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self.seen:
+            self.seen = True
+            QTimer.singleShot(0, self.probe.start)
+        return False
+
+
 def summary(name: str, late: list[float]) -> dict[str, float]:
     ordered = sorted(late) or [0.0]
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
@@ -110,26 +129,35 @@ def summary(name: str, late: list[float]) -> dict[str, float]:
     return row
 
 
-async def main(llm_nodes: int, idle_s: float) -> int:
+async def main(llm_nodes: int, idle_s: float, at_once: bool = False) -> int:
     path = Path(DATA) / "bench.interlock.yaml"
     path.write_text(workflow_yaml(llm_nodes), encoding="utf-8")
     settings = QSettings(str(Path(DATA) / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings=settings)
     window.resize(1400, 900)
     window.open_path(path, ask=False)
-    window.show()
     controller = window.run_controller
     probe = StallProbe()
-    await asyncio.sleep(0.5)
-
-    probe.start()
-    await asyncio.sleep(idle_s)
-    idle = summary("idle (baseline)", probe.stop())
+    first_paint = FirstPaint(probe)
+    window.view.viewport().installEventFilter(first_paint)
+    window.show()
+    while not probe.timer.isActive():
+        await asyncio.sleep(0.001)
+    window.view.viewport().removeEventFilter(first_paint)
 
     rows = {}
-    for label, topic in (("run, cold model", "tea"), ("run, warm model", "coffee")):
-        tokens_before = len(controller.state.events)
+    if not at_once:  # the probe runs from the first paint on
+        await asyncio.sleep(0.5)  # the app's deferred start-up work runs here
+        rows["after first paint"] = summary("after first paint", probe.stop())
         probe.start()
+        await asyncio.sleep(idle_s)
+        idle = summary("idle (baseline)", probe.stop())
+
+    first = "first run" + (", at first paint" if at_once else "") + " (cold model)"
+    for label, topic in ((first, "tea"), ("second run (warm model)", "coffee")):
+        tokens_before = len(controller.state.events)
+        if label != first or not at_once:
+            probe.start()
         started = time.perf_counter()
         controller.start({"topic": topic})
         while controller.running:
@@ -145,9 +173,15 @@ async def main(llm_nodes: int, idle_s: float) -> int:
             f"(events before: {tokens_before})"
         )
     worst = max(r["max"] for r in rows.values())
-    ratio = worst / max(idle["max"], 0.1)
-    print(f"max stall while running / idle max: {ratio:.1f}x; goal max < 50 ms: ", end="")
-    print("met" if worst < 50 else "NOT met")
+    print(
+        f"first run max {rows[first]['max']:.1f} ms (p99 {rows[first]['p99']:.1f}), "
+        f"warm run max {rows['second run (warm model)']['max']:.1f} ms "
+        f"(p99 {rows['second run (warm model)']['p99']:.1f})"
+    )
+    if not at_once:
+        ratio = worst / max(idle["max"], 0.1)
+        print(f"max stall / idle max: {ratio:.1f}x; ", end="")
+    print(f"goal max < 50 ms (all rows): {'met' if worst < 50 else 'NOT met'}")
     window.close()
     return 0 if worst < 50 else 1
 
@@ -156,9 +190,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--llm-nodes", type=int, default=17, help="parallel llm nodes (+3)")
     parser.add_argument("--idle", type=float, default=2.0, help="baseline seconds")
+    parser.add_argument(
+        "--at-once", action="store_true", help="first run at the first paint (worst case)"
+    )
     args = parser.parse_args()
     app = QApplication(sys.argv[:1])
     loop = install_loop(app)
     with loop:
-        code = loop.run_until_complete(main(args.llm_nodes, args.idle))
+        code = loop.run_until_complete(main(args.llm_nodes, args.idle, args.at_once))
     sys.exit(code)

@@ -153,7 +153,9 @@ class MainWindow(QMainWindow):
     def _load(self, workflow: Any, path: Path | None, loaded: LenientLoad | None = None) -> None:
         self.undo_stack.clear()
         self.problems.set_source(loaded, path)
-        self.document.reset(workflow, path, loaded.annotations if loaded else None)
+        annotations = loaded.annotations if loaded else None
+        # `workflow` is always fresh (new or just loaded): the document takes it, no copy
+        self.document.reset(workflow, path, annotations, owned=True)
         self.undo_stack.setClean()
         if self.isVisible():
             self.view.zoom_fit()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import collector
 from desktop.actions import build_actions
 from desktop.canvas.scene import WorkflowScene
 from desktop.canvas.view import WorkflowView
@@ -143,8 +144,9 @@ class MainWindow(QMainWindow):
         if not path.is_file():
             QMessageBox.warning(self, "Cannot open workflow", f"{path}\n\nNo such file.")
             return False
-        loaded = load_lenient(path)  # opens what it can; the rest is listed as problems
-        self._load(loaded.workflow, path, loaded)
+        with collector.paused():
+            loaded = load_lenient(path)  # opens what it can; the rest is listed as problems
+            self._load(loaded.workflow, path, loaded)
         self._remember(path)
         if loaded.problems:
             self._show_hint(f"Opened with {len(loaded.problems)} problems: see Problems")

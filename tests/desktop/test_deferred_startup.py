@@ -13,12 +13,15 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from desktop import main_window
 from desktop.collector import long_lived_imports
 from desktop.main_window import MainWindow
 from desktop.panels.event_log import EventLogWidget
+from desktop.resources import EXAMPLE
 from desktop.run.session import EngineSession
 from engine.nodes.base import NodeRegistry
 from engine.runtime.events import NodeStarted, NodeSucceeded, RunStarted
+from engine.workflow.lenient import load_lenient
 from tests.desktop.run_helpers import wait_finished
 from tests.desktop.test_main_window import NO_LLM
 
@@ -118,6 +121,23 @@ def test_long_lived_imports_pause_the_collector_and_freeze_what_they_made() -> N
         kept = [[i] for i in range(100)]
     assert gc.isenabled()
     assert gc.get_freeze_count() >= before + len(kept)
+
+
+def test_opening_a_file_pauses_the_collector_without_freezing(
+    qtbot: QtBot, tmp_path: Path, registry: NodeRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    win = _window(qtbot, tmp_path, registry, monkeypatch)
+    seen: list[bool] = []
+
+    def spy(path: Path) -> Any:
+        seen.append(gc.isenabled())
+        return load_lenient(path)
+
+    monkeypatch.setattr(main_window, "load_lenient", spy)
+    frozen = gc.get_freeze_count()
+    assert win.open_path(EXAMPLE, ask=False)
+    assert seen == [False]  # no collection walks the heap while thousands of items build
+    assert gc.isenabled() and gc.get_freeze_count() == frozen  # a document is not forever
 
 
 def test_event_log_type_column_fits_the_widest_type(qtbot: QtBot) -> None:

@@ -39,6 +39,15 @@ def start_display() -> subprocess.Popen[bytes] | None:
     return proc
 
 
+def settle(ms: int) -> None:
+    """Run the event loop for `ms` so deferred layout and paint work is done."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
 def examples() -> list[Path]:
     return sorted((ROOT / "resources" / "examples").rglob("*.interlock.yaml"))
 
@@ -63,8 +72,7 @@ def shoot(example: Path, scheme: str, workdir: Path) -> Path:
     if busiest is not None:
         window.reveal_node(busiest.id)
         window.view.zoom_fit()
-    for _ in range(10):
-        app.processEvents()
+    settle(500)  # Qt discards the dock layout's superseded tab bars ~0.1 s after show
     name = example.name.removesuffix(".interlock.yaml")
     target = OUT / f"{name}-{scheme}.png"
     window.grab().save(str(target))

@@ -190,6 +190,23 @@ class OverviewLayer(QGraphicsItem):
         return palette.selection.rgba()
 
 
+def switch_detail(
+    layer: OverviewLayer, nodes: list[NodeItem], edges: list[EdgeItem], detailed: bool
+) -> None:
+    """Zoomed in (`detailed`), every item paints itself with its ports; far out, ports hide
+    and `layer` paints all nodes and edges in a few batched calls, which keeps thousands of
+    nodes panning smoothly."""
+    for node in nodes:
+        node.set_ports_visible(detailed)
+        set_drawn(node, detailed)
+    for edge in edges:
+        set_drawn(edge, detailed)
+    if detailed:
+        layer.deactivate()
+    else:
+        layer.activate(nodes, edges)
+
+
 def set_drawn(item: QGraphicsItem, drawn: bool) -> None:
     """Whether `item` and its children paint themselves (False: the overview does)."""
     flag = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents

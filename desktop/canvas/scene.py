@@ -22,7 +22,7 @@ from desktop.canvas.connecting import ConnectionDrag, Connector
 from desktop.canvas.edge_item import EdgeItem
 from desktop.canvas.moving import MoveTracker
 from desktop.canvas.node_item import NodeItem
-from desktop.canvas.overview import OverviewLayer, set_drawn
+from desktop.canvas.overview import OverviewLayer, set_drawn, switch_detail
 from desktop.canvas.port_item import PortItem
 from desktop.canvas.ports import make_edge, ports_of, refusal
 from desktop.canvas.run_states import RunStates
@@ -135,7 +135,7 @@ class WorkflowScene(QGraphicsScene):
             self._add_edge_item(edge, refresh=False)
         self._refresh_ports(*self.node_items)
         if not self.detailed:
-            self.overview.activate(list(self.node_items.values()), list(self.edge_items.values()))
+            self._overview_on()
 
     def _bury(self, item: QGraphicsItem) -> None:
         """Remove an item but keep it alive until the event loop turns: it may be the item
@@ -378,27 +378,20 @@ class WorkflowScene(QGraphicsScene):
         self.run_states.clear()
 
     def set_detail(self, detailed: bool) -> None:
-        """Zoomed in, every item paints itself with its ports; far out, ports hide and the
-        overview layer paints all nodes and edges in a few batched calls, which keeps
-        thousands of nodes panning smoothly."""
-        if detailed == self.detailed:
-            return
-        self.detailed = detailed
-        for item in self.node_items.values():
-            item.set_ports_visible(detailed)
-            set_drawn(item, detailed)
-        for edge in self.edge_items.values():
-            set_drawn(edge, detailed)
-        if detailed:
-            self.overview.deactivate()
-        else:
-            self.overview.activate(list(self.node_items.values()), list(self.edge_items.values()))
-        self.update()
+        """Zoomed in, items paint themselves; far out, the overview layer paints them all."""
+        if detailed != self.detailed:
+            self.detailed = detailed
+            nodes, edges = [*self.node_items.values()], [*self.edge_items.values()]
+            switch_detail(self.overview, nodes, edges, detailed)
+            self.update()
 
     def restyle(self) -> None:
         """The theme changed: the overview's colours are rebuilt."""
         if not self.detailed:
-            self.overview.activate(list(self.node_items.values()), list(self.edge_items.values()))
+            self._overview_on()
+
+    def _overview_on(self) -> None:
+        self.overview.activate([*self.node_items.values()], [*self.edge_items.values()])
 
     def show_problems(self, by_node: dict[str, list[str]]) -> None:
         """Badge each node with its validation problems (nodes not named: none)."""

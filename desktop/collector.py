@@ -24,14 +24,11 @@ def freeze_long_lived() -> None:
 def long_lived_imports() -> Iterator[None]:
     """For a block that imports modules (classes, functions, tables: all kept for good):
     no automatic collection runs meanwhile, in any thread, and what it made is frozen."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        freeze_long_lived()
-        if enabled:
-            gc.enable()
+    with paused():
+        try:
+            yield
+        finally:
+            freeze_long_lived()  # before collection resumes
 
 
 @contextmanager

@@ -26,7 +26,6 @@ from desktop.actions import build_actions
 from desktop.canvas.scene import WorkflowScene
 from desktop.canvas.view import WorkflowView
 from desktop.canvas_actions import install_canvas_actions
-from desktop.collector import freeze_long_lived
 from desktop.inspector.inspector import InspectorWidget
 from desktop.palette import NodePaletteWidget
 from desktop.problems import ProblemsWidget
@@ -258,7 +257,7 @@ class MainWindow(QMainWindow):
         full passes, and warm up the engine session (store, providers, model check) in a
         background thread once the first repaints are done (its imports would slow them:
         the GUI thread waits for the GIL at every call into Python)."""
-        freeze_long_lived()
+        collector.freeze_long_lived()
         QTimer.singleShot(WARM_UP_DELAY_MS, self.run_controller, self.run_controller.warm_up)
 
     def closeEvent(self, event: QCloseEvent) -> None:

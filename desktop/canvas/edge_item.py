@@ -17,11 +17,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.canvas.node_item import NodeItem
+from desktop.canvas.overview import child_added, layer_of
 from desktop.canvas.style import LOD_TEXT, colors
 from engine.workflow.model import Edge
 
 if TYPE_CHECKING:
-    from desktop.canvas.overview import OverviewLayer
     from desktop.canvas.scene import WorkflowScene
 
 _SELECTED = QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
@@ -69,12 +69,9 @@ class EdgeItem(QGraphicsPathItem):
 
     def _touch(self) -> None:
         """Tell the scene's overview layer (which paints this edge when far out)."""
-        layer: OverviewLayer | None = getattr(self.scene(), "overview", None)
+        layer = layer_of(self)
         if layer is not None:
             layer.touch_edge(self)
-
-    def draws_itself(self) -> bool:
-        return not self.flags() & QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
 
     def line_color(self) -> QColor:
         """The colour of the edge as the overview draws it."""
@@ -86,8 +83,8 @@ class EdgeItem(QGraphicsPathItem):
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
         if change == _SELECTED:
             self._touch()
-        elif change == _CHILD_ADDED and not self.draws_itself():
-            value.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
+        elif change == _CHILD_ADDED:
+            child_added(self, value)
         return super().itemChange(change, value)
 
     def shape(self) -> QPainterPath:

@@ -3,34 +3,57 @@ box over a sticky note. Enter (Ctrl+Enter for notes) or leaving commits; Esc can
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QFont, QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QWidget
 
 
-class InlineEditor(QLineEdit):
-    """Emits `committed(text)` once, or nothing when cancelled; then deletes itself."""
+class _OneShot:
+    """What both editors share: shown focused over `rect`, they emit `committed(text)` once
+    (or nothing when cancelled) and then delete themselves. Mixed in before the Qt class."""
 
-    committed = Signal(str)
+    committed: Any  # each editor's own Signal(str)
+    _text: Callable[[], str]  # each editor reads its own text
 
-    def __init__(self, parent: QWidget, text: str, rect: QRect, font: QFont) -> None:
-        super().__init__(text, parent)
-        self.setObjectName("inline_editor")
-        self.setFont(font)
-        self.setGeometry(rect.adjusted(-2, -2, 2, 2))
-        self.selectAll()
+    def _open(self, name: str, rect: QRect, font: QFont) -> None:
+        widget: Any = self
+        widget.setObjectName(name)
+        widget.setFont(font)
+        widget.setGeometry(rect)
+        widget.selectAll()
         self._done = False
-        self.show()
-        self.setFocus(Qt.FocusReason.OtherFocusReason)
+        widget.show()
+        widget.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def finish(self, commit: bool) -> None:
         if self._done:
             return
         self._done = True
         if commit:
-            self.committed.emit(self.text())
-        self.hide()
-        self.deleteLater()
+            self.committed.emit(self._text())
+        widget: Any = self
+        widget.hide()
+        widget.deleteLater()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)  # type: ignore[misc]
+        self.finish(True)
+
+
+class InlineEditor(_OneShot, QLineEdit):
+    """One line: Enter or leaving commits, Esc cancels."""
+
+    committed = Signal(str)
+
+    def __init__(self, parent: QWidget, text: str, rect: QRect, font: QFont) -> None:
+        super().__init__(text, parent)
+        self._open("inline_editor", rect.adjusted(-2, -2, 2, 2), font)
+
+    def _text(self) -> str:
+        return self.text()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -40,34 +63,18 @@ class InlineEditor(QLineEdit):
         else:
             super().keyPressEvent(event)
 
-    def focusOutEvent(self, event: QFocusEvent) -> None:
-        super().focusOutEvent(event)
-        self.finish(True)
 
-
-class InlineTextEditor(QPlainTextEdit):
+class InlineTextEditor(_OneShot, QPlainTextEdit):
     """The multi-line variant for notes: Ctrl+Enter or leaving commits, Esc cancels."""
 
     committed = Signal(str)
 
     def __init__(self, parent: QWidget, text: str, rect: QRect, font: QFont) -> None:
         super().__init__(text, parent)
-        self.setObjectName("inline_text_editor")
-        self.setFont(font)
-        self.setGeometry(rect)
-        self.selectAll()
-        self._done = False
-        self.show()
-        self.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._open("inline_text_editor", rect, font)
 
-    def finish(self, commit: bool) -> None:
-        if self._done:
-            return
-        self._done = True
-        if commit:
-            self.committed.emit(self.toPlainText())
-        self.hide()
-        self.deleteLater()
+    def _text(self) -> str:
+        return self.toPlainText()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
@@ -77,7 +84,3 @@ class InlineTextEditor(QPlainTextEdit):
             self.finish(False)
         else:
             super().keyPressEvent(event)
-
-    def focusOutEvent(self, event: QFocusEvent) -> None:
-        super().focusOutEvent(event)
-        self.finish(True)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.canvas.overview import child_added, layer_of
 from desktop.canvas.port_item import Direction, PortItem
 from desktop.canvas.ports import NodePorts
 from desktop.canvas.style import (
@@ -32,7 +33,6 @@ from engine.workflow.model import Node
 
 if TYPE_CHECKING:
     from desktop.canvas.edge_item import EdgeItem
-    from desktop.canvas.overview import OverviewLayer
 
 TITLE_RECT = QRectF(38, 5, NODE_WIDTH - 44, 22)
 """Where the title is drawn; double-clicking there renames the node in place."""
@@ -127,7 +127,7 @@ class NodeItem(QGraphicsItem):
 
     def _touch(self) -> None:
         """Tell the scene's overview layer (which paints this node when far out)."""
-        layer: OverviewLayer | None = getattr(self.scene(), "overview", None)
+        layer = layer_of(self)
         if layer is not None:
             layer.touch_node(self)
 
@@ -169,22 +169,15 @@ class NodeItem(QGraphicsItem):
             self._touch()
         elif change == _SELECTED:
             self._touch()
-        elif change == _CHILD_ADDED and not self.draws_itself():
-            value.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
+        elif change == _CHILD_ADDED:
+            child_added(self, value)
         return super().itemChange(change, value)
 
     # -- what the overview layer draws for this node ------------------------------------
 
-    def draws_itself(self) -> bool:
-        return not self.flags() & QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
-
     def body_rect(self) -> QRectF:
         """The node's body in scene coordinates."""
         return QRectF(self.x(), self.y(), NODE_WIDTH, self._height)
-
-    @staticmethod
-    def header_height() -> float:
-        return HEADER_HEIGHT
 
     def accent(self) -> QColor:
         return kind_color(self.icon_name)
@@ -207,7 +200,7 @@ class NodeItem(QGraphicsItem):
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
         palette = colors()
-        accent = kind_color(self.icon_name)
+        accent = self.accent()
         rect = QRectF(0, 0, NODE_WIDTH, self._height)
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         if lod < LOD_TEXT:

@@ -13,13 +13,14 @@ from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from desktop.canvas.style import CanvasColors, colors
+from desktop.canvas.style import HEADER_HEIGHT, colors
 
 if TYPE_CHECKING:
     from desktop.canvas.edge_item import EdgeItem
     from desktop.canvas.node_item import NodeItem
 
 MARGIN = 8.0
+_NO_CONTENTS = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
 
 
 class OverviewLayer(QGraphicsItem):
@@ -104,7 +105,7 @@ class OverviewLayer(QGraphicsItem):
 
     def _set_node(self, node: NodeItem) -> None:
         rect = node.body_rect()
-        head = QRectF(rect.x(), rect.y(), rect.width(), node.header_height())
+        head = QRectF(rect.x(), rect.y(), rect.width(), HEADER_HEIGHT)
         key = self._key(node.accent())
         outline = node.outline_color()
         outline_key = self._key(outline) if outline is not None else None
@@ -164,11 +165,12 @@ class OverviewLayer(QGraphicsItem):
         if not self.active:
             return
         palette = colors()
+        selection = palette.selection.rgba()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         for key, lines in self._lines.items():
             if lines:
-                painter.setPen(QPen(self._colors[key], 1.5 if key == self._sel(palette) else 1))
+                painter.setPen(QPen(self._colors[key], 1.5 if key == selection else 1))
                 painter.drawLines(list(lines.values()))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(palette.node_body)
@@ -184,10 +186,6 @@ class OverviewLayer(QGraphicsItem):
                 pen.setCosmetic(True)
                 painter.setPen(pen)
                 painter.drawRects(list(rects.values()))
-
-    @staticmethod
-    def _sel(palette: CanvasColors) -> int:
-        return palette.selection.rgba()
 
 
 def switch_detail(
@@ -209,10 +207,21 @@ def switch_detail(
 
 def set_drawn(item: QGraphicsItem, drawn: bool) -> None:
     """Whether `item` and its children paint themselves (False: the overview does)."""
-    flag = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
-    item.setFlag(flag, not drawn)
+    item.setFlag(_NO_CONTENTS, not drawn)
     for child in item.childItems():
-        child.setFlag(flag, not drawn)
+        child.setFlag(_NO_CONTENTS, not drawn)
+
+
+def child_added(parent: QGraphicsItem, child: QGraphicsItem) -> None:
+    """A child (a run badge, say) added while the overview paints `parent` leaves its
+    painting to the overview too."""
+    if parent.flags() & _NO_CONTENTS:
+        child.setFlag(_NO_CONTENTS)
+
+
+def layer_of(item: QGraphicsItem) -> OverviewLayer | None:
+    """The overview layer of `item`'s scene (None outside a workflow scene)."""
+    return getattr(item.scene(), "overview", None)
 
 
 def _line_rect(line: QLineF | None) -> QRectF | None:

@@ -18,7 +18,9 @@ from importlib.metadata import entry_points
 from engine.cli import (
     approval_commands,
     commands,
+    dataset_commands,
     endpoint_commands,
+    eval_commands,
     model_commands,
     report_commands,
     tool_commands,
@@ -93,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     endpoint_commands.add_parsers(sub)
     tool_commands.add_parsers(sub)
     approval_commands.add_parsers(sub, db_option)
+    dataset_commands.add_parsers(sub, db_option)
+    eval_commands.add_parsers(sub, db_option)
 
     for entry in entry_points(group="interlock.commands"):
         try:
@@ -105,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(
+        eval_commands.normalize_argv(list(sys.argv[1:] if argv is None else argv))
+    )
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -19,6 +19,7 @@ from engine.store import approvals as approval_rows
 from engine.store import derive
 from engine.store.derive import RowOp
 from engine.store.errors import DuplicateEventError, StoreError
+from engine.store.memory_evals import MemoryEvaluations
 from engine.store.protocol import AttemptRecord, RunRecord, WorkflowVersion
 from engine.store.rows import (
     Row,
@@ -54,10 +55,11 @@ def _put(mapping: dict[K, Row], key: K, row: Row, undo: Undo) -> None:
     mapping[key] = row
 
 
-class MemoryRunStore:
-    """A `RunStore` that lives and dies with the process."""
+class MemoryRunStore(MemoryEvaluations):
+    """A `RunStore` and `EvaluationStore` that live and die with the process."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.RLock()
         self._workflows: dict[str, Row] = {}
         self._runs: dict[str, Row] = {}

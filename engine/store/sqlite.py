@@ -42,6 +42,7 @@ from engine.store.rows import (
     workflow_version,
 )
 from engine.store.schema import create_sqlite_engine, ensure_schema
+from engine.store.sqlite_evals import SqliteEvaluations
 from engine.store.tables import (
     APPROVALS,
     AUDIT_LOG,
@@ -124,8 +125,9 @@ def _reason(exc: BaseException) -> str:
     return str(exc)
 
 
-class SqliteRunStore:
-    """A `RunStore` in one SQLite file; safe to share between threads and processes."""
+class SqliteRunStore(SqliteEvaluations):
+    """A `RunStore` and `EvaluationStore` in one SQLite file; safe to share between
+    threads and processes."""
 
     def __init__(self, path: str | Path, *, busy_timeout_s: float = 10.0) -> None:
         self.path = Path(path)

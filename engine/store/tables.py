@@ -131,6 +131,74 @@ class AuditRow(StoreModel, table=True):
     hash: str
 
 
+class DatasetRow(StoreModel, table=True):
+    """A named version of a dataset; its rows live in `dataset_examples` by content hash."""
+
+    __tablename__ = "datasets"
+
+    name: str = Field(primary_key=True)
+    hash: str = Field(primary_key=True)
+    row_count: int
+    created_at: float = Field(index=True)
+    source: str | None = Field(default=None, sa_type=Text)
+
+
+class DatasetExampleRow(StoreModel, table=True):
+    """One example of a dataset version (shared by every name with the same content)."""
+
+    __tablename__ = "dataset_examples"
+    __table_args__ = _CLUSTERED
+
+    dataset_hash: str = Field(primary_key=True)
+    idx: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    line: int = 0
+    content_json: str = Field(sa_type=Text)
+
+
+class EvaluationRow(StoreModel, table=True):
+    """One evaluation of a workflow over a dataset version."""
+
+    __tablename__ = "evaluations"
+
+    eval_id: str = Field(primary_key=True)
+    name: str
+    workflow_hash: str
+    dataset_hash: str = Field(index=True)
+    dataset_name: str
+    status: str
+    started_at: float = Field(index=True)
+    finished_at: float | None = None
+    spec_json: str = Field(sa_type=Text)
+    eval_path: str | None = Field(default=None, sa_type=Text)
+    parent_eval_id: str | None = None
+    rows_json: str | None = Field(default=None, sa_type=Text)
+
+
+class EvalResultRow(StoreModel, table=True):
+    """One (variant, row, repeat) of an evaluation, written once it is scored."""
+
+    __tablename__ = "eval_results"
+    __table_args__ = _CLUSTERED
+
+    eval_id: str = Field(primary_key=True, foreign_key="evaluations.eval_id", ondelete="CASCADE")
+    variant: str = Field(primary_key=True)
+    row_index: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    repeat: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    run_id: str | None = None
+    run_status: str
+    outputs_json: str = Field(sa_type=Text)
+    scores_json: str = Field(sa_type=Text)
+    passed: bool
+    cost_usd: float = 0.0
+    tokens: int = 0
+    model_calls: int = 0
+    remote_calls: int = 0
+    latency_s: float = 0.0
+    scoring_cost_usd: float = 0.0
+    error: str | None = Field(default=None, sa_type=Text)
+    finished_at: float
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -144,11 +212,19 @@ EVENTS = _table(EventRow)
 CACHE_ENTRIES = _table(CacheEntryRow)
 AUDIT_LOG = _table(AuditRow)
 APPROVALS = _table(ApprovalRow)
+DATASETS = _table(DatasetRow)
+DATASET_EXAMPLES = _table(DatasetExampleRow)
+EVALUATIONS = _table(EvaluationRow)
+EVAL_RESULTS = _table(EvalResultRow)
 
 __all__ = [
     "APPROVALS",
     "AUDIT_LOG",
     "CACHE_ENTRIES",
+    "DATASETS",
+    "DATASET_EXAMPLES",
+    "EVALUATIONS",
+    "EVAL_RESULTS",
     "EVENTS",
     "METADATA",
     "NODE_ATTEMPTS",
@@ -157,6 +233,10 @@ __all__ = [
     "ApprovalRow",
     "AuditRow",
     "CacheEntryRow",
+    "DatasetExampleRow",
+    "DatasetRow",
+    "EvalResultRow",
+    "EvaluationRow",
     "EventRow",
     "NodeAttemptRow",
     "RunRow",

@@ -262,7 +262,7 @@ def cmd_rerun(args: argparse.Namespace) -> int:
             return EXIT_OK
         evaluator = _evaluator(store)
         try:
-            prepared = evaluator.reopen(earlier)
+            prepared = evaluator.prepare_rerun(earlier)
         except (RunError, WorkflowLoadError, DatasetError) as exc:
             return _err(str(exc))
         record = asyncio.run(

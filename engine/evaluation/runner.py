@@ -389,6 +389,20 @@ class Evaluator:
             loaded, variants=variants, workflow=workflow, dataset_hash=record.dataset_hash
         )
 
+    def prepare_rerun(self, earlier: EvaluationRecord) -> PreparedEval:
+        """What re-running an evaluation's failing rows runs: the eval file and workflow
+        as they are now (the point is to see whether a change fixed them), on the same
+        dataset version and variants; the stored spec when the eval file is gone."""
+        if earlier.eval_path is None or not Path(earlier.eval_path).is_file():
+            return self.reopen(earlier)
+        from engine.evaluation.spec import load_eval
+
+        loaded = load_eval(earlier.eval_path)
+        ran = earlier.spec.get("run_variants")
+        known = set(loaded.spec.variant_names())
+        variants = [v for v in ran if v in known] if isinstance(ran, list) else None
+        return self.prepare(loaded, variants=variants or None, dataset_hash=earlier.dataset_hash)
+
     async def _run_rows(
         self,
         record: EvaluationRecord,

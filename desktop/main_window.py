@@ -1,5 +1,5 @@
 """The main window: canvas, palette, inspector and problems docks, and the file, edit,
-view and run commands around one WorkflowDocument."""
+view, run and evaluate commands around one WorkflowDocument."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from desktop.actions import build_actions
 from desktop.canvas.scene import WorkflowScene
 from desktop.canvas.view import WorkflowView
 from desktop.canvas_actions import install_canvas_actions
+from desktop.evaluate.window_ui import EvaluateUi
 from desktop.inspector.inspector import InspectorWidget
 from desktop.palette import NodePaletteWidget
 from desktop.problems import ProblemsWidget
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
             "Problems", "problems_dock", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.run_ui = RunUi(self)
+        self.evaluate_ui = EvaluateUi(self)
 
         self.palette_widget.kind_activated.connect(self.add_node_at_centre)
         self.problems.node_activated.connect(self.reveal_node)
@@ -261,7 +263,11 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(WARM_UP_DELAY_MS, self.run_controller, self.run_controller.warm_up)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self.maybe_save() or not self.run_ui.ready_to_close():
+        if (
+            not self.maybe_save()
+            or not self.run_ui.ready_to_close()
+            or not self.evaluate_ui.ready_to_close()
+        ):
             event.ignore()
             return
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -1,5 +1,6 @@
 """The Runs dock: past runs from the SQLite file, filterable by workflow, status and date,
-with duration, tokens and cost; open one in replay, compare two, export, resume."""
+with duration, tokens and cost; open one in replay, compare two, export, resume, or add
+one to a dataset."""
 
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ class RunsPanel(QWidget):
     compare_requested = Signal(str, str)
     export_requested = Signal(str)
     resume_requested = Signal(str)
+    add_to_dataset_requested = Signal(str)
 
     def __init__(self, store: RunStore | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -202,17 +204,26 @@ class RunsPanel(QWidget):
             self.compare_requested.emit(older, newer)
 
     def _menu(self, pos: QPoint) -> None:
+        menu = self.context_menu()
+        if menu is not None:
+            menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def context_menu(self) -> QMenu | None:
+        """The menu for the selected runs, or None when none is selected."""
         ids = self.selected_ids()
         if not ids:
-            return
+            return None
         menu = QMenu(self)
         if len(ids) == 1:
             menu.addAction("Open in replay", lambda: self.open_requested.emit(ids[0]))
             menu.addAction("Export JSON…", lambda: self.export_requested.emit(ids[0]))
             menu.addAction("Resume", lambda: self.resume_requested.emit(ids[0]))
+            menu.addSeparator()
+            menu.addAction("Add to Dataset…", lambda: self.add_to_dataset_requested.emit(ids[0]))
         if len(ids) == 2:
             menu.addAction("Compare", self._compare)
-        menu.popup(self.table.viewport().mapToGlobal(pos))
+        return menu
 
 
 def _refill(combo: QComboBox, values: list[str]) -> None:

@@ -26,6 +26,8 @@ class OpChanges:
     approvals: bool = False
     models: bool = False
     endpoints: bool = False
+    datasets: bool = False
+    evaluations: bool = False
 
 
 class OpHub(QObject):

@@ -1,0 +1,125 @@
+"""The cost-vs-score chart of an evaluation's variants: one point per variant, cost per row
+(or tokens per row when nothing cost money) across, mean score up, drawn with QPainter."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QWidget
+
+from desktop.canvas.style import colors, small_font, title_font
+from engine.evaluation.summary import EvalSummary
+
+POINT = QColor("#3b82f6")
+BEST = QColor("#22a559")
+LEFT, RIGHT, TOP, BOTTOM = 46.0, 18.0, 26.0, 38.0
+Point = tuple[str, float, float]
+
+
+def chart_points(summary: EvalSummary) -> tuple[str, list[Point]]:
+    """(x-axis label, [(variant, x, score)]), as the HTML report plots them."""
+    from engine.evaluation.report import cost_score_points
+
+    label, points = cost_score_points(summary)
+    return label, [p for p in points if math.isfinite(p[1]) and math.isfinite(p[2])]
+
+
+class CostScoreChart(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("cost_score_chart")
+        self.label = ""
+        self.points: list[Point] = []
+        self.setMinimumSize(220, 160)
+        self.setToolTip("A point per variant: higher scores better, further left costs less")
+
+    def set_summary(self, summary: EvalSummary | None) -> None:
+        if summary is None:
+            self.label, self.points = "", []
+        else:
+            self.label, self.points = chart_points(summary)
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(360, 240)
+
+    def plot_rect(self) -> QRectF:
+        width = max(10.0, self.width() - LEFT - RIGHT)
+        return QRectF(LEFT, TOP, width, max(10.0, self.height() - TOP - BOTTOM))
+
+    def position(self, x: float, y: float) -> QPointF:
+        """Where a point of cost `x` and score `y` is drawn."""
+        area = self.plot_rect()
+        top_x = self._top_x()
+        return QPointF(
+            area.left() + area.width() * (x / top_x),
+            area.bottom() - area.height() * max(0.0, min(1.0, y)),
+        )
+
+    def _top_x(self) -> float:
+        peak = max((p[1] for p in self.points), default=0.0)
+        return peak * 1.15 if peak > 0 else 1.0
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = colors()
+        painter.fillRect(self.rect(), palette.node_body)
+        painter.setFont(title_font())
+        painter.setPen(palette.text)
+        painter.drawText(
+            QRectF(8, 2, self.width() - 16, TOP - 4), Qt.AlignmentFlag.AlignVCenter, "Cost vs score"
+        )
+        if not self.points:
+            painter.setFont(small_font())
+            painter.setPen(palette.subtext)
+            painter.drawText(
+                self.rect(), Qt.AlignmentFlag.AlignCenter, "Run an evaluation to compare variants"
+            )
+            return
+        area = self.plot_rect()
+        painter.setFont(small_font())
+        metrics = QFontMetricsF(small_font())
+        for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+            y = self.position(0, tick).y()
+            painter.setPen(QPen(palette.grid_major, 1))
+            painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
+            painter.setPen(palette.subtext)
+            painter.drawText(
+                QRectF(0, y - 8, LEFT - 6, 16),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                f"{tick:.2f}",
+            )
+        top_x = self._top_x()
+        for i in range(5):
+            value = top_x * i / 4
+            x = self.position(value, 0).x()
+            shown = f"{value:.2g}" if value else "0"
+            painter.drawText(
+                QRectF(x - 30, area.bottom() + 2, 60, 14), Qt.AlignmentFlag.AlignHCenter, shown
+            )
+        painter.drawText(
+            QRectF(area.left(), self.height() - 18, area.width(), 16),
+            Qt.AlignmentFlag.AlignHCenter,
+            self.label,
+        )
+        painter.setPen(QPen(palette.edge, 1))
+        painter.drawLine(area.bottomLeft(), area.bottomRight())
+        painter.drawLine(area.bottomLeft(), area.topLeft())
+        best = max(self.points, key=lambda p: (p[2], -p[1]))
+        for name, x, y in self.points:
+            centre = self.position(x, y)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(BEST if (name, x, y) == best and len(self.points) > 1 else POINT)
+            painter.drawEllipse(centre, 5, 5)
+            painter.setPen(palette.text)
+            text = f"{name} ({y:.2f})"
+            width = metrics.horizontalAdvance(text) + 4
+            left = centre.x() + 8
+            if left + width > self.width() - 2:
+                left = centre.x() - 8 - width
+            painter.drawText(
+                QRectF(left, centre.y() - 18, width, 16), Qt.AlignmentFlag.AlignVCenter, text
+            )

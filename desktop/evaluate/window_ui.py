@@ -1,0 +1,149 @@
+"""Installs evaluation into the main window: the Evaluate dock (View > Panels), the
+"Evaluate…" command in the Workflow menu and toolbar, rows opening their run in replay, and
+"Add to Dataset…" on a run in the Runs panel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QMessageBox, QStyle
+
+from desktop.evaluate.controller import EvalController
+from desktop.evaluate.evaluate_panel import EvaluatePanel
+from desktop.run.ops import EngineOp, OpChanges
+from engine.evaluation.records import DatasetInfo
+from engine.store.protocol import RunRecord
+from engine.workflow.model import Workflow
+
+if TYPE_CHECKING:
+    from desktop.dialogs.add_to_dataset_dialog import AddToDatasetDialog
+    from desktop.main_window import MainWindow
+
+DOCK_SHARE = 0.45
+"""Of the window's height, for the Evaluate dock when "Evaluate…" shows it."""
+
+
+class EvaluateUi(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        run_ui = window.run_ui
+        self.controller = EvalController(window.run_controller.session, self)
+        self.panel = EvaluatePanel(self.controller, self._open_workflow)
+        self.dock = QDockWidget("Evaluate", window)
+        self.dock.setObjectName("evaluate_dock")
+        self.dock.setWidget(self.panel)
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
+        window.tabifyDockWidget(run_ui.trace_dock, self.dock)
+        run_ui.runs_dock.raise_()
+        if window.panels_menu is not None:
+            window.panels_menu.addAction(self.dock.toggleViewAction())
+        self.add_dialog: AddToDatasetDialog | None = None
+        self.evaluate = QAction("&Evaluate…", window)
+        self.evaluate.setShortcut(QKeySequence("Ctrl+Shift+E"))
+        self.evaluate.setIcon(
+            window.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView)
+        )
+        self.evaluate.setToolTip("Evaluate a workflow on a dataset of labelled examples")
+        self.evaluate.triggered.connect(self.show_panel)
+        menu = window.workflow_menu
+        if menu is not None:
+            after = _after(menu, "&Stop")
+            if after is not None:
+                menu.insertAction(after, self.evaluate)
+            else:
+                menu.addAction(self.evaluate)
+        if window.main_toolbar is not None:
+            window.main_toolbar.addAction(self.evaluate)
+
+        self.controller.message.connect(self._on_message)
+        self.panel.open_run_requested.connect(run_ui.commands.open_replay)
+        run_ui.runs.add_to_dataset_requested.connect(self.add_run_to_dataset)
+        window.run_controller.session_ready.connect(
+            self._on_session_ready, Qt.ConnectionType.QueuedConnection
+        )
+        self._closing = False
+
+    def _open_workflow(self) -> tuple[Workflow, Path | None]:
+        document = self.window.document
+        return document.workflow, document.path
+
+    def _on_session_ready(self) -> None:
+        if self.window.run_controller.session.store_ready:
+            self.panel.set_ready()
+
+    def _on_message(self, text: str) -> None:
+        self.window.statusBar().showMessage(text, 8000)
+
+    def show_panel(self) -> None:
+        """Show and raise the Evaluate dock, tall enough to read results in."""
+        self.dock.show()
+        self.dock.raise_()
+        if not self.dock.isFloating():
+            height = int(self.window.height() * DOCK_SHARE)
+            if self.dock.height() < height:
+                self.window.resizeDocks([self.dock], [height], Qt.Orientation.Vertical)
+
+    # -- adding a run to a dataset ---------------------------------------------------------
+
+    def add_run_to_dataset(self, run_id: str) -> None:
+        """Ask for the dataset and the expected values, then add the run (off the GUI thread)."""
+
+        async def read() -> tuple[RunRecord, list[DatasetInfo]]:
+            return await self.controller.run_record(run_id), await self.controller.datasets()
+
+        EngineOp(read, OpChanges()).success(self._ask).failure(self._on_failure).run()
+
+    def _ask(self, found: tuple[RunRecord, list[DatasetInfo]]) -> None:
+        from desktop.dialogs.add_to_dataset_dialog import AddToDatasetDialog
+
+        run, infos = found
+        names = list(dict.fromkeys(info.name for info in infos))
+        chosen = self.panel.setup.dataset.currentData()
+        dialog = AddToDatasetDialog(run, names, str(chosen or ""), self.window)
+        dialog.accepted.connect(lambda: self._add(dialog))
+        dialog.finished.connect(dialog.deleteLater)
+        self.add_dialog = dialog
+        dialog.open()
+
+    def _add(self, dialog: AddToDatasetDialog) -> None:
+        run_id, name, expected = dialog.run.run_id, dialog.dataset_name(), dialog.expected_value()
+
+        def added(info: DatasetInfo) -> None:
+            self._on_message(f"Added run {run_id} to dataset {info.name}: {info.row_count} rows")
+
+        EngineOp(
+            lambda: self.controller.add_run(run_id, name, expected), OpChanges(datasets=True)
+        ).success(added).failure(self._on_failure).run()
+
+    def _on_failure(self, exc: BaseException) -> None:
+        QMessageBox.warning(self.window, "Dataset not changed", str(exc))
+
+    # -- closing ---------------------------------------------------------------------------
+
+    def ready_to_close(self) -> bool:
+        """False while an evaluation is stopping (its rows so far stay stored, and it can be
+        resumed); the window closes itself once it has."""
+        if not self.controller.running:
+            return True
+        if not self._closing:
+            self._closing = True
+            self.controller.running_changed.connect(self._close_when_stopped)
+            self.controller.stop()
+        return False
+
+    def _close_when_stopped(self, running: bool) -> None:
+        if not running:
+            QTimer.singleShot(0, self.window.close)
+
+
+def _after(menu: Any, text: str) -> QAction | None:
+    """The action after the one titled `text` in `menu` (None: append at the end)."""
+    actions = menu.actions()
+    for i, action in enumerate(actions):
+        if action.text() == text and i + 1 < len(actions):
+            return actions[i + 1]  # type: ignore[no-any-return]
+    return None

@@ -1,4 +1,5 @@
-"""One generation on a loaded `Llama`, run in a worker thread: streaming, cancellation, JSON.
+"""One generation on a loaded `Llama`, run in a worker thread: streaming, cancellation, JSON,
+and the answer's confidence from the sampled tokens' log probabilities.
 
 Nothing here touches asyncio; `emit` and the `cancel` event are the only links to callers.
 """
@@ -8,11 +9,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from local_models.confidence import json_confidence, text_confidence
 from local_models.errors import GenerationError
 from local_models.structured import JsonCheck, check_json, grammar_for_schema, schema_outline
+from local_models.token_scores import TokenStep, scoring
 
 JsonStrategy = Literal["grammar", "validate_retry"]
 
@@ -27,6 +31,9 @@ class GenerationParams:
     seed: int | None = 0
     stop: tuple[str, ...] = ()
     json_schema: dict[str, Any] | None = None
+    confidence: bool = True
+    """Record each sampled token's log probability and report `GenerationResult.confidence`
+    (a numpy log-sum-exp over one logits row per token; see bench/local_confidence.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +66,15 @@ class GenerationResult:
     (`local_models.inference.WATTS_PER_CORE`); not a measurement."""
     replica: int = 0
     """Which of the model's replicas (contexts) served the request."""
+    token_logprobs: tuple[float, ...] = ()
+    """Natural-log probability of each generated token (of the final attempt), renormalised
+    over the tokens a JSON grammar allowed (0.0 where it allowed only one); empty when
+    confidence was off."""
+    confidence: float | None = None
+    """How sure the model was of its answer, 0..1: free text, the geometric-mean token
+    probability, exp(mean(token_logprobs)); JSON, the least confident field value
+    (`local_models.confidence.json_confidence`). None when confidence was off or nothing
+    was generated."""
 
 
 @dataclass(slots=True)
@@ -69,6 +85,10 @@ class _Pass:
     completion_tokens: int
     first_token_at: float | None
     cached_tokens: int = 0
+    steps: list[TokenStep] = field(default_factory=list)
+    """The scored tokens that made it into `text`, and their texts."""
+    pieces: list[bytes] = field(default_factory=list)
+    confidence: float | None = None
 
 
 class _EvalCounter:
@@ -104,7 +124,29 @@ def run_generation(
     cancel: threading.Event,
     emit: Callable[[str], None],
 ) -> tuple[_Pass, JsonCheck | None, int]:
-    """Generate; for JSON requests also validate (and maybe retry). Returns (pass, check, tries)."""
+    """Generate; for JSON requests also validate (and maybe retry). Returns (pass, check, tries);
+    the pass carries the answer's confidence when `params.confidence` is on."""
+    result, check, tries = _generate(llm, messages, prompt, params, json_strategy, cancel, emit)
+    if params.confidence and result.steps:
+        schema = params.json_schema
+        if schema is None:
+            result.confidence = text_confidence(result.steps)
+        else:
+            result.confidence = json_confidence(
+                result.steps, result.pieces, schema, lambda t: _piece(llm, t)
+            )
+    return result, check, tries
+
+
+def _generate(
+    llm: Any,
+    messages: Sequence[Mapping[str, str]] | None,
+    prompt: str | None,
+    params: GenerationParams,
+    json_strategy: JsonStrategy,
+    cancel: threading.Event,
+    emit: Callable[[str], None],
+) -> tuple[_Pass, JsonCheck | None, int]:
     schema = params.json_schema
     if schema is None:
         return _stream(llm, messages, prompt, params, None, cancel, emit), None, 1
@@ -166,13 +208,17 @@ def _stream(
     }
     chat = messages is not None
     try:
-        if chat:
-            chunks = llm.create_chat_completion(
-                messages=[dict(m) for m in messages or ()], **kwargs
-            )
-        else:
-            chunks = llm.create_completion(prompt=prompt or "", **kwargs)
-        return _consume(llm, chunks, chat, cancel, emit)
+        with scoring(llm) if params.confidence else nullcontext() as scores:
+            if chat:
+                chunks = llm.create_chat_completion(
+                    messages=[dict(m) for m in messages or ()], **kwargs
+                )
+            else:
+                chunks = llm.create_completion(prompt=prompt or "", **kwargs)
+            result = _consume(llm, chunks, chat, cancel, emit)
+        if scores is not None and scores.supported:
+            result.steps, result.pieces = _in_text(llm, scores.steps, result.text)
+        return result
     except ValueError as exc:  # e.g. "Requested tokens (…) exceed context window of …"
         raise GenerationError(str(exc)) from exc
     except RuntimeError as exc:
@@ -220,6 +266,27 @@ def _consume(
         first_token_at=first_at,
         cached_tokens=cached,
     )
+
+
+def _in_text(llm: Any, steps: list[TokenStep], text: str) -> tuple[list[TokenStep], list[bytes]]:
+    """The sampled tokens that made it into `text` and their texts: not the end-of-text token,
+    nor those after a stop string or a cancellation."""
+    limit = len(text.encode("utf-8"))
+    kept: list[TokenStep] = []
+    pieces: list[bytes] = []
+    at = 0
+    for step in steps:
+        if at >= limit:
+            break
+        piece = _piece(llm, step.token)
+        kept.append(step)
+        pieces.append(piece)
+        at += len(piece)
+    return kept, pieces
+
+
+def _piece(llm: Any, token: int) -> bytes:
+    return bytes(llm.detokenize([token]))
 
 
 def _count_tokens(llm: Any, text: str) -> int:

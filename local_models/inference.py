@@ -94,9 +94,15 @@ class InferencePool:
         stop: Sequence[str] = (),
         json_schema: dict[str, Any] | None = None,
         on_token: TokenCallback | None = None,
+        confidence: bool = True,
     ) -> GenerationResult:
-        """Answer `messages` ({"role", "content"} dicts) with the model's chat template."""
-        params = GenerationParams(max_tokens, temperature, top_p, seed, tuple(stop), json_schema)
+        """Answer `messages` ({"role", "content"} dicts) with the model's chat template.
+
+        `confidence` (on by default) scores the sampled tokens: `GenerationResult.confidence`
+        and `token_logprobs`."""
+        params = GenerationParams(
+            max_tokens, temperature, top_p, seed, tuple(stop), json_schema, confidence
+        )
         return await self._run(model_id, list(messages), None, params, on_token)
 
     async def complete(
@@ -111,9 +117,12 @@ class InferencePool:
         stop: Sequence[str] = (),
         json_schema: dict[str, Any] | None = None,
         on_token: TokenCallback | None = None,
+        confidence: bool = True,
     ) -> GenerationResult:
         """Continue `prompt` as raw text (what base models such as Gemma 3 270M are for)."""
-        params = GenerationParams(max_tokens, temperature, top_p, seed, tuple(stop), json_schema)
+        params = GenerationParams(
+            max_tokens, temperature, top_p, seed, tuple(stop), json_schema, confidence
+        )
         return await self._run(model_id, None, prompt, params, on_token)
 
     def loaded(self) -> list[str]:
@@ -280,6 +289,8 @@ class InferencePool:
             cached_tokens=result.cached_tokens,
             energy_j=(done - loaded) * replica.n_threads * WATTS_PER_CORE,
             replica=replica.index,
+            token_logprobs=tuple(s.logprob for s in result.steps),
+            confidence=result.confidence,
         )
 
     def _in_use(self) -> int:

@@ -89,6 +89,9 @@ def _to_model_result(result: GenerationResult, provider: str) -> ModelResult:
             "cached_tokens": result.cached_tokens,
             "energy_j_estimate": result.energy_j,
             "replica": result.replica,
+            # What `engine.routing.execute.confidence_of` reads (min_confidence escalation).
+            "confidence": result.confidence,
+            "token_logprobs": list(result.token_logprobs),
         },
     )
 

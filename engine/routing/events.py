@@ -31,6 +31,10 @@ class RoutingDecision(RunEvent):
     estimate_usd: float = 0.0
     budget_remaining_usd: float | None = None
     warning: str | None = None
+    confidence: float | None = None
+    """For a low_confidence trigger: the previous answer's confidence..."""
+    threshold: float | None = None
+    """...and the route's `escalate.min_confidence` it fell below."""
 
 
 @event_type

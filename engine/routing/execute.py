@@ -24,8 +24,8 @@ from engine.routing.router import Decision, Router
 
 def confidence_of(result: ModelResult) -> float | None:
     """The hook escalation on low confidence reads: `extra["confidence"]`, or the
-    geometric-mean probability of `extra["token_logprobs"]`. None when a provider (the local
-    one, today) reports neither."""
+    geometric-mean probability of `extra["token_logprobs"]`. Remote endpoints report logprobs
+    when asked; the local provider always reports both. None when a provider reports neither."""
     value = result.extra.get("confidence")
     if isinstance(value, int | float):
         return float(value)
@@ -88,7 +88,15 @@ class RoutedCall:
                 if trigger is None or esc is None or self.escalated:
                     return result, self.spend
                 self.escalated = True
-                following = self._decide("escalation", trigger, target=esc.to, after=info)
+                low = trigger == "low_confidence"
+                following = self._decide(
+                    "escalation",
+                    trigger,
+                    target=esc.to,
+                    after=info,
+                    confidence=confidence_of(result) if low else None,
+                    threshold=esc.min_confidence if low else None,
+                )
                 if following.chosen is None:
                     return result, self.spend  # nowhere better to go; the node judges it
             else:
@@ -119,6 +127,8 @@ class RoutedCall:
         target: str | None = None,
         after: ModelInfo | None = None,
         warning: str | None = None,
+        confidence: float | None = None,
+        threshold: float | None = None,
     ) -> Decision:
         decision = self.router.choose(
             self.route,
@@ -144,6 +154,8 @@ class RoutedCall:
                 "estimate_usd": decision.estimate_usd,
                 "budget_remaining_usd": budget.remaining_usd() if budget else None,
                 "warning": warning,
+                "confidence": confidence,
+                "threshold": threshold,
             },
         )
         return decision

@@ -35,8 +35,9 @@ class Escalation(_Strict):
         default=None,
         ge=0,
         le=1,
-        description="Escalate when the geometric-mean token probability is below this. "
-        "Needs a provider that reports logprobs (remote endpoints do; local ones do not yet).",
+        description="Escalate when the answer's confidence is below this: the geometric-mean "
+        "token probability, or for a JSON schema the least confident field value. Local "
+        "models always report it; remote endpoints when they return logprobs.",
     )
     on_local_error: bool = Field(default=True, description="A local model errors or times out.")
     local_timeout_s: float | None = Field(

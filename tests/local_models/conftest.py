@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from local_models import DATA_DIR_ENV, InferencePool, ModelCatalog
 from local_models.bundled import smollm2_path
+from local_models.generation import count_evaluations
+from local_models.llama_load import load_llama
 
 
 @pytest.fixture(scope="session")
@@ -54,3 +57,12 @@ def replica_pool(catalog: ModelCatalog) -> Iterator[InferencePool]:
 @pytest.fixture(scope="session")
 def smollm2_file(data_dir: Path) -> Path:
     return smollm2_path(data_dir)
+
+
+@pytest.fixture(scope="session")
+def smollm2_llm(smollm2_file: Path) -> Iterator[Any]:
+    """A bare SmolLM2 `Llama` (2 threads), for tests that drive `run_generation` directly."""
+    llm = load_llama(str(smollm2_file), n_ctx=1024, n_threads=2, n_threads_batch=2, seed=0)
+    count_evaluations(llm)
+    yield llm
+    llm.close()

@@ -1,0 +1,78 @@
+"""Low-confidence escalation from the real local model: the local provider reports its
+answer's confidence, and the trace records it with the route's threshold."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from engine.providers.local import LocalProvider
+from local_models import SMOLLM2_ID, ModelCatalog
+from tests.engine.routing.conftest import llm_workflow, of_type, run_with
+from tests.engine.routing.mock_remote import Recorder, remote, sse
+
+pytestmark = [pytest.mark.slow, pytest.mark.model]
+
+SHAKY = {
+    "prompt": "Write one sentence about {{ q }}.",
+    "model": SMOLLM2_ID,
+    "max_tokens": 24,
+    "route": {"escalate": {"min_confidence": 0.99}},
+}
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalProvider]:
+    provider = LocalProvider(ModelCatalog(tmp_path_factory.mktemp("data")))
+    yield provider
+    provider.close()
+
+
+def _decision(events: list[Any], phase: str) -> Any:
+    (decision,) = [d for d in of_type(events, "routing_decision") if d.phase == phase]
+    return decision
+
+
+def test_a_local_answer_below_min_confidence_escalates_to_the_endpoint(
+    local: LocalProvider,
+) -> None:
+    rec = Recorder([(200, sse("from the endpoint", logprob=-0.001), {})])
+    endpoint = remote(rec, tier="standard")
+    config = {k: v for k, v in SHAKY.items() if k != "model"}
+    result, events = run_with([local, endpoint], llm_workflow(config), inputs={"q": "rain"})
+    assert result.status == "succeeded", result.error
+    assert result.outputs == {"o": "from the endpoint"}
+    calls = of_type(events, "model_call")
+    assert [(c.model, c.outcome) for c in calls] == [
+        (SMOLLM2_ID, "low_confidence"),
+        ("ep/big", "ok"),
+    ]
+    assert 0.0 < calls[0].confidence < 0.99
+    assert calls[1].confidence == pytest.approx(0.999, abs=1e-3)
+    escalation = _decision(events, "escalation")
+    assert (escalation.trigger, escalation.chosen) == ("low_confidence", "ep/big")
+    assert escalation.confidence == calls[0].confidence
+    assert escalation.threshold == 0.99
+
+
+def test_with_nowhere_to_escalate_the_low_confidence_answer_stands(local: LocalProvider) -> None:
+    result, events = run_with([local], llm_workflow(SHAKY), inputs={"q": "rain"})
+    assert result.status == "succeeded", result.error
+    (call,) = of_type(events, "model_call")
+    assert (call.model, call.outcome) == (SMOLLM2_ID, "low_confidence")
+    assert 0.0 < call.confidence < 0.99
+    assert result.outputs["o"]
+    escalation = _decision(events, "escalation")
+    assert escalation.trigger == "low_confidence" and escalation.chosen is None
+    assert (escalation.confidence, escalation.threshold) == (call.confidence, 0.99)
+
+
+def test_a_confident_enough_local_answer_is_kept(local: LocalProvider) -> None:
+    config = {**SHAKY, "route": {"escalate": {"min_confidence": 0.01}}}
+    result, events = run_with([local], llm_workflow(config), inputs={"q": "rain"})
+    assert result.status == "succeeded", result.error
+    (call,) = of_type(events, "model_call")
+    assert call.outcome == "ok" and call.confidence > 0.01
+    assert [d.phase for d in of_type(events, "routing_decision")] == ["initial"]

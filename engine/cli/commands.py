@@ -245,11 +245,14 @@ def cmd_show(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         attempts = store.attempts(args.run_id)
         approvals = store.list_approvals(status=None, run_id=args.run_id)
+        calls = [e for e in store.events(args.run_id) if e.type == "model_call"]
     finally:
         store.close()
     if args.json:
         data = _run_json(run)
         data["attempts"] = [_run_json(a) for a in attempts]
+        # Every provider call: model, outcome, tokens, cost, seconds and confidence.
+        data["model_calls"] = [{"node_id": e.node_id, **e.payload()} for e in calls]
         data["approvals"] = [
             {
                 "request": a.request.to_json(),

@@ -65,6 +65,15 @@ def test_example_runs_offline_on_the_bundled_model(env: dict[str, str]) -> None:
     classify = [a for a in attempts if a["node_id"] == "classify"]
     assert classify and classify[-1]["model"] == "smollm2-135m-instruct"
     assert classify[-1]["completion_tokens"] > 0
+    # Every local model call reports its answer's confidence, in show and in the report.
+    calls = json.loads(shown.stdout)["model_calls"]
+    drafted = {"apology"} if taken == "apology" else set()  # thanks is a template
+    assert {c["node_id"] for c in calls} == {"classify", "summarise", *drafted}
+    assert all(0.0 < c["confidence"] < 1.0 for c in calls), calls
+    report = interlock("report", summary["run_id"], "--format", "json", env=env)
+    events = json.loads(report.stdout)["events"]
+    reported = [e["data"]["confidence"] for e in events if e["type"] == "model_call"]
+    assert sorted(reported) == sorted(c["confidence"] for c in calls)
 
     # A second run with the same inputs reuses the model results from the cache.
     again = interlock(

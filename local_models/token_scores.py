@@ -58,9 +58,10 @@ class ScoringSampler:
     """Greedy or top-k/typical/top-p/min-p/temperature sampling like llama-cpp-python's own
     chain, with an optional grammar, recording a `TokenStep` per sampled token.
 
-    Greedy sampling without a grammar (the common case) never leaves numpy: argmax and one
-    log-sum-exp over the logits row. Otherwise the row is copied into a token-data array,
-    the grammar's C sampler masks it, and the C sampler chain picks from the masked row.
+    Without a grammar the chosen token's log probability is one numpy log-sum-exp over the
+    logits row (greedy picks by argmax; sampling by the C chain on the row itself). With a
+    grammar the row is copied into a token-data array, the grammar's C sampler masks it,
+    and the token is picked from the masked row (argmax, or the C chain on the array).
     """
 
     def __init__(
@@ -106,50 +107,66 @@ class ScoringSampler:
         self._array: Any = lib.llama_token_data_array()
         self._view: Any = np.ctypeslib.as_array(self._data)
         self._ids = np.arange(n, dtype=np.int32)
+        self._reordered = True  # the chain sorts and truncates the array: reload the ids
+        self._logits: Any = np.empty(n, dtype=np.float32)  # the masked row, contiguous
+        self._work: Any = np.empty(n, dtype=np.float32)
 
     def sample(self, ctx: Any, idx: int = -1) -> int:
         """Pick the next token from the logits of output `idx` (what `Llama.sample` calls)."""
         lib, n = self._lib, self._n_vocab
         row = np.ctypeslib.as_array(lib.llama_get_logits_ith(ctx.ctx, idx), shape=(n,))
-        if self._grammar is None and self._chain is None:  # greedy free text
-            token = int(row.argmax())
-            total = float(np.exp(row - row[token]).sum())
-            self.steps.append(TokenStep(token, -math.log(total), n))
+        if self._grammar is None:  # free text: the row is the distribution
+            best = int(row.argmax())
+            top = float(row[best])
+            if self._chain is None:
+                token = best
+            else:
+                token = int(lib.llama_sampler_sample(self._chain, ctx.ctx, idx))
+            logprob = float(row[token]) - top - self._log_sum_exp(row, top)
+            self.steps.append(TokenStep(token, logprob, n))
             return token
         logits, n_allowed = self._masked(row)
         best = int(logits.argmax())
         top = float(logits[best])
-        log_total = math.log(float(np.exp(logits - top).sum()))
+        log_total = self._log_sum_exp(logits, top)
         if self._chain is None:
             token = best
         else:
             array = self._array
             lib.llama_sampler_apply(self._chain, ctypes.byref(array))
+            self._reordered = True
             token = int(array.data[array.selected].id)
         alternatives: tuple[tuple[int, float], ...] = ()
         if 1 < n_allowed <= ALTERNATIVES_MAX:
             allowed = np.flatnonzero(np.isfinite(logits))
             alternatives = tuple((int(t), float(logits[t]) - top - log_total) for t in allowed)
         logprob = 0.0 if n_allowed == 1 else float(logits[token]) - top - log_total
-        if self._grammar is not None:
-            lib.llama_sampler_accept(self._grammar, token)
+        lib.llama_sampler_accept(self._grammar, token)
         self.steps.append(TokenStep(token, logprob, n_allowed, alternatives))
         return token
 
     def _masked(self, row: Any) -> tuple[Any, int]:
         """Load `row` into the token-data array and let the grammar mask it; returns the
-        masked logits (a copy the chain can't reorder) and how many tokens are allowed."""
+        masked logits (a contiguous copy the chain can't reorder) and how many tokens the
+        grammar allowed."""
         view, array = self._view, self._array
-        view["id"] = self._ids
+        if self._reordered:
+            view["id"] = self._ids
+            array.data = ctypes.cast(self._data, ctypes.POINTER(self._lib.llama_token_data))
+            self._reordered = False
         view["logit"] = row
-        view["p"] = 0.0
-        array.data = ctypes.cast(self._data, ctypes.POINTER(self._lib.llama_token_data))
         array.size, array.selected, array.sorted = self._n_vocab, -1, False
-        if self._grammar is None:
-            return row, self._n_vocab
         self._lib.llama_sampler_apply(self._grammar, ctypes.byref(array))
-        logits = view["logit"].copy()
-        return logits, int(np.count_nonzero(np.isfinite(logits)))
+        logits = self._logits
+        np.copyto(logits, view["logit"])
+        return logits, self._n_vocab - int(np.count_nonzero(np.isneginf(logits)))
+
+    def _log_sum_exp(self, logits: Any, top: float) -> float:
+        """log sum(exp(logits - top)), in a preallocated buffer."""
+        work = self._work
+        np.subtract(logits, top, out=work)
+        np.exp(work, out=work)
+        return math.log(float(work.sum()))
 
     def close(self) -> None:
         """Free the C samplers (idempotent)."""

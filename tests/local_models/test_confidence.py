@@ -289,13 +289,16 @@ def test_cancelling_keeps_only_the_streamed_tokens_scored(smollm2_llm: Any) -> N
 
 @pytest.mark.model
 @pytest.mark.slow
-def test_sampling_with_a_seed_is_scored_and_repeatable(smollm2_llm: Any) -> None:
-    ask = {"messages": _user("Invent a name for a cat."), "max_tokens": 16}
-    first, _ = _run(smollm2_llm, temperature=0.9, top_p=0.9, seed=7, **ask)
-    again, _ = _run(smollm2_llm, temperature=0.9, top_p=0.9, seed=7, **ask)
-    assert first.text == again.text
-    assert first.confidence is not None and all(s.logprob <= 0.0 for s in first.steps)
-    schema = _enum_schema("Tom", "Felix", "Luna")
-    labelled, _ = _run(smollm2_llm, temperature=0.9, seed=3, json_schema=schema, **ask)
-    assert labelled.text.replace(" ", "").startswith('{"answer":"')
-    assert 0.0 < labelled.confidence <= 1.0
+def test_seeded_sampling_is_scored_without_changing_what_is_sampled(smollm2_llm: Any) -> None:
+    ask = {"messages": _user("Invent a name for a cat."), "max_tokens": 16, "seed": 7}
+    hot = {"temperature": 0.9, "top_p": 0.9}
+    _run(smollm2_llm, **ask)  # the prompt is cached from here on: same state for all
+    off, _ = _run(smollm2_llm, confidence=False, **hot, **ask)
+    on, _ = _run(smollm2_llm, **hot, **ask)
+    assert on.text == off.text
+    assert on.confidence is not None and all(s.logprob <= 0.0 for s in on.steps)
+    labelled = {**ask, **hot, "json_schema": _enum_schema("Tom", "Felix", "Luna", "Max")}
+    off, _ = _run(smollm2_llm, confidence=False, **labelled)
+    on, _ = _run(smollm2_llm, **labelled)
+    assert on.text == off.text and on.text.replace(" ", "").startswith('{"answer":"')
+    assert on.confidence is not None and 0.0 < on.confidence <= 1.0

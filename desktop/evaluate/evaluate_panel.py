@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import html
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
 from desktop.evaluate.controller import EvalController, LoadedEvaluation
 from desktop.evaluate.results_model import RUN_ID_ROLE, EvalRowsModel, FailingFilterProxy
 from desktop.evaluate.score_chart import CostScoreChart
-from desktop.evaluate.setup_bar import EvalSetupBar, OpenWorkflow
+from desktop.evaluate.setup_bar import EvalSetupBar, OpenWorkflow, plural
 from desktop.evaluate.summary_view import EvalSummaryView
 from desktop.run.ops import EngineOp, OpChanges, op_hub
 from desktop.run.qt import named
@@ -102,7 +103,9 @@ class EvaluatePanel(QWidget):
         self.limit.setToolTip("Run only the first N rows of the dataset (0: all)")
         self.progress = named(QProgressBar(), "eval_progress")
         self.progress.setFormat("%v / %m rows")
+        self.progress.setRange(0, 1)
         self.progress.setValue(0)
+        self.progress.setTextVisible(False)  # until there are rows to count
         self.status = named(QLabel(), "eval_status")
         self.status.setWordWrap(True)
         for widget in (self.run_button, self.stop_button, self.limit):
@@ -143,15 +146,16 @@ class EvaluatePanel(QWidget):
         self.table.doubleClicked.connect(self._on_row_activated)
         self.summary = EvalSummaryView()
         self.chart = CostScoreChart()
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.summary)
-        right.addWidget(self.chart)
-        right.setSizes([140, 200])
+        right = QWidget()
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.summary)
+        column.addWidget(self.chart, 1)
         split = named(QSplitter(Qt.Orientation.Horizontal), "eval_split")
         split.addWidget(self.table)
         split.addWidget(right)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
         layout.addWidget(split, 1)
 
     # -- the store's lists -----------------------------------------------------------------
@@ -193,8 +197,15 @@ class EvaluatePanel(QWidget):
             self.past.addItem(record_label(record), record.eval_id)
         at = self.past.findData(current)
         self.past.setCurrentIndex(at)
+        self.past.setPlaceholderText(
+            f"choose one of {plural(len(records), 'past evaluation')}"
+            if records
+            else "no evaluations yet"
+        )
         self.past.blockSignals(False)
         self._enable()
+        if records and self.shown is None and not self.controller.running:
+            self.load(records[0].eval_id)  # the newest, as the panel first shows
 
     # -- running ---------------------------------------------------------------------------
 
@@ -219,6 +230,9 @@ class EvaluatePanel(QWidget):
         self.summary.clear(f"Running {html.escape(name)}…")
         self.chart.set_summary(None)
         self.progress.setRange(0, 0)  # busy until the first row says how many there are
+        self.progress.setTextVisible(True)
+        self._say(f"Running {html.escape(name)}: rows appear as they finish")
+        self.table.setFocus()
 
     def _on_record_known(self, record: EvaluationRecord) -> None:
         self.live = record
@@ -288,11 +302,15 @@ class EvaluatePanel(QWidget):
     def show_evaluation(self, loaded: LoadedEvaluation) -> None:
         self.shown = loaded
         record, summary = loaded.record, loaded.summary
+        path = record.eval_path
+        if self.setup.loaded is None and path and Path(path).is_file():
+            self.setup.set_eval_file(path)  # offered again for a re-run
         self.model.reset([str(s["id"]) for s in record.spec.get("scorers", [])], loaded.results)
         self.summary.set_summary(summary)
         self.chart.set_summary(summary)
         self.progress.setRange(0, max(summary.expected_rows, 1))
         self.progress.setValue(summary.done_rows)
+        self.progress.setTextVisible(True)
         at = self.past.findData(record.eval_id)
         if at < 0:
             self.past.insertItem(0, record_label(record), record.eval_id)

@@ -40,6 +40,20 @@ SETTING_HINTS: dict[str, str] = {
     "workflow": "validator workflow file",
 }
 """What the Setting column means for each scorer type."""
+SCORER_TIPS: dict[str, str] = {
+    "exact": "1 when the output equals the expected value, else 0",
+    "contains": "the share of the expected text (or list of texts) found in the output",
+    "regex": "1 when the output matches a pattern (no expected value needed)",
+    "numeric": "1 when the output is within a tolerance of the expected number",
+    "json_fields": "the share of the chosen keys whose values match the expected object's",
+    "set_overlap": "overlap of the output's items with the expected items (F1 by default)",
+    "schema": "1 when the output meets a JSON Schema",
+    "cost": "1 when the row cost at most so much (USD or tokens)",
+    "latency": "1 when the row took at most so many seconds",
+    "judge": "a model grades the output from 0 to 1, guided by your prompt",
+    "workflow": "a validator workflow returns the score",
+}
+"""What each scorer type measures, for the type menu's tooltips."""
 DATASET_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".json")
 
 

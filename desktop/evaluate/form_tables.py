@@ -3,6 +3,7 @@ and the type's own setting) and variants (name, node and that node's overrides).
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -15,7 +16,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.evaluate.form_data import SCORER_TYPES, SETTING_HINTS, ScorerRow, VariantRow
+from desktop.evaluate.form_data import (
+    SCORER_TIPS,
+    SCORER_TYPES,
+    SETTING_HINTS,
+    ScorerRow,
+    VariantRow,
+)
 from desktop.run.qt import named
 
 SCORER_HEADERS = ["Id", "Type", "Output", "Expected", "Threshold", "Setting"]
@@ -116,9 +123,16 @@ class ScorersTable(_RowsTable):
         self.tip(4, "A row passes at or above this score; empty: 1.0 (0.5 for graded scorers)")
 
     def add_row(self, scorer: ScorerRow | None = None) -> int:
-        scorer = scorer or ScorerRow(self._free_id())
+        if scorer is None:  # a workflow with several outputs: the scorer must name one
+            scorer = ScorerRow(
+                self._free_id(), output=self.outputs[0] if len(self.outputs) > 1 else ""
+            )
         row = super().add_row()
         kind = _combo(SCORER_TYPES, scorer.type, editable=False)
+        for at, name in enumerate(SCORER_TYPES):
+            kind.setItemData(at, SCORER_TIPS[name], Qt.ItemDataRole.ToolTipRole)
+        kind.setToolTip(SCORER_TIPS.get(scorer.type, ""))
+        kind.currentTextChanged.connect(lambda t, k=kind: k.setToolTip(SCORER_TIPS.get(t, "")))
         setting = _line(scorer.setting, SETTING_HINTS.get(scorer.type, ""))
         kind.currentTextChanged.connect(
             lambda t, s=setting: s.setPlaceholderText(SETTING_HINTS.get(t, ""))
@@ -126,7 +140,7 @@ class ScorersTable(_RowsTable):
         cells: list[QWidget] = [
             _line(scorer.id, "name"),
             kind,
-            _combo(self.outputs, scorer.output, editable=True, placeholder="the only output"),
+            _combo(self.outputs, scorer.output, editable=True, placeholder=self._output_hint()),
             _line(scorer.expected, "expected column"),
             _line(scorer.threshold, "default"),
             setting,
@@ -138,6 +152,14 @@ class ScorersTable(_RowsTable):
     def set_outputs(self, outputs: list[str]) -> None:
         self.outputs = list(outputs)
         self.set_choices(2, self.outputs)
+        for row in range(self.table.rowCount()):
+            combo = self.table.cellWidget(row, 2)
+            line = combo.lineEdit() if isinstance(combo, QComboBox) else None
+            if line is not None:
+                line.setPlaceholderText(self._output_hint())
+
+    def _output_hint(self) -> str:
+        return "the only output" if len(self.outputs) <= 1 else "choose an output"
 
     def _free_id(self) -> str:
         taken = {self.text(r, 0) for r in range(self.table.rowCount())}

@@ -51,6 +51,7 @@ class DatasetImportDialog(QDialog):
         workflow_label: str = "",
         names: list[str] | None = None,
         parent: QWidget | None = None,
+        folder: Path | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("dataset_import_dialog")
@@ -58,6 +59,8 @@ class DatasetImportDialog(QDialog):
         self.resize(640, 420)
         self.workflow = workflow
         self.names = names or []
+        self.folder = folder
+        """Where Browse starts: the open workflow's folder."""
         self.path: Path | None = None
         self.examples: list[Example] = []
         self.problems: list[RowProblem] = []
@@ -120,7 +123,7 @@ class DatasetImportDialog(QDialog):
     # -- reading the file ------------------------------------------------------------------
 
     def _on_browse(self) -> None:
-        start = str(self.path.parent) if self.path else ""
+        start = str(self.path.parent) if self.path else str(self.folder or "")
         path, _ = QFileDialog.getOpenFileName(self, "Import dataset", start, DATASET_FILTER)
         if path:
             self.file.setText(path)

@@ -26,13 +26,33 @@ def chart_points(summary: EvalSummary) -> tuple[str, list[Point]]:
     return label, [p for p in points if math.isfinite(p[1]) and math.isfinite(p[2])]
 
 
+def nice_top(peak: float, ticks: int = 4) -> float:
+    """The x axis's end: a round number a little above `peak`, in `ticks` round steps."""
+    if peak <= 0 or not math.isfinite(peak):
+        return 1.0
+    raw = peak * 1.1 / ticks
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * power >= raw)
+    return step * ticks
+
+
+def tick_label(value: float) -> str:
+    if value == 0:
+        return "0"
+    if value >= 10:
+        return f"{value:,.0f}"
+    if value >= 1:
+        return f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{value:.2g}"
+
+
 class CostScoreChart(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("cost_score_chart")
         self.label = ""
         self.points: list[Point] = []
-        self.setMinimumSize(220, 160)
+        self.setMinimumSize(220, 110)
         self.setToolTip("A point per variant: higher scores better, further left costs less")
 
     def set_summary(self, summary: EvalSummary | None) -> None:
@@ -59,8 +79,7 @@ class CostScoreChart(QWidget):
         )
 
     def _top_x(self) -> float:
-        peak = max((p[1] for p in self.points), default=0.0)
-        return peak * 1.15 if peak > 0 else 1.0
+        return nice_top(max((p[1] for p in self.points), default=0.0))
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -82,7 +101,8 @@ class CostScoreChart(QWidget):
         area = self.plot_rect()
         painter.setFont(small_font())
         metrics = QFontMetricsF(small_font())
-        for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+        ticks = (0.0, 0.25, 0.5, 0.75, 1.0) if area.height() >= 90 else (0.0, 0.5, 1.0)
+        for tick in ticks:
             y = self.position(0, tick).y()
             painter.setPen(QPen(palette.grid_major, 1))
             painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
@@ -96,10 +116,14 @@ class CostScoreChart(QWidget):
         for i in range(5):
             value = top_x * i / 4
             x = self.position(value, 0).x()
-            shown = f"{value:.2g}" if value else "0"
-            painter.drawText(
-                QRectF(x - 30, area.bottom() + 2, 60, 14), Qt.AlignmentFlag.AlignHCenter, shown
-            )
+            box = QRectF(x - 30, area.bottom() + 2, 60, 14)
+            align = Qt.AlignmentFlag.AlignHCenter
+            if i == 4:  # the last label ends at the axis's end, inside the widget
+                box, align = (
+                    QRectF(x - 60, area.bottom() + 2, 60 + RIGHT, 14),
+                    Qt.AlignmentFlag.AlignRight,
+                )
+            painter.drawText(box, align, tick_label(value))
         painter.drawText(
             QRectF(area.left(), self.height() - 18, area.width(), 16),
             Qt.AlignmentFlag.AlignHCenter,

@@ -98,10 +98,14 @@ class EvalSetupBar(QWidget):
         return [info.name for info in self.datasets]
 
     def import_dataset(self) -> DatasetImportDialog:
-        workflow, _path = self.open_workflow()
+        workflow, path = self.open_workflow()
         label = f"{workflow.metadata.name}'s inputs"
         dialog = DatasetImportDialog(
-            workflow if workflow.inputs else None, label, self.dataset_names(), self
+            workflow if workflow.inputs else None,
+            label,
+            self.dataset_names(),
+            self,
+            path.parent if path is not None else None,
         )
         dialog.accepted.connect(lambda: self._store(dialog))
         dialog.finished.connect(dialog.deleteLater)

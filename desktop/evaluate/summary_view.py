@@ -6,8 +6,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractScrollArea,
     QHeaderView,
     QLabel,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -19,6 +21,8 @@ from engine.evaluation.summary import EvalSummary, VariantSummary
 
 BEFORE = ["Variant", "Rows", "Pass rate"]
 AFTER = ["Cost", "Tokens", "Remote", "Latency p50 / p95"]
+MAX_HEIGHT = 240
+"""The table grows with its variants up to this, then scrolls; the chart takes the rest."""
 
 
 def scorer_cell(summary: VariantSummary, scorer: str) -> str:
@@ -55,15 +59,19 @@ class EvalSummaryView(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.table.setMaximumHeight(MAX_HEIGHT)
+        self.table.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
+        self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
         layout.addWidget(self.table)
         self.summary: EvalSummary | None = None
+        self.table.setVisible(False)
 
     def clear(self, text: str = "No evaluation yet") -> None:
         self.summary = None
         self.heading.setText(text)
         self.table.setRowCount(0)
         self.table.setColumnCount(0)
+        self.table.setVisible(False)
 
     def set_summary(self, summary: EvalSummary) -> None:
         self.summary = summary
@@ -85,6 +93,7 @@ class EvalSummaryView(QWidget):
             f" · {record.status}{gate}"
         )
         headers = [*BEFORE, *(f"{s} mean [95% CI]" for s in scorers), *AFTER]
+        self.table.setVisible(True)
         self.table.setColumnCount(len(headers))
         self.table.setHorizontalHeaderLabels(headers)
         variants = list(summary.variants.values())

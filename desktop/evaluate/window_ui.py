@@ -1,6 +1,7 @@
 """Installs evaluation into the main window: the Evaluate dock (View > Panels), the
 "Evaluate…" command in the Workflow menu and toolbar, rows opening their run in replay, and
-"Add to Dataset…" on a run in the Runs panel."""
+"Add to Dataset…" on a run in the Runs panel. The panel and the evaluation engine are
+imported when first needed, so they add nothing to start-up."""
 
 from __future__ import annotations
 
@@ -9,10 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMessageBox, QStyle
+from PySide6.QtWidgets import QDockWidget, QMessageBox, QStyle, QWidget
 
-from desktop.evaluate.controller import EvalController
-from desktop.evaluate.evaluate_panel import EvaluatePanel
+from desktop.collector import long_lived_imports
 from desktop.run.ops import EngineOp, OpChanges
 from engine.evaluation.records import DatasetInfo
 from engine.store.protocol import RunRecord
@@ -20,6 +20,8 @@ from engine.workflow.model import Workflow
 
 if TYPE_CHECKING:
     from desktop.dialogs.add_to_dataset_dialog import AddToDatasetDialog
+    from desktop.evaluate.controller import EvalController
+    from desktop.evaluate.evaluate_panel import EvaluatePanel
     from desktop.main_window import MainWindow
 
 DOCK_SHARE = 0.45
@@ -31,11 +33,12 @@ class EvaluateUi(QObject):
         super().__init__(window)
         self.window = window
         run_ui = window.run_ui
-        self.controller = EvalController(window.run_controller.session, self)
-        self.panel = EvaluatePanel(self.controller, self._open_workflow)
+        self._controller: EvalController | None = None
+        self._panel: EvaluatePanel | None = None
         self.dock = QDockWidget("Evaluate", window)
         self.dock.setObjectName("evaluate_dock")
-        self.dock.setWidget(self.panel)
+        self.dock.setWidget(QWidget())  # the panel replaces it when the dock first shows
+        self.dock.visibilityChanged.connect(self._on_visibility)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         window.tabifyDockWidget(run_ui.trace_dock, self.dock)
         run_ui.runs_dock.raise_()
@@ -59,33 +62,63 @@ class EvaluateUi(QObject):
         if window.main_toolbar is not None:
             window.main_toolbar.addAction(self.evaluate)
 
-        self.controller.message.connect(self._on_message)
-        self.panel.open_run_requested.connect(run_ui.commands.open_replay)
         run_ui.runs.add_to_dataset_requested.connect(self.add_run_to_dataset)
         window.run_controller.session_ready.connect(
             self._on_session_ready, Qt.ConnectionType.QueuedConnection
         )
         self._closing = False
 
+    @property
+    def controller(self) -> EvalController:
+        if self._controller is None:
+            with long_lived_imports():  # the evaluation engine, once
+                from desktop.evaluate.controller import EvalController
+
+            self._controller = EvalController(self.window.run_controller.session, self)
+            self._controller.message.connect(self._on_message)
+        return self._controller
+
+    @property
+    def panel(self) -> EvaluatePanel:
+        if self._panel is None:
+            with long_lived_imports():
+                from desktop.evaluate.evaluate_panel import EvaluatePanel
+
+            self._panel = EvaluatePanel(self.controller, self._open_workflow)
+            self._panel.open_run_requested.connect(self.window.run_ui.commands.open_replay)
+            self.dock.setWidget(self._panel)
+            if self.window.run_controller.session.store_ready:
+                self._panel.set_ready()
+        return self._panel
+
+    def _on_visibility(self, visible: bool) -> None:
+        if visible and self._panel is None:
+            QTimer.singleShot(0, self, lambda: self.panel)  # after this paint
+
     def _open_workflow(self) -> tuple[Workflow, Path | None]:
         document = self.window.document
         return document.workflow, document.path
 
     def _on_session_ready(self) -> None:
-        if self.window.run_controller.session.store_ready:
-            self.panel.set_ready()
+        if self._panel is not None and self.window.run_controller.session.store_ready:
+            self._panel.set_ready()
 
     def _on_message(self, text: str) -> None:
         self.window.statusBar().showMessage(text, 8000)
 
     def show_panel(self) -> None:
         """Show and raise the Evaluate dock, tall enough to read results in."""
+        _ = self.panel
         self.dock.show()
         self.dock.raise_()
-        if not self.dock.isFloating():
-            height = int(self.window.height() * DOCK_SHARE)
-            if self.dock.height() < height:
-                self.window.resizeDocks([self.dock], [height], Qt.Orientation.Vertical)
+        QTimer.singleShot(0, self, self._make_room)  # once the dock is laid out
+
+    def _make_room(self) -> None:
+        if self.dock.isFloating() or not self.dock.isVisible():
+            return
+        height = int(self.window.height() * DOCK_SHARE)
+        if self.dock.height() < height:
+            self.window.resizeDocks([self.dock], [height], Qt.Orientation.Vertical)
 
     # -- adding a run to a dataset ---------------------------------------------------------
 
@@ -102,7 +135,7 @@ class EvaluateUi(QObject):
 
         run, infos = found
         names = list(dict.fromkeys(info.name for info in infos))
-        chosen = self.panel.setup.dataset.currentData()
+        chosen = self._panel.setup.dataset.currentData() if self._panel is not None else None
         dialog = AddToDatasetDialog(run, names, str(chosen or ""), self.window)
         dialog.accepted.connect(lambda: self._add(dialog))
         dialog.finished.connect(dialog.deleteLater)
@@ -127,7 +160,7 @@ class EvaluateUi(QObject):
     def ready_to_close(self) -> bool:
         """False while an evaluation is stopping (its rows so far stay stored, and it can be
         resumed); the window closes itself once it has."""
-        if not self.controller.running:
+        if self._controller is None or not self._controller.running:
             return True
         if not self._closing:
             self._closing = True

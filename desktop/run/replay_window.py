@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QUndoStack
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -101,7 +101,7 @@ class ReplayWindow(QMainWindow):
         self.state = RunState()
         self._pos = -1
         self.resize(1280, 820)
-        self.view.zoom_fit()
+        self._fit_on_show = True
         self.scrub(self.slider.maximum())
         if self.slider.value() != self.slider.maximum():
             self.slider.setValue(self.slider.maximum())
@@ -160,6 +160,12 @@ class ReplayWindow(QMainWindow):
         )
         if path:
             export_run_json(self.store, self.run_id, Path(path))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._fit_on_show:  # the view has its real size once the window is laid out
+            self._fit_on_show = False
+            QTimer.singleShot(0, self.view.zoom_fit)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.overlay.stop()

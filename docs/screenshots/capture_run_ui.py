@@ -1,10 +1,12 @@
-"""Capture the run UI screenshots (run, approval, timeline, runs, compare) from a real
-window. Run under a display, e.g. `xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python
-docs/screenshots/capture_run_ui.py`; writes PNGs next to this file."""
+"""Capture the run UI screenshots (run, approval, timeline, runs, compare, evaluate-panel)
+from a real window. Run under a display, e.g. `xvfb-run -s "-screen 0 1600x1000x24"
+.venv/bin/python docs/screenshots/capture_run_ui.py [evaluate-panel]`; writes PNGs next to
+this file (with an argument, only the evaluate panel's)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import tempfile
@@ -51,7 +53,30 @@ def raise_dock(window: MainWindow, name: str) -> None:
         dock.raise_()
 
 
-async def main(app: QApplication) -> None:
+REVIEWS = [
+    ("The battery died after two days and support never answered.", "negative"),
+    ("Great sound, fits perfectly, would buy again.", "positive"),
+    ("The strap broke within a week. Very disappointed.", "negative"),
+    ("Shipping was fast and the price was fair.", "positive"),
+    ("Stopped charging after a month, what a waste of money.", "negative"),
+]
+EVAL = """\
+version: 1
+name: Review sentiment
+workflow: {workflow}
+dataset: reviews.jsonl
+concurrency: 2
+scorers:
+  - {{id: correct, type: json_fields, output: sentiment, keys: [sentiment]}}
+variants:
+  - {{name: as_is}}
+  - name: reworded
+    nodes:
+      classify: {{prompt: 'Is this review positive or negative? {{{{ in }}}}'}}
+"""
+
+
+async def main(app: QApplication, only: set[str]) -> None:
     settings = QSettings(str(Path(DATA) / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings=settings)
     window.resize(1500, 940)
@@ -60,6 +85,40 @@ async def main(app: QApplication) -> None:
     window.show()
     await asyncio.sleep(0.5)
     window.view.zoom_fit()
+    if not only or "run" in only:
+        await run_shots(window)
+    if not only or "evaluate-panel" in only:
+        await evaluate_shot(window)
+    window.close()
+
+
+async def evaluate_shot(window: MainWindow) -> None:
+    """The Evaluate dock after an evaluation of two variants on five labelled reviews."""
+    rows = [
+        {"review": text, "reviews": [], "expected.sentiment": {"sentiment": label}}
+        for text, label in REVIEWS
+    ]
+    folder = Path(DATA)
+    (folder / "reviews.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8"
+    )
+    path = folder / "reviews.eval.yaml"
+    path.write_text(EVAL.format(workflow=EXAMPLE), encoding="utf-8")
+    window.open_path(EXAMPLE, ask=False)
+    window.view.zoom_fit()
+    ui = window.evaluate_ui
+    ui.show_panel()
+    panel = ui.panel
+    await until(lambda: panel.ready)
+    panel.setup.set_eval_file(path)
+    panel.run()
+    await until(lambda: not ui.controller.running and panel.shown is not None)
+    await until(lambda: panel.setup.dataset.count() > 0)
+    await asyncio.sleep(0.5)
+    shot(window, "evaluate-panel")
+
+
+async def run_shots(window: MainWindow) -> None:
     raise_dock(window, "trace_dock")
     raise_dock(window, "run_dock")
     window.scene.select_nodes(["classify"])
@@ -125,11 +184,10 @@ async def main(app: QApplication) -> None:
     await asyncio.sleep(0.5)
     shot(compare, "compare")  # type: ignore[arg-type]
     compare.close()  # type: ignore[attr-defined]
-    window.close()
 
 
 if __name__ == "__main__":
     application = QApplication(sys.argv[:1])
     loop = install_loop(application)
     with loop:
-        loop.run_until_complete(main(application))
+        loop.run_until_complete(main(application, set(sys.argv[1:])))

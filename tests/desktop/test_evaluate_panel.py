@@ -5,6 +5,9 @@ summary and chart, stopping and resuming, and adding a past run to a dataset."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -302,7 +305,7 @@ def test_running_an_evaluation_fills_rows_summary_and_chart(
 
 
 def test_a_past_evaluation_reopens_and_a_stopped_one_resumes(
-    qtbot: QtBot, panel: EvaluatePanel, folder: Path
+    qtbot: QtBot, panel: EvaluatePanel, folder: Path, session: EngineSession
 ) -> None:
     assert panel.setup.set_eval_file(folder / "shout1.eval.yaml")
     panel.controller.row_done.connect(lambda *_: panel.stop_button.click())
@@ -332,6 +335,16 @@ def test_a_past_evaluation_reopens_and_a_stopped_one_resumes(
     assert panel.model.rowCount() == 8 and panel.shown.record.eval_id == shown.record.eval_id
     assert len(_store(panel).row_results(shown.record.eval_id)) == 8
     assert not panel.resume_button.isEnabled()
+
+    # a panel opened later shows the newest evaluation and offers its eval file again
+    again = EvaluatePanel(EvalController(session), panel.setup.open_workflow)
+    qtbot.addWidget(again)
+    again.show()
+    again.set_ready()
+    qtbot.waitUntil(lambda: again.shown is not None, timeout=10_000)
+    assert again.shown is not None and again.shown.record.eval_id == shown.record.eval_id
+    assert again.model.rowCount() == 8 and again.summary.table.rowCount() == 2
+    assert again.setup.loaded is not None and again.run_button.isEnabled()
 
 
 def test_an_eval_file_that_does_not_load_is_explained(panel: EvaluatePanel, folder: Path) -> None:
@@ -401,3 +414,27 @@ def test_evaluate_command_and_add_a_run_to_a_dataset(
     assert replays and isinstance(replays[-1], ReplayWindow) and replays[-1].run_id == row_run
     qtbot.addWidget(replays[-1])
     replays[-1].close()
+
+
+def test_the_evaluate_dock_adds_nothing_to_start_up(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from PySide6.QtCore import QSettings\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from desktop.main_window import MainWindow\n"
+        f"settings = QSettings({str(tmp_path / 's.ini')!r}, QSettings.Format.IniFormat)\n"
+        f"window = MainWindow(settings=settings, db_path={str(tmp_path / 'r.db')!r})\n"
+        "assert window.findChild(type(window.evaluate_ui.dock), 'evaluate_dock') is not None\n"
+        "print(sorted(m for m in sys.modules if m.startswith("
+        "('desktop.evaluate.', 'engine.evaluation.'))))\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = done.stdout.strip().splitlines()[-1]
+    assert "desktop.evaluate.window_ui" in loaded
+    for heavy in ("evaluate_panel", "controller", "evaluation.spec", "evaluation.runner"):
+        assert heavy not in loaded

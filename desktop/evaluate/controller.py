@@ -77,12 +77,14 @@ class EvalController(QObject):
         super().__init__(parent)
         self.host = host
         self.task: asyncio.Task[Any] | None = None
+        self._active = False
         self.eval_id: str | None = None
         """The evaluation running (or last run), known from its first stored row."""
 
     @property
     def running(self) -> bool:
-        return self.task is not None and not self.task.done()
+        """An evaluation is under way (False already while its task winds down)."""
+        return self._active
 
     async def store(self) -> EvalStore:
         """The run store (it holds evaluations too), once the session's warm-up opened it."""
@@ -98,6 +100,7 @@ class EvalController(QObject):
         while another evaluation runs."""
         if self.running:
             return None
+        self._active = True
         self.task = spawn(self._run(loaded, limit, rows, None))
         self.running_changed.emit(True)
         return self.task
@@ -106,6 +109,7 @@ class EvalController(QObject):
         """Finish an interrupted evaluation: stored rows are kept, the rest run."""
         if self.running:
             return None
+        self._active = True
         self.task = spawn(self._run(None, None, None, eval_id))
         self.running_changed.emit(True)
         return self.task
@@ -154,6 +158,7 @@ class EvalController(QObject):
             self.message.emit(f"Evaluation crashed: {exc}")
             outcome = exc
         finally:
+            self._active = False
             self.running_changed.emit(False)
             op_hub().changed.emit(OpChanges(runs=True, datasets=True, evaluations=True))
         self.finished.emit(outcome)

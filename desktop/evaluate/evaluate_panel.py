@@ -64,6 +64,7 @@ class EvaluatePanel(QWidget):
         self.ready = False
         """The store is open: lists can be read without blocking anything."""
         self._stale = True
+        self._resuming = False
         self.history: list[EvaluationRecord] = []
         self.shown: LoadedEvaluation | None = None
         self.live: EvaluationRecord | None = None
@@ -219,14 +220,16 @@ class EvaluatePanel(QWidget):
         return self.controller.start(setup.loaded, limit=self.limit.value() or None)
 
     def _on_resume(self) -> None:
-        if self.shown is not None:
-            self.controller.resume(self.shown.record.eval_id)
+        if self.shown is not None and self.controller.resume(self.shown.record.eval_id):
+            self._resuming = True  # keep the rows already shown: the new ones join them
 
     def _on_started(self, name: str) -> None:
         self.live = None
         self.shown = None
-        loaded = self.setup.loaded
-        self.model.reset([str(s.id) for s in loaded.spec.scorers] if loaded else [])
+        if not self._resuming:
+            loaded = self.setup.loaded
+            self.model.reset([str(s.id) for s in loaded.spec.scorers] if loaded else [])
+        self._resuming = False
         self.summary.clear(f"Running {html.escape(name)}…")
         self.chart.set_summary(None)
         self.progress.setRange(0, 0)  # busy until the first row says how many there are
@@ -276,8 +279,11 @@ class EvaluatePanel(QWidget):
 
     def _enable(self) -> None:
         running = self.controller.running
-        self.run_button.setEnabled(not running and self.setup.loaded is not None)
-        self.stop_button.setEnabled(running)
+        can_run = not running and self.setup.loaded is not None
+        for button, on in ((self.run_button, can_run), (self.stop_button, running)):
+            if not on and button.hasFocus():  # else focus would fall to the row limit
+                self.table.setFocus()
+            button.setEnabled(on)
         self.past.setEnabled(not running)
         shown = self.shown
         self.resume_button.setEnabled(

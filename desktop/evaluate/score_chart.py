@@ -23,7 +23,8 @@ def chart_points(summary: EvalSummary) -> tuple[str, list[Point]]:
     from engine.evaluation.report import cost_score_points
 
     label, points = cost_score_points(summary)
-    return label, [p for p in points if math.isfinite(p[1]) and math.isfinite(p[2])]
+    ran = {name for name, v in summary.variants.items() if v.rows}  # no point without rows
+    return label, [p for p in points if p[0] in ran and math.isfinite(p[1]) and math.isfinite(p[2])]
 
 
 def nice_top(peak: float, ticks: int = 4) -> float:

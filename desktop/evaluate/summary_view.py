@@ -33,6 +33,8 @@ def scorer_cell(summary: VariantSummary, scorer: str) -> str:
 
 
 def variant_cells(v: VariantSummary, scorers: list[str]) -> list[str]:
+    if not v.rows:
+        return [v.variant, "0", *(["—"] * (len(scorers) + len(AFTER) + 1))]
     return [
         v.variant,
         str(v.rows),

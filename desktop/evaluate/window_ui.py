@@ -5,6 +5,7 @@ imported when first needed, so they add nothing to start-up."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +87,7 @@ class EvaluateUi(QObject):
 
             self._panel = EvaluatePanel(self.controller, self._open_workflow)
             self._panel.open_run_requested.connect(self.window.run_ui.commands.open_replay)
+            self.controller.started.connect(self._on_started)
             self.dock.setWidget(self._panel)
             if self.window.run_controller.session.store_ready:
                 self._panel.set_ready()
@@ -102,6 +104,16 @@ class EvaluateUi(QObject):
     def _on_session_ready(self) -> None:
         if self._panel is not None and self.window.run_controller.session.store_ready:
             self._panel.set_ready()
+
+    def _on_started(self, _name: str) -> None:
+        """Say so when the evaluation runs the saved file of a workflow changed since."""
+        loaded, path = self.panel.setup.loaded, self.window.document.path
+        if loaded is None or path is None or self.window.undo_stack.isClean():
+            return
+        if loaded.resolve(loaded.spec.workflow) == path.resolve():
+            text = f"{path.name} has unsaved changes: the evaluation runs the saved file"
+            self.panel.status.setText(f"<span style='color:#c98a1b'>{html.escape(text)}</span>")
+            self._on_message(text)
 
     def _on_message(self, text: str) -> None:
         self.window.statusBar().showMessage(text, 8000)

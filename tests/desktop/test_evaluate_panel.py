@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QDialog, QDockWidget
 from pytestqt.qtbot import QtBot
 
@@ -25,6 +26,7 @@ from desktop.evaluate.results_model import FIXED_BEFORE
 from desktop.main_window import MainWindow
 from desktop.run.replay_window import ReplayWindow
 from desktop.run.session import EngineSession
+from engine.errors import WorkflowLoadError
 from engine.evaluation.spec import load_eval
 from engine.nodes.base import NodeRegistry
 from engine.store.evaluations import EvalStore
@@ -308,7 +310,11 @@ def test_a_past_evaluation_reopens_and_a_stopped_one_resumes(
     qtbot: QtBot, panel: EvaluatePanel, folder: Path, session: EngineSession
 ) -> None:
     assert panel.setup.set_eval_file(folder / "shout1.eval.yaml")
-    panel.controller.row_done.connect(lambda *_: panel.stop_button.click())
+
+    def stop(*_: object) -> None:
+        panel.stop_button.click()
+
+    panel.controller.row_done.connect(stop)
     panel.run()
     qtbot.waitUntil(
         lambda: not panel.controller.running and panel.shown is not None, timeout=30_000
@@ -317,12 +323,14 @@ def test_a_past_evaluation_reopens_and_a_stopped_one_resumes(
     assert shown is not None and shown.record.status == "interrupted"
     assert 1 <= len(shown.results) < 8
     assert panel.resume_button.isEnabled()
-    panel.controller.row_done.disconnect()
+    panel.controller.row_done.disconnect(stop)
 
     panel.model.reset([])  # forget what is shown; reopen it from the store
     panel.past.activated.emit(panel.past.findData(shown.record.eval_id))
     qtbot.waitUntil(lambda: panel.model.rowCount() == len(shown.results), timeout=10_000)
 
+    counts: list[int] = []
+    panel.controller.row_done.connect(lambda *_: counts.append(panel.model.rowCount()))
     panel.resume_button.click()
     qtbot.waitUntil(
         lambda: (
@@ -332,6 +340,7 @@ def test_a_past_evaluation_reopens_and_a_stopped_one_resumes(
         ),
         timeout=30_000,
     )
+    assert counts[0] == len(shown.results) + 1  # resumed rows join those already stored
     assert panel.model.rowCount() == 8 and panel.shown.record.eval_id == shown.record.eval_id
     assert len(_store(panel).row_results(shown.record.eval_id)) == 8
     assert not panel.resume_button.isEnabled()
@@ -353,6 +362,21 @@ def test_an_eval_file_that_does_not_load_is_explained(panel: EvaluatePanel, fold
     assert not panel.setup.set_eval_file(broken)
     assert "Cannot use this eval file" in panel.status.text()
     assert "dataset" in panel.status.text() and not panel.run_button.isEnabled()
+
+
+def test_an_evaluation_that_cannot_start_says_why(
+    qtbot: QtBot, panel: EvaluatePanel, folder: Path
+) -> None:
+    text = EVAL.replace("CONCURRENCY", "1").replace("dataset: shout.jsonl", "dataset: nope")
+    (folder / "nope.eval.yaml").write_text(text, encoding="utf-8")
+    assert panel.setup.set_eval_file(folder / "nope.eval.yaml")
+    with qtbot.waitSignal(panel.controller.finished, timeout=15_000) as done:
+        panel.run()
+    assert isinstance(done.args[0], WorkflowLoadError)
+    assert "Evaluation not started" in panel.status.text()
+    assert "no dataset file or stored dataset" in panel.status.text()
+    assert panel.model.rowCount() == 0 and panel.run_button.isEnabled()
+    assert _store(panel).list_evaluations() == []
 
 
 def test_evaluate_command_and_add_a_run_to_a_dataset(
@@ -405,7 +429,9 @@ def test_evaluate_command_and_add_a_run_to_a_dataset(
     assert form.workflow.text() == str(path) and form.dataset.currentText() == "greetings"
     assert form.save_to(tmp_path / "greetings.eval.yaml"), form.problem.text()
     form.close()
+    window.undo_stack.push(QUndoCommand("an edit not saved yet"))
     panel.run()
+    qtbot.waitUntil(lambda: "unsaved changes" in panel.status.text(), timeout=10_000)
     qtbot.waitUntil(lambda: not ui.controller.running and panel.shown is not None, timeout=30_000)
     assert [r.passed for r in panel.model.rows] == [False]  # the run's output is not expected
     row_run = panel.model.rows[0].run_id

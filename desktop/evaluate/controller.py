@@ -102,6 +102,7 @@ class EvalController(QObject):
             return None
         self._active = True
         self.task = spawn(self._run(loaded, limit, rows, None))
+        self.task.add_done_callback(self._on_task_done)
         self.running_changed.emit(True)
         return self.task
 
@@ -111,8 +112,17 @@ class EvalController(QObject):
             return None
         self._active = True
         self.task = spawn(self._run(None, None, None, eval_id))
+        self.task.add_done_callback(self._on_task_done)
         self.running_changed.emit(True)
         return self.task
+
+    def _on_task_done(self, task: asyncio.Task[Any]) -> None:
+        """A task stopped before it began never runs its `finally`: end it here."""
+        if self._active and task is self.task:
+            self._active = False
+            self.message.emit("Evaluation stopped before it began")
+            self.running_changed.emit(False)
+            self.finished.emit(asyncio.CancelledError())
 
     def stop(self) -> None:
         if self.task is not None and not self.task.done():

@@ -464,3 +464,19 @@ def test_the_evaluate_dock_adds_nothing_to_start_up(tmp_path: Path) -> None:
     assert "desktop.evaluate.window_ui" in loaded
     for heavy in ("evaluate_panel", "controller", "evaluation.spec", "evaluation.runner"):
         assert heavy not in loaded
+
+
+def test_closing_the_window_stops_a_running_evaluation_first(
+    qtbot: QtBot, qloop: Any, window: MainWindow, folder: Path, tmp_path: Path
+) -> None:
+    ui = window.evaluate_ui
+    ui.show_panel()
+    assert ui.panel.setup.set_eval_file(folder / "shout1.eval.yaml")
+    assert ui.panel.run() is not None and ui.controller.running
+    assert not window.close()  # refused while the evaluation winds down
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=15_000)
+    assert not ui.controller.running
+    from engine.store import SqliteRunStore
+
+    with SqliteRunStore(tmp_path / "runs.db") as store:
+        assert all(r.status != "running" for r in store.list_evaluations())

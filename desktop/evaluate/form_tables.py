@@ -33,6 +33,7 @@ def _line(text: str = "", placeholder: str = "") -> QLineEdit:
     edit = QLineEdit(text)
     edit.setPlaceholderText(placeholder)
     edit.setFrame(False)
+    edit.setCursorPosition(0)  # a long prompt shows its start
     return edit
 
 

@@ -55,7 +55,7 @@ class EvaluateUi(QObject):
         self.evaluate.triggered.connect(self.show_panel)
         menu = window.workflow_menu
         if menu is not None:
-            after = _after(menu, "&Stop")
+            after = _after(menu, "Res&ume")
             if after is not None:
                 menu.insertAction(after, self.evaluate)
             else:

@@ -51,6 +51,11 @@ def run_app(app: QApplication) -> int:
     return int(code or 0)
 
 
+def loop_running() -> bool:
+    """Whether a loop runs to `spawn` on (the app's; a test's qasync loop)."""
+    return asyncio._get_running_loop() is not None
+
+
 def spawn(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
     """Start `coro` on the current loop; failures are logged, never silently dropped."""
     task = asyncio.get_event_loop().create_task(coro)

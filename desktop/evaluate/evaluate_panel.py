@@ -1,6 +1,8 @@
 """The Evaluate dock: choose a dataset and an eval file (or build one), run it with live
 per-row results, stop or resume it, and read the summary per variant and the cost-vs-score
-chart; past evaluations reopen from the store. A view over `EvalController`."""
+chart; past evaluations reopen from the store. The shown evaluation's failing rows run
+again (then which ones were fixed or broke shows), it exports as a report, and routing
+calibrates on its eval. A view over `EvalController`."""
 
 from __future__ import annotations
 
@@ -27,10 +29,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.evaluate.calibration_setup import source_for
 from desktop.evaluate.controller import EvalController, LoadedEvaluation
-from desktop.evaluate.results_model import RUN_ID_ROLE, EvalRowsModel, FailingFilterProxy
+from desktop.evaluate.results_model import (
+    RUN_ID_ROLE,
+    EvalRowsModel,
+    FailingFilterProxy,
+    Key,
+    change_marks,
+)
 from desktop.evaluate.score_chart import CostScoreChart
 from desktop.evaluate.setup_bar import EvalSetupBar, OpenWorkflow, plural
+from desktop.evaluate.shown_actions import ShownEvalActions, changes_html
 from desktop.evaluate.summary_view import EvalSummaryView
 from desktop.run.ops import EngineOp, OpChanges, op_hub
 from desktop.run.qt import named
@@ -50,6 +60,8 @@ def record_label(record: EvaluationRecord) -> str:
 
 class EvaluatePanel(QWidget):
     open_run_requested = Signal(str)
+    calibrate_requested = Signal(object)
+    """A `CalibrationSource`: the eval file chosen, or the open workflow and dataset."""
 
     def __init__(
         self,
@@ -109,6 +121,7 @@ class EvaluatePanel(QWidget):
         self.progress.setTextVisible(False)  # until there are rows to count
         self.status = named(QLabel(), "eval_status")
         self.status.setWordWrap(True)
+        self.status.setOpenExternalLinks(True)  # an exported report opens in the browser
         for widget in (self.run_button, self.stop_button, self.limit):
             run.addWidget(widget)
         run.addWidget(self.progress, 1)
@@ -126,10 +139,21 @@ class EvaluatePanel(QWidget):
         self.resume_button.setToolTip("Run the rows this evaluation has not finished")
         self.resume_button.clicked.connect(self._on_resume)
         past.addWidget(self.resume_button)
+        self.shown_actions = ShownEvalActions(self.controller)
+        self.shown_actions.rerun_requested.connect(self.rerun_failing)
+        self.shown_actions.calibrate_requested.connect(self._on_calibrate)
+        self.shown_actions.message.connect(self._say)
+        past.addWidget(self.shown_actions)
         self.only_failing = named(QCheckBox("Only failing rows"), "only_failing")
         self.only_failing.toggled.connect(self._on_only_failing)
         past.addWidget(self.only_failing)
         layout.addLayout(past)
+        self.changes = named(QLabel(), "eval_changes")
+        self.changes.setWordWrap(True)
+        self.changes.setToolTip("Click the earlier evaluation to show it")
+        self.changes.linkActivated.connect(self.load)
+        self.changes.setVisible(False)
+        layout.addWidget(self.changes)
 
         self.model = EvalRowsModel(self)
         self.proxy = FailingFilterProxy(self)
@@ -219,6 +243,15 @@ class EvaluatePanel(QWidget):
             return None
         return self.controller.start(setup.loaded, limit=self.limit.value() or None)
 
+    def rerun_failing(self, eval_id: str | None = None) -> asyncio.Task[object] | None:
+        """Run the failing rows of `eval_id` (default: the shown evaluation) again, as a new
+        evaluation linked to it; once it ends, the panel shows which rows changed."""
+        if eval_id is None and self.shown is not None:
+            eval_id = self.shown.record.eval_id
+        if eval_id is None:
+            return None
+        return self.controller.rerun_failing(eval_id)
+
     def _on_resume(self) -> None:
         if self.shown is not None and self.controller.resume(self.shown.record.eval_id):
             self._resuming = True  # keep the rows already shown: the new ones join them
@@ -230,6 +263,7 @@ class EvaluatePanel(QWidget):
             loaded = self.setup.loaded
             self.model.reset([str(s.id) for s in loaded.spec.scorers] if loaded else [])
         self._resuming = False
+        self.changes.setVisible(False)
         self.summary.clear(f"Running {html.escape(name)}…")
         self.chart.set_summary(None)
         self.progress.setRange(0, 0)  # busy until the first row says how many there are
@@ -286,6 +320,7 @@ class EvaluatePanel(QWidget):
             button.setEnabled(on)
         self.past.setEnabled(not running)
         shown = self.shown
+        self.shown_actions.update_for(shown, running)
         self.resume_button.setEnabled(
             not running
             and shown is not None
@@ -311,7 +346,10 @@ class EvaluatePanel(QWidget):
         path = record.eval_path
         if self.setup.loaded is None and path and Path(path).is_file():
             self.setup.set_eval_file(path)  # offered again for a re-run
-        self.model.reset([str(s["id"]) for s in record.spec.get("scorers", [])], loaded.results)
+        marks = change_marks(loaded.changes, loaded.results) if loaded.changes is not None else {}
+        scorers = [str(s["id"]) for s in record.spec.get("scorers", [])]
+        self.model.reset(scorers, loaded.results, marks)
+        self._show_changes(loaded, marks)
         self.summary.set_summary(summary)
         self.chart.set_summary(summary)
         self.progress.setRange(0, max(summary.expected_rows, 1))
@@ -323,12 +361,28 @@ class EvaluatePanel(QWidget):
             at = 0
         self.past.setCurrentIndex(at)
         self.table.resizeColumnsToContents()
-        failing = sum(not r.passed for r in loaded.results)
         self._say(
-            f"{record.name}: {record.status}, {summary.done_rows} rows, {failing} failing"
+            f"{record.name}: {record.status}, {summary.done_rows} rows, {loaded.failing} failing"
             + (" — double-click a row to open its run" if loaded.results else "")
         )
         self._enable()
+
+    def _show_changes(self, loaded: LoadedEvaluation, marks: dict[Key, str]) -> None:
+        """For a re-run of failing rows: how its rows did against the evaluation it re-ran."""
+        if loaded.parent is not None:
+            self.changes.setText(changes_html(loaded.parent, record_label(loaded.parent), marks))
+        self.changes.setVisible(loaded.parent is not None)
+
+    def _on_calibrate(self) -> None:
+        _, path = self.open_workflow()
+        source = source_for(self.setup.loaded, path, self.setup.chosen_dataset())
+        if source is None:
+            self._say(
+                f"<span style='{ERROR}'>To calibrate routing, open an eval file, or save the "
+                "workflow and import a dataset of labelled examples</span>"
+            )
+        else:
+            self.calibrate_requested.emit(source)
 
     def _on_only_failing(self, on: bool) -> None:
         self.proxy.set_only_failing(on)

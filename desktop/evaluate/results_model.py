@@ -1,6 +1,7 @@
 """The per-row results of one evaluation as a Qt table model (variant, row, passed, each
-scorer's score, cost, tokens, latency, run id), and the proxy that sorts it and can keep
-only the failing rows."""
+scorer's score, cost, tokens, latency, run id; for a re-run of failing rows, whether each
+row is fixed, broke or still fails), and the proxy that sorts it and can keep only the
+failing rows."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 from engine.evaluation.records import RowResult
+from engine.evaluation.summary import RowChange
 
 FIXED_BEFORE = ["Variant", "Row", "Passed"]
 FIXED_AFTER = ["Cost", "Tokens", "Latency", "Run"]
@@ -24,6 +26,12 @@ FAIL_COLOR = QColor("#e0413a")
 SORT_ROLE = Qt.ItemDataRole.UserRole
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 Index = QModelIndex | QPersistentModelIndex
+Key = tuple[str, int, int]
+CHANGE_TIPS = {
+    "fixed": "Fixed: it failed in the earlier evaluation and passes now",
+    "broke": "Broke: it passed in the earlier evaluation and fails now",
+    "still failing": "Still failing: it failed in the earlier evaluation too",
+}
 
 
 class EvalRowsModel(QAbstractTableModel):
@@ -34,20 +42,28 @@ class EvalRowsModel(QAbstractTableModel):
         super().__init__(parent)
         self.rows: list[RowResult] = []
         self.scorers: list[str] = []
-        self._where: dict[tuple[str, int, int], int] = {}
+        self.changes: dict[Key, str] = {}
+        """Row key -> fixed, broke or still failing (a re-run of failing rows)."""
+        self._where: dict[Key, int] = {}
 
     # -- filling ---------------------------------------------------------------------------
 
-    def reset(self, scorers: list[str], rows: list[RowResult] | None = None) -> None:
+    def reset(
+        self,
+        scorers: list[str],
+        rows: list[RowResult] | None = None,
+        changes: dict[Key, str] | None = None,
+    ) -> None:
         self.beginResetModel()
         self.scorers = list(scorers)
         self.rows = list(rows or [])
+        self.changes = dict(changes or {})
         self._where = {r.key: i for i, r in enumerate(self.rows)}
         self.endResetModel()
 
     def set_scorers(self, scorers: list[str]) -> None:
         if scorers != self.scorers:
-            self.reset(scorers, self.rows)
+            self.reset(scorers, self.rows, self.changes)
 
     def add(self, result: RowResult) -> None:
         at = self._where.get(result.key)
@@ -57,7 +73,7 @@ class EvalRowsModel(QAbstractTableModel):
             return
         for scorer in result.scores:
             if scorer not in self.scorers:
-                self.reset([*self.scorers, scorer], self.rows)
+                self.reset([*self.scorers, scorer], self.rows, self.changes)
         end = len(self.rows)
         self.beginInsertRows(QModelIndex(), end, end)
         self.rows.append(result)
@@ -121,9 +137,11 @@ class EvalRowsModel(QAbstractTableModel):
         if column == 1:
             return f"{r.row_index} #{r.repeat}" if r.repeat else str(r.row_index)
         if column == 2:
+            passed = "yes" if r.passed else "no"
             if r.run_status not in ("succeeded",):
-                return f"no ({r.run_status})"
-            return "yes" if r.passed else "no"
+                passed = f"no ({r.run_status})"
+            change = self.changes.get(r.key)
+            return f"{passed} · {change}" if change else passed
         scorer = self._scorer(column)
         if scorer is not None:
             score = r.scores.get(scorer)
@@ -169,6 +187,9 @@ class EvalRowsModel(QAbstractTableModel):
             return f"{scorer}: {score.score:.3f}, {verdict}" + (
                 f"\n{score.reason}" if score.reason else ""
             )
+        if column == 2 and r.key in self.changes:
+            tip = CHANGE_TIPS.get(self.changes[r.key], "")
+            return f"{tip}\n{r.error}" if r.error else tip
         if column == 2 and r.error:
             return r.error
         if r.run_id:
@@ -196,3 +217,13 @@ class FailingFilterProxy(QSortFilterProxyModel):
         if not isinstance(model, EvalRowsModel) or not 0 <= source_row < len(model.rows):
             return True
         return not model.rows[source_row].passed
+
+
+def change_marks(changes: list[RowChange], results: list[RowResult]) -> dict[Key, str]:
+    """What each row of a re-run did against the evaluation it re-ran: fixed or broke (the
+    rows `compare` found), still failing (a failing row that failed before too)."""
+    marks = {c.after.key: c.change for c in changes}
+    for result in results:
+        if not result.passed and result.key not in marks:
+            marks[result.key] = "still failing"
+    return marks

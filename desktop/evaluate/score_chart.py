@@ -1,5 +1,6 @@
 """The cost-vs-score chart of an evaluation's variants: one point per variant, cost per row
-(or tokens per row when nothing cost money) across, mean score up, drawn with QPainter."""
+(or tokens per row when nothing cost money) across, mean score up, drawn with QPainter on
+a scatter frame the calibration's frontier chart shares."""
 
 from __future__ import annotations
 
@@ -47,21 +48,18 @@ def tick_label(value: float) -> str:
     return f"{value:.2g}"
 
 
-class CostScoreChart(QWidget):
+class ScatterChart(QWidget):
+    """Labelled points on a score axis (0..1 up) against a cost-like axis across, in the
+    canvas palette; subclasses choose the axis and draw the points."""
+
+    TITLE = ""
+    EMPTY = ""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("cost_score_chart")
         self.label = ""
         self.points: list[Point] = []
         self.setMinimumSize(220, 110)
-        self.setToolTip("A point per variant: higher scores better, further left costs less")
-
-    def set_summary(self, summary: EvalSummary | None) -> None:
-        if summary is None:
-            self.label, self.points = "", []
-        else:
-            self.label, self.points = chart_points(summary)
-        self.update()
 
     def sizeHint(self) -> QSize:
         return QSize(360, 240)
@@ -73,14 +71,17 @@ class CostScoreChart(QWidget):
     def position(self, x: float, y: float) -> QPointF:
         """Where a point of cost `x` and score `y` is drawn."""
         area = self.plot_rect()
-        top_x = self._top_x()
+        top_x = self.top_x()
         return QPointF(
             area.left() + area.width() * (x / top_x),
             area.bottom() - area.height() * max(0.0, min(1.0, y)),
         )
 
-    def _top_x(self) -> float:
+    def top_x(self) -> float:
         return nice_top(max((p[1] for p in self.points), default=0.0))
+
+    def x_tick(self, value: float) -> str:
+        return tick_label(value)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -90,18 +91,19 @@ class CostScoreChart(QWidget):
         painter.setFont(title_font())
         painter.setPen(palette.text)
         painter.drawText(
-            QRectF(8, 2, self.width() - 16, TOP - 4), Qt.AlignmentFlag.AlignVCenter, "Cost vs score"
+            QRectF(8, 2, self.width() - 16, TOP - 4), Qt.AlignmentFlag.AlignVCenter, self.TITLE
         )
-        if not self.points:
-            painter.setFont(small_font())
-            painter.setPen(palette.subtext)
-            painter.drawText(
-                self.rect(), Qt.AlignmentFlag.AlignCenter, "Run an evaluation to compare variants"
-            )
-            return
-        area = self.plot_rect()
         painter.setFont(small_font())
-        metrics = QFontMetricsF(small_font())
+        if not self.points:
+            painter.setPen(palette.subtext)
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.EMPTY)
+            return
+        self._paint_axes(painter)
+        self.paint_points(painter, QFontMetricsF(small_font()))
+
+    def _paint_axes(self, painter: QPainter) -> None:
+        palette = colors()
+        area = self.plot_rect()
         ticks = (0.0, 0.25, 0.5, 0.75, 1.0) if area.height() >= 90 else (0.0, 0.5, 1.0)
         for tick in ticks:
             y = self.position(0, tick).y()
@@ -113,7 +115,7 @@ class CostScoreChart(QWidget):
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                 f"{tick:.2f}",
             )
-        top_x = self._top_x()
+        top_x = self.top_x()
         for i in range(5):
             value = top_x * i / 4
             x = self.position(value, 0).x()
@@ -124,7 +126,7 @@ class CostScoreChart(QWidget):
                     QRectF(x - 60, area.bottom() + 2, 60 + RIGHT, 14),
                     Qt.AlignmentFlag.AlignRight,
                 )
-            painter.drawText(box, align, tick_label(value))
+            painter.drawText(box, align, self.x_tick(value))
         painter.drawText(
             QRectF(area.left(), self.height() - 18, area.width(), 16),
             Qt.AlignmentFlag.AlignHCenter,
@@ -133,18 +135,45 @@ class CostScoreChart(QWidget):
         painter.setPen(QPen(palette.edge, 1))
         painter.drawLine(area.bottomLeft(), area.bottomRight())
         painter.drawLine(area.bottomLeft(), area.topLeft())
+
+    def paint_points(self, painter: QPainter, metrics: QFontMetricsF) -> None:
+        raise NotImplementedError
+
+    def paint_label(
+        self, painter: QPainter, metrics: QFontMetricsF, centre: QPointF, text: str
+    ) -> None:
+        """`text` above and right of a point, or left of it where the right runs out."""
+        painter.setPen(colors().text)
+        width = metrics.horizontalAdvance(text) + 4
+        left = centre.x() + 8
+        if left + width > self.width() - 2:
+            left = centre.x() - 8 - width
+        painter.drawText(
+            QRectF(left, centre.y() - 18, width, 16), Qt.AlignmentFlag.AlignVCenter, text
+        )
+
+
+class CostScoreChart(ScatterChart):
+    TITLE = "Cost vs score"
+    EMPTY = "Run an evaluation to compare variants"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("cost_score_chart")
+        self.setToolTip("A point per variant: higher scores better, further left costs less")
+
+    def set_summary(self, summary: EvalSummary | None) -> None:
+        if summary is None:
+            self.label, self.points = "", []
+        else:
+            self.label, self.points = chart_points(summary)
+        self.update()
+
+    def paint_points(self, painter: QPainter, metrics: QFontMetricsF) -> None:
         best = max(self.points, key=lambda p: (p[2], -p[1]))
         for name, x, y in self.points:
             centre = self.position(x, y)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(BEST if (name, x, y) == best and len(self.points) > 1 else POINT)
             painter.drawEllipse(centre, 5, 5)
-            painter.setPen(palette.text)
-            text = f"{name} ({y:.2f})"
-            width = metrics.horizontalAdvance(text) + 4
-            left = centre.x() + 8
-            if left + width > self.width() - 2:
-                left = centre.x() - 8 - width
-            painter.drawText(
-                QRectF(left, centre.y() - 18, width, 16), Qt.AlignmentFlag.AlignVCenter, text
-            )
+            self.paint_label(painter, metrics, centre, f"{name} ({y:.2f})")

@@ -94,6 +94,10 @@ class EvalSetupBar(QWidget):
         self.dataset.setCurrentIndex(at if at >= 0 else 0 if self.datasets else -1)
         self.dataset.blockSignals(False)
 
+    def chosen_dataset(self) -> DatasetInfo | None:
+        name = self.dataset.currentData()
+        return next((info for info in self.datasets if info.name == name), None)
+
     def dataset_names(self) -> list[str]:
         return [info.name for info in self.datasets]
 

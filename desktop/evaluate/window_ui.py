@@ -1,7 +1,8 @@
 """Installs evaluation into the main window: the Evaluate dock (View > Panels), the
-"Evaluate…" command in the Workflow menu and toolbar, rows opening their run in replay, and
-"Add to Dataset…" on a run in the Runs panel. The panel and the evaluation engine are
-imported when first needed, so they add nothing to start-up."""
+"Evaluate…" command in the Workflow menu and toolbar, rows opening their run in replay,
+"Calibrate routing…" editing the open workflow, and "Add to Dataset…" on a run in the Runs
+panel. The panel and the evaluation engine are imported when first needed, so they add
+nothing to start-up."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from engine.workflow.model import Workflow
 
 if TYPE_CHECKING:
     from desktop.dialogs.add_to_dataset_dialog import AddToDatasetDialog
+    from desktop.evaluate.calibration_dialog import CalibrationDialog
+    from desktop.evaluate.calibration_setup import CalibrationSource
     from desktop.evaluate.controller import EvalController
     from desktop.evaluate.evaluate_panel import EvaluatePanel
     from desktop.main_window import MainWindow
@@ -46,6 +49,7 @@ class EvaluateUi(QObject):
         if window.panels_menu is not None:
             window.panels_menu.addAction(self.dock.toggleViewAction())
         self.add_dialog: AddToDatasetDialog | None = None
+        self.calibration_dialog: CalibrationDialog | None = None
         self.evaluate = QAction("&Evaluate…", window)
         self.evaluate.setShortcut(QKeySequence("Ctrl+Shift+E"))
         self.evaluate.setIcon(
@@ -87,6 +91,7 @@ class EvaluateUi(QObject):
 
             self._panel = EvaluatePanel(self.controller, self._open_workflow)
             self._panel.open_run_requested.connect(self.window.run_ui.commands.open_replay)
+            self._panel.calibrate_requested.connect(self.open_calibration)
             self.controller.started.connect(self._on_started)
             self.dock.setWidget(self._panel)
             if self.window.run_controller.session.store_ready:
@@ -131,6 +136,25 @@ class EvaluateUi(QObject):
         height = int(self.window.height() * DOCK_SHARE)
         if self.dock.height() < height:
             self.window.resizeDocks([self.dock], [height], Qt.Orientation.Vertical)
+
+    # -- calibrating routing ----------------------------------------------------------------
+
+    def open_calibration(self, source: CalibrationSource) -> CalibrationDialog:
+        """The calibration dialog on `source`; its route applies to the open workflow."""
+        from desktop.evaluate.calibration_dialog import CalibrationDialog
+
+        if self.calibration_dialog is not None:
+            self.calibration_dialog.close()
+        dialog = CalibrationDialog(self.controller, source, self.window, self.window)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.destroyed.connect(lambda: self._forget(dialog))
+        self.calibration_dialog = dialog
+        dialog.show()
+        return dialog
+
+    def _forget(self, dialog: object) -> None:
+        if self.calibration_dialog is dialog:
+            self.calibration_dialog = None
 
     # -- adding a run to a dataset ---------------------------------------------------------
 

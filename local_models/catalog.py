@@ -243,6 +243,12 @@ class ModelCatalog:
                     fresh = dataclasses.replace(fresh, profile=cached.profile)
                 self._entries[bundled.model_id] = cached = fresh
                 self._save()
+            elif cached.profile.quality_tier != bundled.quality_tier:  # a release re-tiered it
+                profile = dataclasses.replace(cached.profile, quality_tier=bundled.quality_tier)
+                self._entries[bundled.model_id] = cached = dataclasses.replace(
+                    cached, profile=profile
+                )
+                self._save()
             self._bundled_checked.add(bundled.model_id)
             return cached
 

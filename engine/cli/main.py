@@ -23,6 +23,7 @@ from engine.cli import (
     eval_commands,
     model_commands,
     report_commands,
+    route_commands,
     tool_commands,
 )
 from engine.errors import InterlockError
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     approval_commands.add_parsers(sub, db_option)
     dataset_commands.add_parsers(sub, db_option)
     eval_commands.add_parsers(sub, db_option)
+    route_commands.add_parsers(sub, db_option)
 
     for entry in entry_points(group="interlock.commands"):
         try:

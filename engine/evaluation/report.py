@@ -84,10 +84,24 @@ def cost_score_points(summary: EvalSummary) -> tuple[str, list[tuple[str, float,
 def chart_svg(summary: EvalSummary, width: int = 560, height: int = 300) -> str:
     """An inline SVG scatter of the variants: cost (x) against mean score (y)."""
     label, points = cost_score_points(summary)
+    return scatter_svg(points, label, "mean score", width, height)
+
+
+def scatter_svg(
+    points: list[tuple[str, float, float]],
+    x_label: str,
+    y_label: str,
+    width: int = 560,
+    height: int = 300,
+) -> str:
+    """An inline SVG scatter of labelled points, y from 0 to 1."""
     left, right, top, bottom = 60, 20, 16, 44
     top_x = max((p[1] for p in points), default=0.0)
     top_x = top_x * 1.15 if top_x > 0 else 1.0
     env = _environment()
+
+    def text(value: str) -> str:
+        return env.from_string("{{ v }}").render(v=value)
 
     def sx(v: float) -> float:
         return left + (width - left - right) * (v / top_x)
@@ -97,7 +111,7 @@ def chart_svg(summary: EvalSummary, width: int = 560, height: int = 300) -> str:
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="cost against score">',
+        f'role="img" aria-label="{text(x_label)} against {text(y_label)}">',
         f'<line x1="{left}" y1="{sy(0)}" x2="{width - right}" y2="{sy(0)}" stroke="#888"/>',
         f'<line x1="{left}" y1="{sy(0)}" x2="{left}" y2="{sy(1)}" stroke="#888"/>',
     ]
@@ -115,20 +129,53 @@ def chart_svg(summary: EvalSummary, width: int = 560, height: int = 300) -> str:
         )
     parts.append(
         f'<text x="{(left + width - right) / 2}" y="{height - 6}" font-size="12" '
-        f'text-anchor="middle">{env.from_string("{{ l }}").render(l=label)}</text>'
+        f'text-anchor="middle">{text(x_label)}</text>'
     )
     parts.append(
         f'<text x="14" y="{(top + height - bottom) / 2}" font-size="12" text-anchor="middle" '
-        f'transform="rotate(-90 14 {(top + height - bottom) / 2})">mean score</text>'
+        f'transform="rotate(-90 14 {(top + height - bottom) / 2})">{text(y_label)}</text>'
     )
     for name, x, y in points:
         if not (math.isfinite(x) and math.isfinite(y)):
             continue
-        text = env.from_string("{{ n }}").render(n=name)
         parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="5" fill="#2f6fde"/>')
-        parts.append(f'<text x="{sx(x) + 8:.1f}" y="{sy(y) - 6:.1f}" font-size="12">{text}</text>')
+        parts.append(
+            f'<text x="{sx(x) + 8:.1f}" y="{sy(y) - 6:.1f}" font-size="12">{text(name)}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def frontier_html(result: Any) -> str:
+    """A page with a calibration's cost-vs-score frontier (remote share against score)."""
+    points = [
+        (
+            f"{100 * p.remote_share:.0f}% remote" + (" (chosen)" if p == result.chosen else ""),
+            p.remote_share,
+            p.score,
+        )
+        for p in result.frontier
+    ]
+    points += [
+        (f"{m} alone", float(r), s)
+        for m, s, r in zip(result.ladder, result.rung_scores, result.rung_remote, strict=True)
+    ]
+    chart = scatter_svg(points, "share of rows sent to a remote model", "score")
+    env = _environment()
+    page = env.from_string(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Calibration of "
+        "{{ node }}</title></head><body style='font:14px system-ui,sans-serif;margin:24px'>"
+        "<h1 style='font-size:20px'>Calibration of {{ node }}</h1>"
+        "<p>{{ rows }} rows; ladder {{ ladder }}; target {{ target }} of the top rung's "
+        "score</p>{{ chart | safe }}</body></html>"
+    )
+    return page.render(
+        node=result.node_id,
+        rows=len(result.rows),
+        ladder=" -> ".join(result.ladder),
+        target=result.target,
+        chart=chart,
+    )
 
 
 def render_eval_html(

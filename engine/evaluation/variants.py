@@ -24,7 +24,7 @@ def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _target(config: dict[str, Any], kind: str) -> dict[str, Any] | None:
+def llm_target(config: dict[str, Any], kind: str) -> dict[str, Any] | None:
     """The llm config a variant edits: the node's own, or a map's llm template's."""
     if kind in _LLM_KINDS:
         return config
@@ -59,7 +59,7 @@ def apply_variant(
             )
             continue
         config = copy.deepcopy(node.config)
-        target = _target(config, node.kind)
+        target = llm_target(config, node.kind)
         if target is None:
             problems.append(
                 _problem(

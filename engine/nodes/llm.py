@@ -3,6 +3,7 @@ its route policy (see `engine.routing`), streaming tokens into the run's events.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,6 +16,13 @@ from engine.providers.base import ChatMessage, ModelRequest
 from engine.routing.execute import RoutedCall
 from engine.routing.policy import RoutePolicy
 from engine.sandbox import check_template, render
+
+
+class FewShot(KindConfig):
+    """One worked example: what the user message would be, and the answer."""
+
+    input: str
+    output: str | dict[str, Any] | list[Any]
 
 
 class LlmConfig(KindConfig):
@@ -34,6 +42,11 @@ class LlmConfig(KindConfig):
         default=None, description="JSON Schema the output must satisfy (adds the `json` port)."
     )
     strip: bool = Field(default=True, description="Strip surrounding whitespace from the text.")
+    examples: list[FewShot] = Field(
+        default_factory=list,
+        description="Worked examples; a completion-only (base) model gets them as a "
+        "few-shot prompt when the route sends a chat request to it.",
+    )
     route: RoutePolicy = Field(
         default_factory=RoutePolicy,
         description="Per-call routing: pinned model or auto, tier, data sensitivity, cost and "
@@ -72,6 +85,10 @@ class LlmKind(NodeKind[LlmConfig]):
             "seed": config.seed,
             "stop": tuple(config.stop),
             "json_schema": config.output_schema,
+            "examples": tuple(
+                (e.input, e.output if isinstance(e.output, str) else json.dumps(e.output))
+                for e in config.examples
+            ),
         }
         if config.mode == "completion":
             return ModelRequest(prompt=prompt, **common)

@@ -34,6 +34,8 @@ class ModelRequest:
     json_schema: dict[str, Any] | None = None
     """When set, the output must be JSON valid against this schema."""
     logprobs: bool = False
+    examples: Sequence[tuple[str, str]] = ()
+    """Worked (input, output) pairs; a completion-only model gets them as a few-shot prompt."""
 
 
 @dataclass(frozen=True, slots=True)

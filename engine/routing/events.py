@@ -57,6 +57,8 @@ class ModelCall(RunEvent):
     duration_s: float = 0.0
     confidence: float | None = None
     error: str | None = None
+    purpose: str = "answer"
+    """answer (the node's answer), agreement (a second answer to compare) or verify."""
 
 
 @event_type

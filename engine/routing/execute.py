@@ -14,12 +14,29 @@ from typing import Any
 from engine.approvals.model import ApprovalRequest, canonical
 from engine.errors import NodeError
 from engine.nodes.base import NodeContext
-from engine.providers.base import ModelRequest, ModelResult, ProviderError
+from engine.providers.base import ChatMessage, ModelRequest, ModelResult, ProviderError
 from engine.providers.remote.calls import CallContext, call_context, offline_switch
+from engine.providers.remote.wire import estimate_prompt_tokens
 from engine.routing.directory import ModelInfo, describe
 from engine.routing.events import ModelCall, ProviderRetry, RoutingDecision
-from engine.routing.policy import RoutePolicy
+from engine.routing.policy import Agreement, RoutePolicy, Verifier
+from engine.routing.prompting import few_shot_request, needs_completion
 from engine.routing.router import Decision, Router
+from engine.sandbox import render
+
+VERDICT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"ok": {"type": "string", "enum": ["yes", "no"]}},
+    "required": ["ok"],
+}
+"""What a verifier call answers."""
+
+
+def answer_of(result: ModelResult) -> Any:
+    """What two answers are compared on: the JSON value, else the text casefolded."""
+    if result.json_value is not None:
+        return result.json_value
+    return " ".join(result.text.split()).casefold()
 
 
 def confidence_of(result: ModelResult) -> float | None:
@@ -59,6 +76,9 @@ class RoutedCall:
         self.spend = Spend()
         self.tried: list[str] = []
         self.escalated = False
+        self.step = 0
+        """Rungs of the escalation ladder climbed so far."""
+        self.rungs: list[str] | None = None
         self._fallbacks = list(route.fallback)
 
     async def run(self) -> tuple[ModelResult, Spend]:
@@ -83,33 +103,83 @@ class RoutedCall:
             result, failure = await self._call(info, decision)
             if failure is None:
                 assert result is not None
-                trigger = self._judge(result)
-                esc = self.route.escalate
-                if trigger is None or esc is None or self.escalated:
+                trigger, detail = await self._judge_with_checks(info, result)
+                if trigger is None:
                     return result, self.spend
-                self.escalated = True
                 low = trigger == "low_confidence"
-                following = self._decide(
-                    "escalation",
+                following = self._escalate(
+                    info,
                     trigger,
-                    target=esc.to,
-                    after=info,
                     confidence=confidence_of(result) if low else None,
-                    threshold=esc.min_confidence if low else None,
+                    threshold=self._threshold() if low else None,
+                    detail=detail,
                 )
-                if following.chosen is None:
+                if following is None:
                     return result, self.spend  # nowhere better to go; the node judges it
             else:
                 following = self._after_error(info, failure)
             decision = following
 
+    def _threshold(self) -> float | None:
+        """The confidence the answer of the current rung must reach: a ladder step's own
+        min_confidence, else the escalation's."""
+        esc = self.route.escalate
+        if esc is None:
+            return None
+        ladder = esc.ladder()
+        if ladder and 0 < self.step <= len(ladder):
+            own = ladder[self.step - 1].min_confidence
+            if own is not None:
+                return own
+        return esc.min_confidence
+
+    def _escalate(
+        self,
+        info: ModelInfo,
+        trigger: str,
+        *,
+        confidence: float | None = None,
+        threshold: float | None = None,
+        detail: str | None = None,
+    ) -> Decision | None:
+        """The next rung of the ladder that can take the call, each choice recorded; None
+        when the ladder is climbed or nothing above can take it."""
+        esc = self.route.escalate
+        if esc is None:
+            return None
+        if self.rungs is None:
+            ladder = esc.ladder()
+            if ladder is not None:
+                self.rungs = [step.model for step in ladder]
+            else:
+                auto = self.router.auto_ladder(self.route, self.request, info.model_id, self.tried)
+                self.rungs = auto or ["auto"]
+        decision: Decision | None = None
+        while self.step < len(self.rungs):
+            target = self.rungs[self.step]
+            self.step += 1
+            self.escalated = True
+            decision = self._decide(
+                "escalation",
+                trigger,
+                target=target,
+                after=info,
+                confidence=confidence,
+                threshold=threshold,
+                warning=detail,
+            )
+            if decision.chosen is not None:
+                return decision
+        if decision is None:  # the ladder was climbed already: say so in the trace
+            self._record_top(trigger, confidence, threshold)
+        return None
+
     def _after_error(self, info: ModelInfo, failure: NodeError) -> Decision:
         esc = self.route.escalate
         trigger = "timeout" if failure.error_class == "timeout" else "error"
-        if not info.remote and esc is not None and esc.on_local_error and not self.escalated:
-            self.escalated = True
-            decision = self._decide("escalation", f"local_{trigger}", target=esc.to, after=info)
-            if decision.chosen is not None:
+        if not info.remote and esc is not None and esc.on_local_error:
+            decision = self._escalate(info, f"local_{trigger}")
+            if decision is not None:
                 return decision
         while self._fallbacks:
             target = self._fallbacks.pop(0)
@@ -117,6 +187,22 @@ class RoutedCall:
             if decision.chosen is not None:
                 return decision
         raise failure
+
+    def _record_top(self, trigger: str, confidence: float | None, threshold: float | None) -> None:
+        self.ctx.emit(
+            RoutingDecision,
+            {
+                "attempt": self.ctx.attempt,
+                "call": len(self.tried) + 1,
+                "phase": "escalation",
+                "chosen": None,
+                "provider": None,
+                "reason": "the escalation ladder is climbed: the last answer stands",
+                "trigger": trigger,
+                "confidence": confidence,
+                "threshold": threshold,
+            },
+        )
 
     def _decide(
         self,
@@ -161,9 +247,19 @@ class RoutedCall:
         return decision
 
     async def _call(
-        self, info: ModelInfo, decision: Decision
+        self,
+        info: ModelInfo,
+        decision: Decision,
+        request: ModelRequest | None = None,
+        purpose: str = "answer",
     ) -> tuple[ModelResult | None, NodeError | None]:
-        self.tried.append(info.model_id)
+        """One provider call: the answer (streamed to the node), or a check of it."""
+        answering = purpose == "answer"
+        if answering:
+            self.tried.append(info.model_id)
+        request = request or self.request
+        if needs_completion(info.capabilities, request):
+            request = few_shot_request(request)
         gate = await self._gate(info, decision)
         if gate is not None:
             return None, gate
@@ -180,7 +276,9 @@ class RoutedCall:
         try:
             with call_context(call):
                 async with asyncio.timeout(local_limit):
-                    result = await info.provider.generate(info.model_id, self.request, ctx.token)
+                    result = await info.provider.generate(
+                        info.model_id, request, ctx.token if answering else None
+                    )
         except TimeoutError:
             failure = NodeError(f"local model {info.model_id} took over {local_limit}s",
                                 error_class="timeout")  # fmt: skip
@@ -195,7 +293,7 @@ class RoutedCall:
             self.spend.prompt_tokens += result.prompt_tokens
             self.spend.completion_tokens += result.completion_tokens
             self.spend.cost_usd += result.cost_usd
-        self._record(info, result, failure, time.perf_counter() - started)
+        self._record(info, result, failure, time.perf_counter() - started, purpose)
         return result, failure
 
     async def _gate(self, info: ModelInfo, decision: Decision) -> NodeError | None:
@@ -245,7 +343,7 @@ class RoutedCall:
         if esc.on_schema_failure and result.json_valid is False:
             return "schema"
         confidence = confidence_of(result)
-        threshold = esc.min_confidence
+        threshold = self._threshold()
         if threshold is not None and confidence is not None and confidence < threshold:
             return "low_confidence"
         return None
@@ -256,13 +354,14 @@ class RoutedCall:
         result: ModelResult | None,
         failure: NodeError | None,
         seconds: float,
+        purpose: str = "answer",
     ) -> None:
         outcome = "ok"
         if failure is not None:
             outcome = "timeout" if failure.error_class == "timeout" else "error"
         elif result is not None and result.json_valid is False:
             outcome = "schema_failed"
-        elif result is not None and self._judge(result) == "low_confidence":
+        elif purpose == "answer" and result is not None and self._judge(result) == "low_confidence":
             outcome = "low_confidence"
         self.ctx.emit(
             ModelCall,
@@ -279,8 +378,89 @@ class RoutedCall:
                 "duration_s": seconds,
                 "confidence": confidence_of(result) if result else None,
                 "error": str(failure) if failure else (result.json_error if result else None),
+                "purpose": purpose,
             },
         )
+
+    async def _judge_with_checks(
+        self, info: ModelInfo, result: ModelResult
+    ) -> tuple[str | None, str | None]:
+        """(trigger, what the check found): the answer's own triggers first, then the
+        agreement and verifier checks, which cost calls and so run only below the top."""
+        trigger = self._judge(result)
+        esc = self.route.escalate
+        if trigger is not None or esc is None or info.remote:
+            return trigger, None
+        if esc.agreement is not None:
+            found = await self._disagreement(info, result, esc.agreement)
+            if found is not None:
+                return "disagreement", found
+        if esc.verify is not None:
+            found = await self._refuted(info, result, esc.verify)
+            if found is not None:
+                return "verifier", found
+        return None, None
+
+    def _info(self, model: str | None, default: ModelInfo) -> ModelInfo | None:
+        if model is None or model == default.model_id:
+            return default
+        return next((i for i in describe(self.ctx.providers) if i.model_id == model), None)
+
+    def _check_decision(self, info: ModelInfo, request: ModelRequest) -> Decision:
+        prompt = estimate_prompt_tokens(request)
+        cost = info.estimate_cost(prompt, request.max_tokens)
+        return Decision(info, [], "check", cost, prompt + request.max_tokens)
+
+    async def _disagreement(
+        self, info: ModelInfo, result: ModelResult, agreement: Agreement
+    ) -> str | None:
+        other = self._info(agreement.model, info)
+        if other is None:
+            self.ctx.log("warning", f"agreement model {agreement.model!r} is not available")
+            return None
+        first = answer_of(result)
+        for sample in range(1, agreement.samples):
+            request = dataclasses.replace(
+                self.request,
+                temperature=agreement.temperature if other is info else self.request.temperature,
+                seed=(self.request.seed or 0) + sample,
+            )
+            second, failure = await self._call(
+                other, self._check_decision(other, request), request, "agreement"
+            )
+            if second is None or failure is not None:
+                continue
+            if answer_of(second) != first:
+                return (
+                    f"{info.model_id} answered {first!r}, {other.model_id} answered "
+                    f"{answer_of(second)!r}"
+                )
+        return None
+
+    async def _refuted(self, info: ModelInfo, result: ModelResult, verify: Verifier) -> str | None:
+        checker = self._info(verify.model, info)
+        if checker is None:
+            self.ctx.log("warning", f"verifier model {verify.model!r} is not available")
+            return None
+        messages = self.request.messages or ()
+        question = next(
+            (m.content for m in reversed(messages) if m.role == "user"), self.request.prompt or ""
+        )
+        prompt = render(verify.prompt, {"question": question, "answer": result.text})
+        request = ModelRequest(
+            messages=[ChatMessage("user", prompt)],
+            max_tokens=12,
+            json_schema=VERDICT_SCHEMA,
+            examples=(("Is 2 + 2 = 4? Answer: 4", '{"ok": "yes"}'),),
+        )
+        verdict, failure = await self._call(
+            checker, self._check_decision(checker, request), request, "verify"
+        )
+        if verdict is None or failure is not None or not isinstance(verdict.json_value, dict):
+            return None
+        if verdict.json_value.get("ok") == "no":
+            return f"the verifier ({checker.model_id}) answered no"
+        return None
 
     def _report(self, kind: str, details: dict[str, Any]) -> None:
         self.ctx.emit(

@@ -27,6 +27,55 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class LadderStep(_Strict):
+    """One rung of an escalation ladder: a model, and when its own answer is not good
+    enough to stop there."""
+
+    model: str = Field(description="Model id.")
+    min_confidence: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Escalate further when this step's answer is below it (default: the "
+        "escalation's min_confidence).",
+    )
+
+
+class Agreement(_Strict):
+    """Escalate when two answers to the same request disagree (for classifications)."""
+
+    samples: int = Field(default=2, ge=2, le=5, description="Answers to compare.")
+    model: str | None = Field(
+        default=None,
+        description="A second model to ask; default: the same model again, sampled.",
+    )
+    temperature: float = Field(
+        default=0.7, ge=0, le=2, description="Sampling temperature of the extra answers."
+    )
+
+
+class Verifier(_Strict):
+    """A cheap yes/no check of an answer by a model; "no" escalates."""
+
+    prompt: str = Field(
+        description="Jinja2 template over `question` (the request's prompt) and `answer`; "
+        "the model answers yes or no."
+    )
+    model: str | None = Field(default=None, description="Model id; default the answering one.")
+
+
+class Calibration(_Strict):
+    """The record a calibration leaves next to the thresholds it chose."""
+
+    dataset: str = Field(description="Dataset name@hash the thresholds were fitted on.")
+    date: str
+    target: float = Field(description="Quality target as a share of the top step's score.")
+    expected_score: float
+    expected_remote_share: float
+    top_score: float
+    rows: int
+
+
 class Escalation(_Strict):
     """When a call's answer is not good enough, and where to take it instead."""
 
@@ -43,9 +92,27 @@ class Escalation(_Strict):
     local_timeout_s: float | None = Field(
         default=None, gt=0, description="A local call slower than this counts as an error."
     )
-    to: str = Field(
-        default="auto", description="Model id to escalate to, or auto (best untried model)."
+    to: str | list[str | LadderStep] = Field(
+        default="auto",
+        description="Where an answer that is not good enough goes next: auto (a ladder from "
+        "the catalog's quality tiers: bigger local models, then the best remote one), one "
+        "model id, or an ordered ladder of model ids / {model, min_confidence} steps.",
     )
+    agreement: Agreement | None = Field(
+        default=None, description="Ask twice; answers that disagree escalate."
+    )
+    verify: Verifier | None = Field(
+        default=None, description="A cheap yes/no check of the answer; no escalates."
+    )
+    calibration: Calibration | None = Field(
+        default=None, description="Where these thresholds came from (written by calibrate)."
+    )
+
+    def ladder(self) -> list[LadderStep] | None:
+        """The explicit ladder (a single id is a one-step ladder); None for auto."""
+        if isinstance(self.to, str):
+            return None if self.to == "auto" else [LadderStep(model=self.to)]
+        return [s if isinstance(s, LadderStep) else LadderStep(model=s) for s in self.to]
 
 
 class RoutePolicy(_Strict):

@@ -90,6 +90,34 @@ class Router:
         ]
         return self._pick(checked, route, want, tokens)
 
+    def auto_ladder(
+        self, route: RoutePolicy, request: ModelRequest, after: str, exclude: Collection[str]
+    ) -> list[str]:
+        """The `escalate.to: auto` ladder above model `after`: local models of a higher
+        quality tier, lowest tier first (free, private, slower), then the best remote model
+        (highest tier, then cheapest). Models the policy rules out are left off."""
+        infos = describe(self.providers)
+        floor = tier_rank(next((i.tier for i in infos if i.model_id == after), None))
+        prompt = estimate_prompt_tokens(request)
+        tokens = prompt + request.max_tokens
+
+        def usable(info: ModelInfo) -> bool:
+            cost = info.estimate_cost(prompt, request.max_tokens)
+            return (
+                info.model_id != after
+                and self._policy_reject(info, route, request, prompt, tokens, cost, exclude) is None
+            )
+
+        local = sorted(
+            (i for i in infos if not i.remote and tier_rank(i.tier) > floor and usable(i)),
+            key=lambda i: (tier_rank(i.tier), i.model_id),
+        )
+        remote = sorted(
+            (i for i in infos if i.remote and usable(i)),
+            key=lambda i: (-tier_rank(i.tier), i.price_in + i.price_out, i.model_id),
+        )
+        return [i.model_id for i in local] + [i.model_id for i in remote[:1]]
+
     def _rank(self, info: ModelInfo, route: RoutePolicy, escalating: bool) -> tuple[Any, ...]:
         default = info.model_id == self.providers.default_model
         cost = info.price_in + info.price_out
@@ -121,8 +149,9 @@ class Router:
         if info.circuit_open():
             return "endpoint out of rotation (circuit open after repeated failures)"
         caps = info.capabilities
-        if caps is not None and request.messages is not None and "chat" not in caps:
-            return "no chat template (a base model); needs a completion prompt"
+        chat = request.messages is not None
+        if caps is not None and chat and "chat" not in caps and "completion" not in caps:
+            return "no chat template and no completion mode"
         if info.context_window is not None and tokens > info.context_window:
             return f"context window {info.context_window} too small for ~{tokens} tokens"
         if route.min_quality and tier_rank(info.tier) < tier_rank(route.min_quality):

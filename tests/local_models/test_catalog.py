@@ -28,8 +28,9 @@ def test_lists_both_bundled_models_with_profiles(catalog: ModelCatalog) -> None:
     assert gemma.architecture == "gemma3"
     for entry in (smol, gemma):
         assert entry.source == "bundled" and entry.profile.cost_usd == 0.0
-        assert entry.profile.quality_tier == "routine"
         assert entry.profile.context_window > 0
+    # Gemma, twice SmolLM2's size, is the bigger local rung of an escalation ladder.
+    assert (smol.profile.quality_tier, gemma.profile.quality_tier) == ("routine", "standard")
 
 
 def test_gemma_is_assembled_in_the_data_dir_and_verified(data_dir: Path) -> None:

@@ -71,7 +71,9 @@ def test_schema_failure_escalates_to_the_real_server(
     lab = RemoteProvider(Endpoint("lab", llama_server, ("smollm2",), 0.5, 1.5, context=2048))
     store = open_store(str(tmp_path / "runs.db"))
     engine = engine_for(store, local, lab)
-    result = asyncio.run(engine.run(escalating(), {"q": "order #1234 shipped late."}))
+    # The endpoint named as the rung (auto would try the bigger local model first).
+    route = {"escalate": {"on_schema_failure": True, "to": "lab/smollm2"}}
+    result = asyncio.run(engine.run(escalating(route), {"q": "order #1234 shipped late."}))
     events = store.events(result.run_id)
     store.close()
     assert result.status == "succeeded", result.error
@@ -106,7 +108,11 @@ def test_real_logprobs_drive_low_confidence_escalation(llama_server: str, local:
     events: list[Any] = []
     engine = engine_for(None, local, mid, top)
     result = asyncio.run(
-        engine.run(llm_workflow(config), {"q": "the sea"}, subscribers=[events.append])
+        engine.run(
+            llm_workflow(config, {"allowed_models": ["mid/*", "top/*"]}),
+            {"q": "the sea"},
+            subscribers=[events.append],
+        )
     )
     calls = [e for e in events if isinstance(e, ModelCall)]
     assert result.status == "succeeded"

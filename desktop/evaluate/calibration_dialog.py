@@ -75,7 +75,7 @@ class CalibrationDialog(QDialog):
         controller.row_done.connect(self._on_row)
         controller.calibrated.connect(self._on_calibrated)
         controller.finished.connect(self._on_finished)
-        self.resize(1180, 640)
+        self.resize(1280, 760)
         self._enable()
         self.read_task = (
             EngineOp(lambda: read_setup(controller, source), OpChanges())
@@ -129,6 +129,7 @@ class CalibrationDialog(QDialog):
         self.progress.setValue(0)
         self.progress.setTextVisible(False)
         self.progress.setFormat("%v / %m rows")
+        self.progress.setVisible(False)  # until a calibration runs
         self.status = named(QLabel(), "calibration_status")
         self.status.setWordWrap(True)
         progress.addWidget(self.progress, 1)
@@ -156,10 +157,15 @@ class CalibrationDialog(QDialog):
 
     def show_setup(self, setup: CalibrationSetup) -> None:
         self.setup = setup
+        eval_file = setup.loaded.path
         self.heading.setText(
             f"<b>Calibrate routing</b> of {html.escape(setup.workflow_path.name)} on "
-            f"{html.escape(setup.loaded.spec.dataset)} "
-            f"<span style='color:gray'>({html.escape(self.source.describe())})</span>"
+            f"{html.escape(setup.loaded.spec.dataset)}"
+            + (
+                f" <span style='color:gray'>(eval file {html.escape(eval_file.name)})</span>"
+                if eval_file is not None
+                else ""
+            )
         )
         self.node.blockSignals(True)
         self.node.clear()
@@ -229,6 +235,7 @@ class CalibrationDialog(QDialog):
         self.applied.setText("")
         self.progress.setRange(0, 0)
         self.progress.setTextVisible(True)
+        self.progress.setVisible(True)
         self._say("Each rung runs alone over the dataset; its rows show in the Evaluate dock")
         self._enable()
         return task

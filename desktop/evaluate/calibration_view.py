@@ -41,12 +41,18 @@ SHORT = "color:#e0413a"
 
 
 def thresholds_text(point: CascadePoint, ladder: list[str]) -> str:
-    """Each rung's minimum confidence to answer ("skip": it never answers), then the top."""
-    parts = [
-        f"{model} ≥ {'skip' if value >= ALWAYS_ESCALATE else f'{value:.3f}'}"
-        for model, value in zip(ladder[:-1], point.thresholds, strict=False)
-    ]
-    return ", ".join([*parts, f"then {ladder[-1]}"])
+    """Who answers in a cascade: each rung when its confidence reaches its threshold (or
+    always, or never), else the top rung."""
+    parts: list[str] = []
+    for model, value in zip(ladder[:-1], point.thresholds, strict=False):
+        if value <= 0:
+            return ", ".join([*parts, f"{model} answers every row"])
+        parts.append(
+            f"{model} skipped"
+            if value >= ALWAYS_ESCALATE
+            else f"{model} if confident ≥ {value:.3f}"
+        )
+    return ", ".join([*parts, f"else {ladder[-1]}"])
 
 
 def verdict_html(result: Calibration) -> str:
@@ -66,7 +72,7 @@ def verdict_html(result: Calibration) -> str:
 
 
 def route_yaml(route: dict[str, Any]) -> str:
-    return yaml.safe_dump({"route": route}, sort_keys=False, default_flow_style=None)
+    return yaml.safe_dump({"route": route}, sort_keys=False, default_flow_style=False)
 
 
 def _item(text: str, right: bool = False) -> QTableWidgetItem:
@@ -83,6 +89,7 @@ def _table(headers: list[str], name: str) -> QTableWidget:
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
     table.horizontalHeader().setStretchLastSection(True)
+    table.setWordWrap(False)
     return table
 
 
@@ -103,15 +110,18 @@ class CalibrationView(QWidget):
         self.frontier.setToolTip("Cascades no other beats on both cost and score, cheapest first")
         self.route = named(QPlainTextEdit(), "calibration_route")
         self.route.setReadOnly(True)
+        self.route.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.route.setFont(QFont("monospace"))
         self.route.setPlaceholderText("The route policy the calibration would write")
         tables = QWidget()
         column = QVBoxLayout(tables)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(QLabel("<b>Each rung alone</b>"))
-        column.addWidget(self.rungs, 2)
+        column.addWidget(self.rungs, 1)
         column.addWidget(QLabel("<b>Frontier</b> (cheapest first; ● chosen)"))
-        column.addWidget(self.frontier, 3)
+        column.addWidget(self.frontier, 2)
+        column.addWidget(QLabel("<b>Route policy</b> it would write into the node"))
+        column.addWidget(self.route, 3)
 
         self.chart = FrontierChart()
         self.axis = named(QComboBox(), "frontier_axis")
@@ -126,19 +136,13 @@ class CalibrationView(QWidget):
         axis_row.addWidget(self.axis)
         chart_column.addLayout(axis_row)
         chart_column.addWidget(self.chart, 1)
-        route_box = QWidget()
-        route_column = QVBoxLayout(route_box)
-        route_column.setContentsMargins(0, 0, 0, 0)
-        route_column.addWidget(QLabel("<b>Route policy</b> it would write into the node"))
-        route_column.addWidget(self.route, 1)
 
         split = named(QSplitter(Qt.Orientation.Horizontal), "calibration_split")
         split.addWidget(tables)
         split.addWidget(chart_box)
-        split.addWidget(route_box)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 4)
-        split.setStretchFactor(2, 3)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([620, 560])
         layout.addWidget(split, 1)
         self.clear()
 

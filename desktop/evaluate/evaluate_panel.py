@@ -55,7 +55,8 @@ ERROR = "color:#e0413a"
 
 def record_label(record: EvaluationRecord) -> str:
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started_at))
-    return f"{record.name} · {record.status} · {when} · {record.eval_id}"
+    rerun = " (failing rows again)" if record.parent_eval_id else ""
+    return f"{record.name}{rerun} · {record.status} · {when} · {record.eval_id}"
 
 
 class EvaluatePanel(QWidget):

@@ -142,15 +142,15 @@ class ScatterChart(QWidget):
     def paint_label(
         self, painter: QPainter, metrics: QFontMetricsF, centre: QPointF, text: str
     ) -> None:
-        """`text` above and right of a point, or left of it where the right runs out."""
+        """`text` above and right of a point, or left of it where the right runs out, or
+        below it where the title is above."""
         painter.setPen(colors().text)
         width = metrics.horizontalAdvance(text) + 4
         left = centre.x() + 8
         if left + width > self.width() - 2:
             left = centre.x() - 8 - width
-        painter.drawText(
-            QRectF(left, centre.y() - 18, width, 16), Qt.AlignmentFlag.AlignVCenter, text
-        )
+        top = centre.y() - 18 if centre.y() - 18 >= TOP else centre.y() + 2
+        painter.drawText(QRectF(left, top, width, 16), Qt.AlignmentFlag.AlignVCenter, text)
 
 
 class CostScoreChart(ScatterChart):
@@ -171,9 +171,15 @@ class CostScoreChart(ScatterChart):
 
     def paint_points(self, painter: QPainter, metrics: QFontMetricsF) -> None:
         best = max(self.points, key=lambda p: (p[2], -p[1]))
+        together: dict[tuple[float, float], list[str]] = {}  # variants on one spot: one label
         for name, x, y in self.points:
             centre = self.position(x, y)
+            together.setdefault((round(centre.x()), round(centre.y())), []).append(name)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(BEST if (name, x, y) == best and len(self.points) > 1 else POINT)
             painter.drawEllipse(centre, 5, 5)
-            self.paint_label(painter, metrics, centre, f"{name} ({y:.2f})")
+        for name, x, y in self.points:
+            centre = self.position(x, y)
+            names = together.get((round(centre.x()), round(centre.y())))
+            if names and names[0] == name:
+                self.paint_label(painter, metrics, centre, f"{', '.join(names)} ({y:.2f})")

@@ -29,6 +29,18 @@ def report_name(loaded: LoadedEvaluation) -> str:
     return f"{stem}-{loaded.record.eval_id}.html"
 
 
+def report_folder(loaded: LoadedEvaluation) -> Path:
+    """Where the report is offered: beside the eval file, else beside the workflow it ran
+    (a calibration's evaluation has no eval file), else the home folder."""
+    record = loaded.record
+    for candidate in (record.eval_path, record.spec.get("workflow")):
+        if isinstance(candidate, str) and Path(candidate).is_absolute():
+            folder = Path(candidate).parent
+            if folder.is_dir():
+                return folder
+    return Path.home()
+
+
 def changes_html(parent: EvaluationRecord, label: str, marks: dict[Key, str]) -> str:
     """The line over a re-run's rows: how they did against the evaluation it re-ran (a
     link to show it)."""
@@ -97,10 +109,9 @@ class ShownEvalActions(QWidget):
         if shown is None:
             return None
         if path is None:
-            eval_path = shown.record.eval_path
-            folder = Path(eval_path).parent if eval_path else Path.home()
+            start = report_folder(shown) / report_name(shown)
             chosen, _ = QFileDialog.getSaveFileName(
-                self, "Export evaluation report", str(folder / report_name(shown)), HTML_FILTER
+                self, "Export evaluation report", str(start), HTML_FILTER
             )
             if not chosen:
                 return None

@@ -1,13 +1,14 @@
-"""Capture the run UI screenshots (run, approval, timeline, runs, compare, evaluate-panel)
-from a real window. Run under a display, e.g. `xvfb-run -s "-screen 0 1600x1000x24"
-.venv/bin/python docs/screenshots/capture_run_ui.py [evaluate-panel]`; writes PNGs next to
-this file (with an argument, only the evaluate panel's)."""
+"""Capture the run UI screenshots (run, approval, timeline, runs, compare, evaluate-panel,
+calibration) from a real window. Run under a display, e.g. `xvfb-run -s "-screen 0
+1600x1000x24" .venv/bin/python docs/screenshots/capture_run_ui.py [evaluate-panel]
+[calibration]`; writes PNGs next to this file (with arguments, only those)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -89,6 +90,8 @@ async def main(app: QApplication, only: set[str]) -> None:
         await run_shots(window)
     if not only or "evaluate-panel" in only:
         await evaluate_shot(window)
+    if not only or "calibration" in only:
+        await calibration_shot(window)
     window.close()
 
 
@@ -116,6 +119,43 @@ async def evaluate_shot(window: MainWindow) -> None:
     await until(lambda: panel.setup.dataset.count() > 0)
     await asyncio.sleep(0.5)
     shot(window, "evaluate-panel")
+
+
+TOPIC_EVAL = """\
+version: 1
+name: Topic check
+workflow: topic.interlock.yaml
+dataset: messages.jsonl
+scorers:
+  - {id: correct, type: exact}
+"""
+
+
+async def calibration_shot(window: MainWindow) -> None:
+    """Calibrate routing… on the topic labeller's two local rungs over six labelled
+    messages, after "Apply to workflow"."""
+    folder = Path(DATA)
+    for name in ("topic.interlock.yaml", "messages.jsonl"):
+        shutil.copy(ROOT / "tests" / "data" / "calibration" / name, folder / name)
+    (folder / "topic.eval.yaml").write_text(TOPIC_EVAL, encoding="utf-8")
+    window.open_path(folder / "topic.interlock.yaml", ask=False)
+    ui = window.evaluate_ui
+    ui.show_panel()
+    panel = ui.panel
+    await until(lambda: panel.ready)
+    panel.setup.set_eval_file(folder / "topic.eval.yaml")
+    panel.shown_actions.calibrate_button.click()
+    dialog = ui.calibration_dialog
+    assert dialog is not None
+    await until(lambda: dialog.setup is not None)
+    dialog.limit.setValue(6)
+    dialog.calibrate()
+    await until(lambda: not dialog.calibrating)
+    dialog.apply()
+    await asyncio.sleep(0.5)
+    shot(dialog, "calibration")
+    dialog.close()
+    window.undo_stack.undo()  # back to the saved file: closing asks nothing
 
 
 async def run_shots(window: MainWindow) -> None:

@@ -132,6 +132,7 @@ def test_rerunning_the_failing_rows_after_a_fix_shows_them_fixed(
     assert panel.model.rowCount() == 2  # only the rows that had failed ran again
     assert {(r.variant, r.row_index) for r in panel.model.rows} == {("first", 2), ("second", 2)}
     assert _passed_column(panel) == ["yes · fixed"] * 2
+    assert "(failing rows again)" in panel.past.currentText()
     assert "2 fixed" in panel.changes.text() and "0 broke" in panel.changes.text()
     assert "0 still failing" in panel.changes.text()
     assert not panel.shown_actions.rerun_button.isEnabled()  # nothing fails any more
@@ -241,6 +242,9 @@ def test_a_calibration_shows_rungs_frontier_and_route_and_applies_as_one_undo_st
         i for i in range(view.frontier.rowCount()) if "●" in view.frontier.item(i, 3).text()
     ]
     assert chosen_rows == [result.frontier.index(result.chosen)]
+    whom = [view.frontier.item(i, 4).text() for i in range(view.frontier.rowCount())]
+    assert whom[0] == f"{LADDER[0]} answers every row"  # the cheapest: never escalate
+    assert whom[-1] == f"{LADDER[0]} if confident ≥ 0.300, else {LADDER[1]}"
     assert view.chart.axis == "escalated"  # both rungs local: escalations are the cost
     assert view.chart.chosen == ("chosen", result.chosen.escalated_share, result.chosen.score)
     assert [p[1] for p in view.chart.rungs] == [0.0, 1.0]

@@ -1,7 +1,7 @@
 """Keeps Python's cyclic garbage collector from freezing the window. A full collection
 walks every tracked object while holding the GIL, in whichever thread happens to trigger
 it: with the app and the engine loaded (100-200k objects) that takes 70-110 ms, during
-which the event loop cannot run any Python (issue #8: the first run's model load set one
+which the event loop cannot run any Python (the first run's model load once set one
 off in a replica thread). What start-up and the warm-up imports create lives as long as
 the process; `gc.freeze` moves it out of the collector's view, so later full collections
 only walk newer objects."""

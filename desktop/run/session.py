@@ -30,7 +30,7 @@ at once would race in its schema migration."""
 FIRST_RUN_MODULES = ("llama_cpp",)
 """Imported by the first model load. Importing llama.cpp and numpy in a replica's thread
 during the first run set off a full garbage collection there, which held the GIL for
-~110 ms and froze the event loop (issue #8; see `desktop.collector`). The warm-up imports
+~110 ms and froze the event loop (see `desktop.collector`). The warm-up imports
 them before any run, with the collector paused, and freezes what they made."""
 
 

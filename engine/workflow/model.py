@@ -129,7 +129,7 @@ class Edge(_Strict):
 
 
 class Budget(_Strict):
-    """Spending limits for a whole run (filled in by the routing issue)."""
+    """Spending limits for a whole run: dollars, tokens, and what happens when they run out."""
 
     max_cost_usd: float | None = Field(default=None, ge=0)
     max_tokens: int | None = Field(default=None, ge=0)
@@ -149,10 +149,10 @@ class WorkflowPolicy(_Strict):
         default=None, description="Tool names nodes may call; None = none beyond defaults."
     )
     tool_scopes: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="Per-tool scope settings (governance issue)."
+        default_factory=dict, description="Per-tool scope settings: folders, hosts, databases and limits."
     )
     approval_rules: list[dict[str, Any]] = Field(
-        default_factory=list, description="Policy gates that need a person (approvals issue)."
+        default_factory=list, description="Policy gates that need a person."
     )
 
 

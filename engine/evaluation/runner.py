@@ -505,7 +505,8 @@ class Evaluator:
                 return await self._child(engine, prepared, kind, values, spec, parent)
 
             scores[scorer.id] = await score_row(scorer, context, child)
-        passed = run.status == "succeeded" and all(s.passed for s in scores.values())
+        completed = run.status == "succeeded" or self._stopped_at_denial(run.run_id)
+        passed = completed and all(s.passed for s in scores.values())
         return RowResult(
             eval_id=record.eval_id,
             variant=variant,
@@ -554,6 +555,12 @@ class Evaluator:
         return ChildVerdict(
             run.outputs.get("score"), str(run.outputs.get("reason") or ""), run.cost_usd, run.run_id
         )
+
+    def _stopped_at_denial(self, run_id: str) -> bool:
+        """The run failed only where an approval was rejected: with `approvals: deny` that
+        is where an evaluation means to stop (outputs before the gate are still scored)."""
+        failed = [a for a in self.store.attempts(run_id) if a.status == "failed"]
+        return bool(failed) and all(a.error_class == "rejected" for a in failed)
 
     def _run_facts(self, run_id: str) -> tuple[int, int, dict[str, dict[str, Any]]]:
         """(model calls, remote ones, each node's outputs) from the run's trace."""

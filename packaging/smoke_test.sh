@@ -9,14 +9,22 @@
 # Checks: `interlock --help` lists `app` (entry points survived freezing); `interlock run`
 # of resources/examples/hello.interlock.yaml (the bundled SmolLM2, offline) ends
 # `succeeded`; `interlock report RUN --format pdf` (the desktop's PDF renderer, an entry
-# point) writes a PDF; `interlock app FILE` under QT_QPA_PLATFORM=offscreen is still alive
-# after $GUI_SECONDS s (default 6) and printed no traceback. Exit 0 only if all pass.
+# point) writes a PDF; `interlock models --json` lists gemma3-270m (its first use assembles
+# the GGUF from the bundled part packages into INTERLOCK_DATA_DIR/models, SHA-256 checked);
+# an offline (INTERLOCK_OFFLINE=1) run of packaging/smoke/gemma.interlock.yaml, whose llm
+# node pins gemma3-270m, ends `succeeded` with the label `negative` from one local call to
+# that model (the base model refuses chat, so this is the few-shot completion path);
+# `interlock app FILE` under QT_QPA_PLATFORM=offscreen is still alive after $GUI_SECONDS s
+# (default 6) and printed no traceback. Exit 0 only if all pass.
+# A bundle built with INTERLOCK_BUNDLE_GEMMA=0 is tested with the same variable set: then
+# gemma3-270m must be missing from `interlock models` and the Gemma run is skipped.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
-target=${1:-$root/dist/interlock}
+target=$(realpath -- "${1:-$root/dist/interlock}")  # absolute: the checks run from a temp dir
 gui_seconds=${GUI_SECONDS:-6}
+gemma=${INTERLOCK_BUNDLE_GEMMA:-1}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/interlock-smoke.XXXXXX")
 gui_pid=""
@@ -29,7 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { printf 'smoke_test: FAIL: %s\n' "$*" >&2; exit 1; }
-ok() { printf 'smoke_test: ok: %s\n' "$*"; }
+ok() { printf 'smoke_test: ok (%3d s): %s\n' "$SECONDS" "$*"; }
 
 case "$target" in
     *.deb)
@@ -46,7 +54,7 @@ esac
 
 work="$tmp/work"
 mkdir -p "$work"
-cp "$root/resources/examples/hello.interlock.yaml" "$work/"
+cp "$root/resources/examples/hello.interlock.yaml" "$here/smoke/gemma.interlock.yaml" "$work/"
 cd "$work"
 
 # No virtualenv, no pyenv shims, no PYTHON*: only what a fresh desktop session would have.
@@ -73,6 +81,37 @@ run_clean QT_QPA_PLATFORM=offscreen "$exe" report "$run_id" --format pdf -o repo
     2>report.err || { cat report.err >&2; fail "report --format pdf failed"; }
 [ "$(head -c 5 report.pdf)" = "%PDF-" ] || fail "report.pdf is not a PDF"
 ok "report --format pdf ($(wc -c <report.pdf) bytes)"
+
+rc=0
+run_clean "$exe" models --json >models.json 2>models.err || rc=$?
+[ "$rc" -eq 0 ] || { tail -20 models.err >&2; fail "interlock models --json exited $rc"; }
+grep -q '"model_id": "smollm2-135m-instruct"' models.json || fail "models lists no SmolLM2"
+gguf="$tmp/data/models/gemma-3-270m-q4_k_m.gguf"
+if [ "$gemma" = 0 ]; then
+    grep -q '"model_id": "gemma3-270m"' models.json && fail "gemma3-270m listed in a bundle built without it"
+    ok "models: smollm2-135m-instruct (bundle built with INTERLOCK_BUNDLE_GEMMA=0: no Gemma 3)"
+else
+    grep -q '"model_id": "gemma3-270m"' models.json \
+        || { cat models.err >&2; fail "gemma3-270m is not available in the bundle"; }
+    [ -f "$gguf" ] || fail "gemma3-270m was not assembled into $gguf"
+    ok "models: smollm2-135m-instruct, gemma3-270m (assembled into the data dir, $(du -m "$gguf" | cut -f1) MB)"
+
+    rc=0
+    run_clean INTERLOCK_OFFLINE=1 "$exe" run gemma.interlock.yaml --json >gemma.json 2>gemma.err || rc=$?
+    [ "$rc" -eq 0 ] || { tail -20 gemma.err >&2; fail "interlock run gemma.interlock.yaml exited $rc"; }
+    status=$(sed -n 's/^  "status": "\(.*\)",$/\1/p' gemma.json)
+    [ "$status" = succeeded ] || { cat gemma.json >&2; tail -20 gemma.err >&2; fail "Gemma run status is '$status'"; }
+    grep -q '"sentiment": "negative"' gemma.json || { cat gemma.json >&2; fail "Gemma labelled a complaint other than negative"; }
+    gemma_id=$(sed -n 's/^  "run_id": "\(.*\)",$/\1/p' gemma.json)
+    run_clean "$exe" show "$gemma_id" --json >gemma-show.json 2>gemma-show.err \
+        || { cat gemma-show.err >&2; fail "interlock show $gemma_id failed"; }
+    calls=$(sed -n '/"model_calls": \[/,/^  \]/p' gemma-show.json)
+    [ "$(grep -c '"call": ' <<<"$calls")" -eq 1 ] \
+        && grep -q '"model": "gemma3-270m"' <<<"$calls" && grep -q '"outcome": "ok"' <<<"$calls" \
+        && grep -q '"remote": false' <<<"$calls" \
+        || { echo "$calls" >&2; fail "the Gemma run did not make exactly one local gemma3-270m call"; }
+    ok "run gemma.interlock.yaml offline: $status, negative, one gemma3-270m call ($gemma_id)"
+fi
 
 # exec: $! must be the app itself, not a subshell around it, or `kill` would orphan it.
 (exec env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$tmp/home" LANG=C.UTF-8 \

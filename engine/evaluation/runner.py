@@ -557,10 +557,20 @@ class Evaluator:
         )
 
     def _stopped_at_denial(self, run_id: str) -> bool:
-        """The run failed only where an approval was rejected: with `approvals: deny` that
-        is where an evaluation means to stop (outputs before the gate are still scored)."""
+        """The run failed only where an approval was rejected (an approval node, or a tool
+        call an approval rule gated): with `approvals: deny` that is where an evaluation
+        means to stop (outputs before the gate are still scored)."""
+        from engine.tools.events import ToolGated
+
+        gated = {
+            e.node_id
+            for e in self.store.events(run_id)
+            if isinstance(e, ToolGated) and e.decision == "reject"
+        }
         failed = [a for a in self.store.attempts(run_id) if a.status == "failed"]
-        return bool(failed) and all(a.error_class == "rejected" for a in failed)
+        return bool(failed) and all(
+            a.error_class == "rejected" or a.node_id in gated for a in failed
+        )
 
     def _run_facts(self, run_id: str) -> tuple[int, int, dict[str, dict[str, Any]]]:
         """(model calls, remote ones, each node's outputs) from the run's trace."""

@@ -234,6 +234,28 @@ def calibrate(
     return cheapest(points, target), frontier(points), target
 
 
+def calibrate_per_kind(
+    steps: Sequence[Mapping[str, Record]],
+    remote: Mapping[str, Record],
+    ids: Sequence[str],
+    kind_of: Mapping[str, str],
+) -> dict[str, Point | None]:
+    """Thresholds per kind of task (each kind is its own node, with its own route policy),
+    each reaching the target against always-remote on that kind's calibration `ids`."""
+    kinds = sorted({kind_of[i] for i in ids})
+    return {k: calibrate(steps, remote, [i for i in ids if kind_of[i] == k])[0] for k in kinds}
+
+
+def cascade_per_kind(
+    steps: Sequence[Mapping[str, Record]],
+    thresholds: Mapping[str, Sequence[float]],
+    ids: Iterable[str],
+    kind_of: Mapping[str, str],
+) -> list[Record]:
+    """`cascade` with each task's kind's thresholds."""
+    return [cascade(steps, thresholds[kind_of[i]], [i])[0] for i in ids]
+
+
 # --- running tasks through the engine ------------------------------------------------------
 
 
@@ -261,11 +283,12 @@ def correct(task: dict[str, Any], value: Any) -> bool:
 
 
 async def run_mode(
-    engine: Any, tasks: list[dict[str, Any]], route: dict[str, Any], label: str
+    engine: Any, tasks: list[dict[str, Any]], routes: Mapping[str, dict[str, Any]], label: str
 ) -> dict[str, Record]:
+    """Every task through the engine, each kind's workflow on its route policy."""
     from engine.routing.events import ModelCall
 
-    flows = {kind: workflow(kind, route) for kind in {t["kind"] for t in tasks}}
+    flows = {kind: workflow(kind, routes[kind]) for kind in {t["kind"] for t in tasks}}
     records: dict[str, Record] = {}
     for n, task in enumerate(tasks, 1):
         events: list[Any] = []
@@ -404,9 +427,12 @@ def load_tasks(args: argparse.Namespace) -> list[dict[str, Any]]:
     return tasks
 
 
-def run_models(tasks: list[dict[str, Any]], out: Path, resume: bool) -> dict[str, Any]:
+def run_models(
+    tasks: list[dict[str, Any]], out: Path, resume: bool, run: Sequence[int] = (1, 2, 3)
+) -> dict[str, Any]:
     """Each ladder step alone on every task, then the calibrated cascades on the test split
-    through the engine; saved to `out` after each mode (`resume` keeps finished modes)."""
+    through the engine; saved to `out` after each mode (`resume` keeps finished modes, and
+    cascade runs whose routes are unchanged)."""
     results: dict[str, Any] = {
         "tasks": {t["id"]: {"kind": t["kind"], "split": t["split"]} for t in tasks},
         "ladder": list(LADDER),
@@ -414,41 +440,62 @@ def run_models(tasks: list[dict[str, Any]], out: Path, resume: bool) -> dict[str
         "json_mode none",
         "prices_per_1m": PRICES,
         "modes": {},
+        "cascade_runs": {},
     }
-    if resume and out.exists():
-        done = json.loads(out.read_text()).get("modes", {})
-        results["modes"] = {m: r for m, r in done.items() if set(results["tasks"]) <= set(r)}
+    done: dict[str, Any] = json.loads(out.read_text()) if resume and out.exists() else {}
+    results["modes"] = {m: r for m, r in done.get("modes", {}).items()
+                        if set(results["tasks"]) <= set(r)}  # fmt: skip
+    kinds = sorted({t["kind"] for t in tasks})
     test = [t for t in tasks if t["split"] == "test"]
     with Models(Path(tempfile.mkdtemp(prefix="routing-quality-"))) as engine:
         for model in LADDER:
             if model in results["modes"]:
                 continue
-            records = asyncio.run(run_mode(engine, tasks, single_route(model), model))
-            results["modes"][model] = records
+            routes = {k: single_route(model) for k in kinds}
+            results["modes"][model] = asyncio.run(run_mode(engine, tasks, routes, model))
             out.write_text(json.dumps(results, indent=1))
-        results["cascade_runs"] = {}
-        for name, (steps, point) in calibrate_all(results).items():
-            route = ladder_route(steps, point.thresholds) if point else None
-            if route is None:
+        for number, (name, (steps, by_kind)) in enumerate(plans(results).items(), 1):
+            previous = done.get("cascade_runs", {}).get(name, {})
+            if number not in run:
+                if previous:
+                    results["cascade_runs"][name] = previous
+                continue
+            routes = {k: ladder_route(steps, t) if t else None for k, t in by_kind.items()}
+            if any(r is None for r in routes.values()):
+                continue
+            if previous.get("routes") == routes and {t["id"] for t in test} <= set(
+                previous.get("tasks", {})
+            ):
+                results["cascade_runs"][name] = previous
                 continue
             try:
-                records = asyncio.run(run_mode(engine, test, route, f"cascade {name}"))
+                records = asyncio.run(run_mode(engine, test, routes, f"cascade {name}"))
             except Exception as exc:  # a ladder the engine validates but cannot run yet
                 print(f"cascade {name} failed through the engine: {exc!r}", file=sys.stderr)
                 continue
-            results["cascade_runs"][name] = {"route": route, "tasks": records}
+            results["cascade_runs"][name] = {"routes": routes, "tasks": records}
             out.write_text(json.dumps(results, indent=1))
     return results
 
 
-def calibrate_all(results: dict[str, Any]) -> dict[str, tuple[list[str], Point | None]]:
-    """The chosen thresholds for the 3-step ladder and the 2-step local -> remote one."""
-    modes = results["modes"]
-    ids = [i for i, t in results["tasks"].items() if t["split"] == "calibration"]
-    out = {}
+def plans(results: dict[str, Any]) -> dict[str, tuple[list[str], dict[str, tuple[float, ...]]]]:
+    """The calibrated cascades, thresholds by kind: the 3-step ladder and the 2-step
+    local -> remote one with one set of thresholds for every kind, and the 2-step one
+    calibrated per kind."""
+    modes, tasks = results["modes"], results["tasks"]
+    kind_of = {i: t["kind"] for i, t in tasks.items()}
+    kinds = sorted(set(kind_of.values()))
+    ids = [i for i, t in tasks.items() if t["split"] == "calibration"]
+    out: dict[str, tuple[list[str], dict[str, tuple[float, ...]]]] = {}
     for steps in (list(LADDER), [LADDER[0], REMOTE]):
         chosen, _, _ = calibrate([modes[m] for m in steps], modes[REMOTE], ids)
-        out[" -> ".join(steps)] = (steps, chosen)
+        if chosen is not None:
+            out[" -> ".join(steps)] = (steps, {k: chosen.thresholds for k in kinds})
+    steps = [LADDER[0], REMOTE]
+    per_kind = calibrate_per_kind([modes[m] for m in steps], modes[REMOTE], ids, kind_of)
+    if all(per_kind.values()):
+        thresholds = {k: p.thresholds for k, p in per_kind.items() if p is not None}
+        out[" -> ".join(steps) + ", per kind"] = (steps, thresholds)
     return out
 
 
@@ -467,7 +514,10 @@ def engine_calibration(
         return [[calibration.RungOutcome(s[i]["correct"], s[i]["confidence"] if s[i]["valid"]
                  else -1.0, s[i]["cost"], s[i]["remote"]) for s in steps] for i in ids]  # fmt: skip
 
-    point, reached = calibration.choose(calibration.sweep(rows(cal)), top, TARGET)
+    try:
+        point, reached = calibration.choose(calibration.sweep(rows(cal)), top, TARGET)
+    except (AttributeError, TypeError, ValueError) as exc:  # its API moved on
+        return f"not comparable ({exc!r})"
     thresholds = [ALWAYS if t >= calibration.ALWAYS_ESCALATE else t for t in point.thresholds]
     s = summarize(cascade(steps, thresholds, test))
     return (f"{fmt_thresholds(thresholds[:-1])} (target {'reached' if reached else 'missed'}"
@@ -477,6 +527,8 @@ def engine_calibration(
 
 def report(results: dict[str, Any]) -> None:
     modes, tasks = results["modes"], results["tasks"]
+    kind_of = {i: t["kind"] for i, t in tasks.items()}
+    kinds = sorted(set(kind_of.values()))
     cal = [i for i, t in tasks.items() if t["split"] == "calibration"]
     test = [i for i, t in tasks.items() if t["split"] == "test"]
     remote_cal = summarize([modes[REMOTE][i] for i in cal])
@@ -484,53 +536,55 @@ def report(results: dict[str, Any]) -> None:
     print(f"{len(tasks)} tasks: {len(cal)} calibration, {len(test)} test; remote = "
           f"{results['remote']}; prices ${PRICES['price_in']}/${PRICES['price_out']} per 1M "
           "tokens (endpoint config)")  # fmt: skip
-    runs = results.get("cascade_runs", {})
-    table = [(f"always {m}" + (" (remote)" if m == REMOTE else " (local)"),
-              summarize([modes[m][i] for i in test])) for m in LADDER]  # fmt: skip
-    verdicts = []
     for steps in (list(LADDER), [LADDER[0], REMOTE]):
         name = " -> ".join(steps)
         chosen, points, target = calibrate([modes[m] for m in steps], modes[REMOTE], cal)
         print_frontier(
             f"Frontier, {name}, calibration split (target {TARGET:.0%} of always-remote "
             f"{remote_cal.accuracy:.1%} = {target:.1%}):", points, chosen)  # fmt: skip
-        if chosen is None:
-            print(f"no thresholds reach {target:.1%} on calibration for {name}")
-            continue
         check = engine_calibration([modes[m] for m in steps], cal, test, remote_cal.accuracy)
         if check is not None:
             print(f"\nengine.routing.calibration on the same rows, {name}: {check}")
-        label = f"cascade {name} @ {fmt_thresholds(chosen.thresholds)}"
-        sim = summarize(cascade([modes[m] for m in steps], chosen.thresholds, test))
-        table.append((f"{label} (simulated)", sim))
-        verdicts.append((f"{label} (simulated)", sim))
+    runs = results.get("cascade_runs", {})
+    rows = [(f"always {m}" + (" (remote)" if m == REMOTE else " (local)"),
+             [modes[m][i] for i in test]) for m in LADDER]  # fmt: skip
+    verdicts = []
+    for name, (steps, by_kind) in plans(results).items():
+        shared = len({by_kind[k] for k in kinds}) == 1
+        where = fmt_thresholds(by_kind[kinds[0]]) if shared else "thresholds below"
+        if not shared:
+            print(f"\nThresholds per kind, {name} (calibration split):")
+            for k in kinds:
+                print(f"  {k}: {fmt_thresholds(by_kind[k])}")
+        records = cascade_per_kind([modes[m] for m in steps], by_kind, test, kind_of)
+        rows.append((f"cascade {name} @ {where} (simulated)", records))
+        verdicts.append(rows[-1])
         if name in runs:
-            real = summarize([runs[name]["tasks"][i] for i in test if i in runs[name]["tasks"]])
-            table.append((f"{label} (run through the engine)", real))
-            verdicts.append((f"{label} (run through the engine)", real))
+            real = [runs[name]["tasks"][i] for i in test if i in runs[name]["tasks"]]
+            rows.append((f"cascade {name} @ {where} (run through the engine)", real))
+            verdicts.append(rows[-1])
         else:
-            why = (
-                "the engine's route policy cannot express this ladder"
-                if ladder_route(steps, chosen.thresholds) is None
-                else "no run through the engine recorded"
-            )
-            print(f"\n{name}: simulated only ({why})")  # fmt: skip
+            why = ("the engine's route policy cannot express this ladder" if any(
+                ladder_route(steps, t) is None for t in by_kind.values())
+                else "no run through the engine recorded")  # fmt: skip
+            print(f"\n{name}: simulated only ({why})")
     print("\nTest split:\n")
     print("| mode | accuracy | remote share | remote calls | cost (USD) | seconds |")
     print("|---|---|---|---|---|---|")
-    for label, s in table:
-        print(row(label, s))
-    print("\nPer kind, test accuracy:\n")
-    kinds = sorted({t["kind"] for t in tasks.values()})
+    for label, records in rows:
+        print(row(label, summarize(records)))
+    print("\nTest accuracy per kind:\n")
     print("| mode | " + " | ".join(kinds) + " |\n|---|" + "---|" * len(kinds))
-    for m in LADDER:
-        accs = [summarize([modes[m][i] for i in test if tasks[i]["kind"] == k]).accuracy
+    for label, records in rows:
+        by = dict(zip(test, records, strict=False))
+        accs = [summarize([by[i] for i in test if i in by and kind_of[i] == k]).accuracy
                 for k in kinds]  # fmt: skip
-        print(f"| {m} | " + " | ".join(f"{a:.0%}" for a in accs) + " |")
+        print(f"| {label} | " + " | ".join(f"{a:.0%}" for a in accs) + " |")
     print(f"\nGoal: >= {TARGET:.0%} of always-remote's test accuracy ({remote_test.accuracy:.1%}"
           f" -> {TARGET * remote_test.accuracy:.1%}) with <= {MAX_REMOTE:.0%} of its "
           f"{remote_test.remote_calls} remote calls:")  # fmt: skip
-    for label, s in verdicts:
+    for label, records in verdicts:
+        s = summarize(records)
         ok_acc = s.accuracy >= TARGET * remote_test.accuracy
         ok_calls = s.remote_calls <= MAX_REMOTE * remote_test.remote_calls
         share = s.remote_calls / remote_test.remote_calls if remote_test.remote_calls else 0.0
@@ -549,11 +603,18 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS, help="per-task results file")
     parser.add_argument("--from-results", type=Path, help="skip the models: simulate from FILE")
     parser.add_argument("--resume", action="store_true", help="keep finished modes in --out")
+    parser.add_argument(
+        "--run",
+        default="1,2,3",
+        help="cascades to run through the engine: "
+        "1 the 3-step ladder, 2 SmolLM2 -> lab, 3 the same per kind",
+    )
     args = parser.parse_args()  # fmt: skip
     if args.from_results:
         results = json.loads(args.from_results.read_text())
     else:
-        results = run_models(load_tasks(args), args.out, args.resume)
+        run = [int(n) for n in args.run.split(",") if n]
+        results = run_models(load_tasks(args), args.out, args.resume, run)
         print(f"per-task results: {args.out}\n")
     report(results)
 

@@ -297,7 +297,7 @@ def test_variants_change_llm_nodes_and_map_templates_only() -> None:
     assert template["route"]["tier"] == "routine"  # merged, not replaced
     assert template["temperature"] == 0.5
     original = next(n for n in workflow.nodes if n.id == "classify").config["template"]["config"]
-    assert "model" not in original["route"]  # the workflow itself is untouched
+    assert original["route"]["model"] == "smollm2-135m-instruct"  # the workflow is untouched
     spec = loads_eval(
         "name: x\nworkflow: w\ndataset: d\nscorers: [{id: a, type: exact}]\nvariants:\n"
         "  - name: bad\n    nodes:\n      summarize: {temperature: 1}\n"

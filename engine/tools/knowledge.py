@@ -9,6 +9,7 @@ import hashlib
 import logging
 import os
 import re
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,7 +128,8 @@ def build_index(folder: Path, data_dir: Path | None) -> Path:
     target = where / f"{prefix}-{key}.db"
     if target.is_file():
         return target
-    temp = target.with_suffix(f".{os.getpid()}.tmp")
+    # One temp file per build: two runs (or evaluation rows) may index the same folder at once.
+    temp = target.with_suffix(f".{os.getpid()}-{secrets.token_hex(4)}.tmp")
     db = sqlite3.connect(temp)
     try:
         db.execute(
@@ -141,8 +143,11 @@ def build_index(folder: Path, data_dir: Path | None) -> Path:
                 ((text, rel, a, b, page) for text, a, b, page in _passages(path)),
             )
         db.commit()
-    finally:
+    except BaseException:
         db.close()
+        temp.unlink(missing_ok=True)
+        raise
+    db.close()
     os.replace(temp, target)
     for stale in where.glob(f"{prefix}-*.db"):
         if stale != target:

@@ -110,3 +110,18 @@ def test_only_granted_folders_are_searched(base: Path) -> None:
         scopes={"knowledge_search": {"folders": ["secret"]}},
     )
     assert narrowed.status == "refused" and "no document folder" in narrowed.message
+
+
+def test_the_same_folder_indexed_at_once_from_many_threads(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from engine.tools.knowledge import build_index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(30):
+        (docs / f"d{i}.md").write_text(f"Document {i} about refunds and parcels.\n" * 20)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        built = list(pool.map(lambda _: build_index(docs, tmp_path / "data"), range(6)))
+    assert len(set(built)) == 1 and built[0].is_file()
+    assert not list(built[0].parent.glob("*.tmp"))

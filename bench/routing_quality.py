@@ -8,10 +8,12 @@ Gemma 3 270M (local, in-process) and the remote endpoint `lab` (Gemma 3 270M beh
 `python -m llama_cpp.server` on 127.0.0.1). Per task it records correct, confidence, tokens,
 cost, remote and seconds (--out). Offline, a cascade simulator sweeps confidence thresholds
 on the calibration split, prints the cost-vs-accuracy frontier and picks the cheapest
-thresholds reaching 97% of always-remote's accuracy; the test split reports them, simulated
-and run for real through the engine (`escalate: {min_confidence: T, to: ...}`).
+thresholds reaching 97% of always-remote's accuracy (one set for every kind, and one per
+kind); the test split reports them, simulated and run for real through the engine
+(`escalate: {min_confidence: T, to: ...}`; --run picks which, --resume keeps finished work).
 
     .venv/bin/python bench/routing_quality.py [--limit N] [--kinds sentiment,topic] [--out F]
+        [--resume] [--run 1,2,3]
     .venv/bin/python bench/routing_quality.py --from-results bench/data/routing_results.json
 """
 
@@ -492,10 +494,12 @@ def plans(results: dict[str, Any]) -> dict[str, tuple[list[str], dict[str, tuple
         if chosen is not None:
             out[" -> ".join(steps)] = (steps, {k: chosen.thresholds for k in kinds})
     steps = [LADDER[0], REMOTE]
+    name = " -> ".join(steps)
     per_kind = calibrate_per_kind([modes[m] for m in steps], modes[REMOTE], ids, kind_of)
-    if all(per_kind.values()):
-        thresholds = {k: p.thresholds for k, p in per_kind.items() if p is not None}
-        out[" -> ".join(steps) + ", per kind"] = (steps, thresholds)
+    if name in out:  # a kind without calibration tasks (--limit) keeps the shared thresholds
+        shared = out[name][1]
+        thresholds = {k: p.thresholds if (p := per_kind.get(k)) else shared[k] for k in kinds}
+        out[name + ", per kind"] = (steps, thresholds)
     return out
 
 

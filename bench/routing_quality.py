@@ -26,6 +26,7 @@ import itertools
 import json
 import math
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -397,6 +398,7 @@ class Models:
     def __exit__(self, *exc: object) -> None:
         self.local.close()
         self.server.__exit__(None, None, None)
+        shutil.rmtree(self.tmp, ignore_errors=True)  # the catalog's copy of Gemma: 242 MB
 
 
 # --- reporting ----------------------------------------------------------------------------

@@ -128,23 +128,23 @@ def _info_json(info: Any) -> dict[str, Any]:
     }
 
 
-def _find(store: Any, ref: str) -> Any:
-    info = store.find_dataset(ref)
-    if info is None:
-        raise LookupError(f"no dataset {ref!r} (interlock dataset list)")
-    return info
+def _dataset(args: argparse.Namespace) -> tuple[Any, list[Example]]:
+    """The dataset version `args.ref` names and its rows; LookupError when none."""
+    store = open_db(args.db)
+    try:
+        info = store.find_dataset(args.ref)
+        if info is None:
+            raise LookupError(f"no dataset {args.ref!r} (interlock dataset list)")
+        return info, store.dataset_examples(info.hash)
+    finally:
+        store.close()
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    store = open_db(args.db)
     try:
-        try:
-            info = _find(store, args.ref)
-        except LookupError as exc:
-            return _err(str(exc))
-        examples = store.dataset_examples(info.hash)
-    finally:
-        store.close()
+        info, examples = _dataset(args)
+    except LookupError as exc:
+        return _err(str(exc))
     if args.json:
         data = _info_json(info)
         data["examples"] = [{"index": e.index, **e.content()} for e in examples]
@@ -165,15 +165,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    store = open_db(args.db)
     try:
-        try:
-            info = _find(store, args.ref)
-        except LookupError as exc:
-            return _err(str(exc))
-        examples = store.dataset_examples(info.hash)
-    finally:
-        store.close()
+        info, examples = _dataset(args)
+    except LookupError as exc:
+        return _err(str(exc))
     out = Path(args.output)
     if out.suffix.lower() == ".csv":
         text = write_csv(examples)

@@ -1,5 +1,6 @@
-"""A run's spend against its budget, shared by all its nodes (filled from the runner's
-totals, plus what running or failed nodes have spent), with reservations for parallel calls."""
+"""A run's spend against its budget, shared by all its nodes: the run's recorded totals
+(every ended attempt, carried over from earlier processes on resume) plus the calls of
+attempts still running, with reservations for parallel calls."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from engine.runtime.attempts import Totals
     from engine.workflow.model import Budget
 
 
@@ -17,6 +17,24 @@ class Reservation:
     tokens: int
 
 
+@dataclass(slots=True)
+class Usage:
+    """Tokens and spend of some calls (one attempt's, a node's or a run's)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def add(self, prompt_tokens: int, completion_tokens: int, cost_usd: float) -> None:
+        self.prompt_tokens += prompt_tokens
+        self.completion_tokens += completion_tokens
+        self.cost_usd += cost_usd
+
+
 @dataclass
 class RunBudget:
     """Limits from `policy.budget`; spend = recorded node totals + unrecorded calls."""
@@ -24,12 +42,12 @@ class RunBudget:
     max_cost_usd: float | None = None
     max_tokens: int | None = None
     on_exceed: str = "stop"
-    totals: Totals | None = None
-    _unrecorded: dict[str, tuple[float, int]] = field(default_factory=dict)
+    totals: Usage | None = None
+    _unrecorded: dict[str, Usage] = field(default_factory=dict)
     _reserved: list[Reservation] = field(default_factory=list)
 
     @classmethod
-    def from_policy(cls, budget: Budget | None, totals: Totals | None = None) -> RunBudget:
+    def from_policy(cls, budget: Budget | None, totals: Usage | None = None) -> RunBudget:
         if budget is None:
             return cls(totals=totals)
         return cls(budget.max_cost_usd, budget.max_tokens, budget.on_exceed, totals)
@@ -41,13 +59,13 @@ class RunBudget:
     @property
     def spent_usd(self) -> float:
         recorded = self.totals.cost_usd if self.totals else 0.0
-        return recorded + sum(c for c, _ in self._unrecorded.values())
+        return recorded + sum(u.cost_usd for u in self._unrecorded.values())
 
     @property
     def spent_tokens(self) -> int:
         t = self.totals
         recorded = (t.prompt_tokens + t.completion_tokens) if t else 0
-        return recorded + sum(n for _, n in self._unrecorded.values())
+        return recorded + sum(u.tokens for u in self._unrecorded.values())
 
     def remaining_usd(self) -> float | None:
         if self.max_cost_usd is None:
@@ -79,13 +97,22 @@ class RunBudget:
         self._reserved.append(reservation)
         return reservation
 
-    def settle(self, reservation: Reservation, node_id: str, cost_usd: float, tokens: int) -> None:
+    def settle(
+        self,
+        reservation: Reservation,
+        node_id: str,
+        cost_usd: float,
+        prompt_tokens: int,
+        completion_tokens: int,
+    ) -> None:
         """Replace a reservation by what the call really used (charged to `node_id`)."""
         if reservation in self._reserved:
             self._reserved.remove(reservation)
-        cost, count = self._unrecorded.get(node_id, (0.0, 0))
-        self._unrecorded[node_id] = (cost + cost_usd, count + tokens)
+        self._unrecorded.setdefault(node_id, Usage()).add(
+            prompt_tokens, completion_tokens, cost_usd
+        )
 
-    def node_recorded(self, node_id: str) -> None:
-        """The node's result (with all its calls) is now in the runner's totals."""
-        self._unrecorded.pop(node_id, None)
+    def take(self, node_id: str) -> Usage:
+        """The calls of `node_id`'s attempt so far, handed over to be recorded on the
+        event that ends the attempt (and so counted in the run's totals)."""
+        return self._unrecorded.pop(node_id, None) or Usage()

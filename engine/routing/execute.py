@@ -285,10 +285,17 @@ class RoutedCall:
         except ProviderError as exc:
             failure = NodeError(str(exc), error_class="transient" if exc.transient else "model")
         finally:
-            used = result.prompt_tokens + result.completion_tokens if result else 0
-            cost = result.cost_usd if result else 0.0
             if budget is not None and held is not None:
-                budget.settle(held, ctx.node_id, cost, used)
+                if result is None:
+                    budget.settle(held, ctx.node_id, 0.0, 0, 0)
+                else:
+                    budget.settle(
+                        held,
+                        ctx.node_id,
+                        result.cost_usd,
+                        result.prompt_tokens,
+                        result.completion_tokens,
+                    )
         if result is not None:
             self.spend.prompt_tokens += result.prompt_tokens
             self.spend.completion_tokens += result.completion_tokens

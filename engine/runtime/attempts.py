@@ -16,7 +16,7 @@ from engine.approvals.service import ApprovalService, AwaitingApproval
 from engine.errors import NodeError, NodeTimeout
 from engine.nodes.base import NodeContext, NodeResult, RunChild
 from engine.providers.base import ProviderRegistry
-from engine.routing.budget import RunBudget
+from engine.routing.budget import RunBudget, Usage
 from engine.runtime.events import (
     EventBus,
     NodeCached,
@@ -44,16 +44,8 @@ class Outcome:
     error: str | None = None
 
 
-@dataclass
-class Totals:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
-
-    def add(self, result: NodeResult) -> None:
-        self.prompt_tokens += result.prompt_tokens
-        self.completion_tokens += result.completion_tokens
-        self.cost_usd += result.cost_usd
+Totals = Usage
+"""A run's totals: the sum over every ended attempt of the run, whatever process ran it."""
 
 
 def cache_key(compiled: CompiledNode, inputs: dict[str, Any]) -> str:
@@ -122,6 +114,7 @@ class NodeRunner:
                 node_id=node_id,
                 attempt=self.attempts_so_far.get(node_id, 1),
                 request_id=waiting.request_id,
+                **self._attempt_usage(node_id),
             )
             return Outcome("waiting")
 
@@ -149,6 +142,9 @@ class NodeRunner:
             attempt = self.attempts_so_far[node.id]
             if n < policy.max_attempts and _retryable(policy, _class_of(error)):
                 delay = retry_delay(policy, n)
+                hint = error.retry_after_s if isinstance(error, NodeError) else None
+                if hint is not None:  # the service's own Retry-After, within the policy's cap
+                    delay = min(policy.max_delay_s, max(delay, hint))
                 self.bus.emit(
                     NodeRetrying,
                     node_id=node.id,
@@ -156,6 +152,7 @@ class NodeRunner:
                     error=str(error),
                     error_class=_class_of(error),
                     delay_s=delay,
+                    **self._attempt_usage(node.id),
                 )
                 await asyncio.sleep(delay)
             else:
@@ -234,6 +231,7 @@ class NodeRunner:
                 error_class="cancelled",
                 on_error="fail",
                 duration_s=time.monotonic() - started,
+                **self._attempt_usage(node_id),
             )
             raise
         except Exception as exc:  # a bug in a node kind must not take the run down unrecorded
@@ -244,8 +242,9 @@ class NodeRunner:
     ) -> Outcome:
         node_id = compiled.node.id
         outputs = {k: v for k, v in result.outputs.items() if k in compiled.outputs}
-        self.totals.add(result)
-        self.budget.node_recorded(node_id)
+        # The result reports what the attempt used (its own calls and any child runs).
+        self.budget.take(node_id)
+        self.totals.add(result.prompt_tokens, result.completion_tokens, result.cost_usd)
         self.bus.emit(
             NodeSucceeded,
             node_id=node_id,
@@ -288,10 +287,22 @@ class NodeRunner:
             on_error=on_error,
             outputs=outputs,
             duration_s=time.monotonic() - started if started else 0.0,
+            **self._attempt_usage(node.id),
         )
         if on_error == "fail":
             return Outcome("failed", None, fail_run=True, error=str(error))
         return Outcome("failed", outputs, error=str(error))
+
+    def _attempt_usage(self, node_id: str) -> dict[str, Any]:
+        """Take the ending attempt's calls from the budget into the run's totals, as the
+        usage fields of the event that ends the attempt."""
+        used = self.budget.take(node_id)
+        self.totals.add(used.prompt_tokens, used.completion_tokens, used.cost_usd)
+        return {
+            "prompt_tokens": used.prompt_tokens,
+            "completion_tokens": used.completion_tokens,
+            "cost_usd": used.cost_usd,
+        }
 
 
 def _emit_token(bus: EventBus, node_id: str, attempt: int, text: str) -> None:

@@ -20,7 +20,7 @@ from engine.approvals.service import ApprovalService, Approver, deny
 from engine.errors import RunError, WorkflowLoadError
 from engine.nodes.base import ChildRunResult, NodeRegistry
 from engine.providers.base import ProviderRegistry
-from engine.runtime.attempts import NodeRunner
+from engine.runtime.attempts import NodeRunner, Totals
 from engine.runtime.events import (
     EventBus,
     NodeCached,
@@ -34,7 +34,7 @@ from engine.runtime.execution import Execution, Preset
 from engine.runtime.graph import CompiledNode, compile_workflow
 from engine.runtime.inputs import resolve_inputs
 from engine.runtime.recorder import StoreRecorder
-from engine.runtime.resume import refuse_if_alive, replay
+from engine.runtime.resume import refuse_if_alive, replay, usage_so_far
 from engine.store.protocol import RunStore, WorkflowVersion
 from engine.workflow.loader import dumps_workflow, loads_workflow, workflow_hash
 from engine.workflow.model import Workflow
@@ -192,6 +192,7 @@ class Engine:
                 presets,
                 attempts,
                 announced,
+                usage_so_far(events),
             )
 
     async def rerun_from(
@@ -270,6 +271,7 @@ class Engine:
         presets: dict[str, Preset],
         attempts: dict[str, int],
         announced: set[str] | None = None,
+        used_before: Totals | None = None,
     ) -> RunResult:
         started = time.monotonic()
         children: list[str] = []
@@ -311,6 +313,7 @@ class Engine:
             run_inputs=values,
             approvals=ApprovalService(bus, self.store, self.approver, announced),
             policy=workflow.policy,
+            totals=used_before or Totals(),
         )
         execution = Execution(nodes, bus, runner, workflow.policy.max_parallelism, presets)
         status, error = "succeeded", None

@@ -169,6 +169,10 @@ class NodeRetrying(RunEvent):
     error: str = ""
     error_class: str = "error"
     delay_s: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    """What the attempt's calls used, so the run's totals count every attempt."""
 
 
 @event_type
@@ -201,6 +205,10 @@ class NodeFailed(RunEvent):
     """What happens next: fail (the run fails), continue (null output) or route."""
     outputs: dict[str, Any] = field(default_factory=dict)
     duration_s: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    """What the attempt's calls used, so the run's totals count every attempt."""
 
 
 @event_type
@@ -316,3 +324,7 @@ class NodeWaiting(RunEvent):
     durable: ClassVar[bool] = True
     attempt: int = 1
     request_id: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    """What the attempt's calls used, so the run's totals count every attempt."""

@@ -1,5 +1,6 @@
 """What a resumed run keeps: replaying a run's stored events into node presets, attempt
-counters and announced approvals; and the guard against resuming a live run twice."""
+counters, announced approvals and the usage so far; and the guard against resuming a live
+run twice."""
 
 from __future__ import annotations
 
@@ -8,19 +9,24 @@ import socket
 from collections.abc import Sequence
 
 from engine.errors import RunError
+from engine.routing.budget import Usage
 from engine.runtime.events import (
     ApprovalDecided,
     ApprovalRequested,
     NodeCached,
     NodeFailed,
+    NodeRetrying,
     NodeSkipped,
     NodeStarted,
     NodeSucceeded,
+    NodeWaiting,
     RunEvent,
     RunResumed,
     RunStarted,
 )
 from engine.runtime.execution import Preset
+
+_ATTEMPT_ENDS = (NodeSucceeded, NodeFailed, NodeRetrying, NodeWaiting)
 
 
 def replay(events: Sequence[RunEvent]) -> tuple[dict[str, Preset], dict[str, int], set[str]]:
@@ -46,6 +52,16 @@ def replay(events: Sequence[RunEvent]) -> tuple[dict[str, Preset], dict[str, int
         elif isinstance(event, NodeSkipped):
             presets[node_id] = Preset("resume", "skipped")
     return presets, attempts, announced
+
+
+def usage_so_far(events: Sequence[RunEvent]) -> Usage:
+    """What the run's attempts used before this process: the sum over every event that
+    ended an attempt, so budgets and totals carry across pauses, resumes and restarts."""
+    usage = Usage()
+    for event in events:
+        if isinstance(event, _ATTEMPT_ENDS):
+            usage.add(event.prompt_tokens, event.completion_tokens, event.cost_usd)
+    return usage
 
 
 def refuse_if_alive(run_id: str, events: Sequence[RunEvent]) -> None:

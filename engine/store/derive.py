@@ -190,7 +190,17 @@ def _node_started(e: NodeStarted) -> RowOp:
 def _node_waiting(e: NodeWaiting) -> RowOp:
     return RowOp(
         "finish_attempt",
-        _attempt(e, e.attempt, status="waiting", error=None, error_class=None, finished_at=e.ts),
+        _attempt(
+            e,
+            e.attempt,
+            status="waiting",
+            error=None,
+            error_class=None,
+            finished_at=e.ts,
+            prompt_tokens=e.prompt_tokens,
+            completion_tokens=e.completion_tokens,
+            cost_usd=e.cost_usd,
+        ),
     )
 
 
@@ -204,6 +214,9 @@ def _node_retrying(e: NodeRetrying) -> RowOp:
             error=e.error,
             error_class=e.error_class,
             finished_at=e.ts,
+            prompt_tokens=e.prompt_tokens,
+            completion_tokens=e.completion_tokens,
+            cost_usd=e.cost_usd,
         ),
     )
 
@@ -239,6 +252,9 @@ def _node_failed(e: NodeFailed) -> RowOp:
             error_class=e.error_class,
             started_at=e.ts - e.duration_s,
             finished_at=e.ts,
+            prompt_tokens=e.prompt_tokens,
+            completion_tokens=e.completion_tokens,
+            cost_usd=e.cost_usd,
         ),
     )
 

@@ -91,7 +91,8 @@ def test_reservations_keep_parallel_calls_inside_the_budget() -> None:
     budget = RunBudget(max_cost_usd=1.0)
     held = budget.reserve(0.6, 10)
     assert budget.exceeded_by(0.5, 0) is not None and budget.exceeded_by(0.4, 0) is None
-    budget.settle(held, "a", 0.2, 10)
+    budget.settle(held, "a", 0.2, 4, 6)
     assert budget.spent_usd == pytest.approx(0.2) and budget.exceeded_by(0.7, 0) is None
-    budget.node_recorded("a")  # now counted in the runner's totals instead
-    assert budget.spent_usd == 0.0
+    taken = budget.take("a")  # now recorded on the event ending the attempt
+    assert (taken.prompt_tokens, taken.completion_tokens, taken.cost_usd) == (4, 6, 0.2)
+    assert budget.spent_usd == 0.0 and budget.take("a").tokens == 0

@@ -47,12 +47,16 @@ class NodeError(InterlockError):
         *,
         error_class: str | None = None,
         route: tuple[str, Any] | None = None,
+        retry_after_s: float | None = None,
     ) -> None:
         super().__init__(message)
         if error_class is not None:
             self.error_class = error_class
         self.route = route
         """With on_error `route`: (port, value) to deliver instead of the `error` port."""
+        self.retry_after_s = retry_after_s
+        """The failed service's own wait before a retry (HTTP Retry-After), if it gave one;
+        a retry waits at least this long, within the policy's max_delay_s."""
 
 
 class NodeTimeout(NodeError):

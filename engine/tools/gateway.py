@@ -39,6 +39,8 @@ class CallOutcome:
     result: Any = None
     message: str = ""
     error_class: str = ""
+    retry_after_s: float | None = None
+    """The server's own wait before a retry (HTTP Retry-After), passed on to the node."""
 
     @property
     def ok(self) -> bool:
@@ -49,7 +51,9 @@ class CallOutcome:
         if self.status == "ok":
             return self.result
         error = {"refused": ToolRefused, "invalid": ToolInvalid}.get(self.status, ToolError)
-        raise error(self.message, error_class=self.error_class or None)
+        raise error(
+            self.message, error_class=self.error_class or None, retry_after_s=self.retry_after_s
+        )
 
 
 @cache
@@ -172,7 +176,13 @@ class ToolGateway:
                 ToolFailed,
                 _fields(tool=name, call_index=index, error=str(exc), error_class=exc.error_class),
             )
-            return CallOutcome(name, "error", message=str(exc), error_class=exc.error_class)
+            return CallOutcome(
+                name,
+                "error",
+                message=str(exc),
+                error_class=exc.error_class,
+                retry_after_s=exc.retry_after_s,
+            )
         duration = time.monotonic() - started
         self._audit(
             "tool_result",

@@ -1,6 +1,7 @@
 """The `http_request` tool: scoped by URL prefixes/hosts and methods, pinned to addresses
 we resolved and checked ourselves (netguard), redirects followed by hand and re-checked,
-bounded in size and time; offline, only allow-listed loopback services (by address)."""
+bounded in size and time; offline, only allow-listed loopback services (by address).
+A final status outside the call's `accept_status` fails the call (see http_status)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pydantic import Field
 
 from engine.tools.base import Scope, Tool, ToolCall
 from engine.tools.errors import ToolError, ToolRefused
+from engine.tools.http_status import DEFAULT_ACCEPT, STATUS_RULE, accepts, status_error
 from engine.tools.netguard import Target, allowed_pair, parse_url, pin
 
 log = logging.getLogger(__name__)
@@ -237,18 +239,25 @@ async def http_request(call: ToolCall[HttpScope], args: dict[str, Any]) -> dict[
             raise ToolError(
                 f"request failed: {type(exc).__name__}: {exc}", error_class="transient"
             ) from None
+    text = content.decode(response.encoding or "utf-8", errors="replace")
+    accept = args.get("accept_status") or list(DEFAULT_ACCEPT)
+    if not accepts(accept, response.status_code):
+        raise status_error(method, target.url, response, text, accept)
     return {
         "status": response.status_code,
         "url": str(target.url),
         "headers": {k.lower(): v for k, v in response.headers.items() if k.lower() != "set-cookie"},
-        "body": content.decode(response.encoding or "utf-8", errors="replace"),
+        "body": text,
         "truncated": truncated,
     }
 
 
 HTTP_REQUEST = Tool(
     name="http_request",
-    description="Send an HTTP request to an allowed URL and return status, headers and body.",
+    description="Send an HTTP request to an allowed URL and return status, headers and body. "
+    "A final status outside accept_status (default 2xx) fails the call: 5xx and 429 with error "
+    "class transient (a retry waits at least the server's Retry-After), any other with class "
+    "http.",
     arguments={
         "type": "object",
         "properties": {
@@ -259,6 +268,18 @@ HTTP_REQUEST = Tool(
             "url": {"type": "string", "minLength": 1, "maxLength": 4096},
             "headers": {"type": "object", "additionalProperties": {"type": "string"}},
             "body": {"type": "string", "maxLength": 5_000_000},
+            "accept_status": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 100, "maximum": 599},
+                        {"type": "string", "pattern": STATUS_RULE},
+                    ]
+                },
+                "description": "Statuses that count as success: codes (404) and classes "
+                '("2xx"); default ["2xx"]. Redirects are followed first.',
+            },
         },
         "required": ["url"],
         "additionalProperties": False,

@@ -60,7 +60,7 @@ class RetryPolicy(_Strict):
     jitter: float = Field(default=0.1, ge=0, le=1, description="Random +/- share of each wait.")
     retry_on: list[str] = Field(
         default_factory=lambda: ["transient", "timeout"],
-        description="Error classes that retry: transient, timeout, validation, model, any.",
+        description="Error classes that retry: transient, timeout, validation, model, http, any.",
     )
 
 

@@ -19,6 +19,7 @@ from engine.runtime.events import NodeFailed, NodeRetrying, RunEvent
 from engine.store.memory import MemoryRunStore
 from engine.tools.http_status import accepts, retry_after_s, shown_url
 from engine.workflow.model import Workflow
+from engine.workflow.validate import validate
 from tests.engine.tools.conftest import Harness, grant
 from tests.engine.tools.servers import Reply, Script, scripted
 
@@ -224,3 +225,10 @@ def test_node_accepting_404_succeeds_with_the_status(tmp_path: Path) -> None:
         result, _ = run(tool_workflow(script, arguments, RETRY), tmp_path)
     assert result.status == "succeeded", result.error
     assert result.outputs["out"]["status"] == 404 and result.outputs["out"]["body"] == "not here"
+
+
+def test_http_is_an_error_class_retry_on_may_name() -> None:
+    with scripted() as script:
+        wf = tool_workflow(script, {"url": f"{script.base}/x"}, {"retry_on": ["transient", "http"]})
+    report = validate(wf, builtin_registry())
+    assert report.ok, [problem.message for problem in report.errors]

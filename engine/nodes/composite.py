@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from engine.errors import NodeError, WorkflowLoadError
+from engine.errors import NodeError, RunError, WorkflowLoadError
 from engine.nodes.base import KindConfig, NodeContext, NodeKind, NodeResult, PortSpec
 from engine.nodes.basic import _port_names
 from engine.workflow.loader import load_workflow
-from engine.workflow.model import Workflow
+from engine.workflow.model import RetryPolicy, Workflow
 
 MAX_DEPTH = 8
 
@@ -84,8 +84,22 @@ class SubworkflowKind(NodeKind[SubworkflowConfig]):
 
 
 class NodeTemplate(KindConfig):
-    kind: str
-    config: dict[str, Any] = Field(default_factory=dict)
+    kind: str = Field(description="The node kind run for each item.")
+    config: dict[str, Any] = Field(default_factory=dict, description="That kind's config.")
+
+
+class ItemPolicy(KindConfig):
+    """What happens when one item fails."""
+
+    retry: RetryPolicy = Field(
+        default_factory=RetryPolicy, description="Retries of a failing item, on its own."
+    )
+    on_error: Literal["fail", "continue", "collect"] = Field(
+        default="fail",
+        description="fail: the map fails and its other items are cancelled; continue: null "
+        "in the failed item's place; collect: failed items left out of `results` and "
+        "listed on the `errors` port as {index, item, error, error_class}.",
+    )
 
 
 class MapConfig(KindConfig):
@@ -93,19 +107,34 @@ class MapConfig(KindConfig):
         default=None, description="A node run once per item (item on port `item_port`)."
     )
     workflow: str | None = Field(
-        default=None, description="A workflow file run once per item (item as input `item`)."
+        default=None,
+        description="A workflow file run once per item (item as input `item_port`).",
     )
-    item_port: str = Field(default="in", description="Template input port / child input name.")
+    item_port: str | None = Field(
+        default=None,
+        description="Template input port (default `in`) or child workflow input "
+        "(default `item`) that receives the item.",
+    )
     result_port: str | None = Field(
         default=None, description="Template output port (or child output) to collect."
     )
     max_parallelism: int = Field(default=4, ge=1, le=256)
+    item_policy: ItemPolicy = Field(
+        default_factory=ItemPolicy, description="Retry and error handling per item."
+    )
 
     @model_validator(mode="after")
     def _one_body(self) -> MapConfig:
         if (self.template is None) == (self.workflow is None):
             raise ValueError("set exactly one of `template` or `workflow`")
         return self
+
+    @property
+    def item_input(self) -> str:
+        """Where each item goes: the template's port or the child workflow's input."""
+        if self.item_port is not None:
+            return self.item_port
+        return "in" if self.template is not None else "item"
 
 
 class MapKind(NodeKind[MapConfig]):
@@ -118,11 +147,24 @@ class MapKind(NodeKind[MapConfig]):
         return [PortSpec("items", "array")]
 
     def output_ports(self, config: MapConfig) -> list[PortSpec]:
-        return [PortSpec("results", "array")]
+        ports = [PortSpec("results", "array")]
+        if config.item_policy.on_error == "collect":
+            ports.append(PortSpec("errors", "array", "Failed items: {index, item, error}."))
+        return ports
 
     def check(self, config: MapConfig, base_dir: Path | None) -> list[str]:
-        if config.workflow is not None:
-            return _check_child(config.workflow, base_dir)
+        if config.workflow is None:
+            return []
+        problems = _check_child(config.workflow, base_dir)
+        if problems:
+            return problems
+        child, _ = _load_child(config.workflow, base_dir, 0)
+        declared = [decl.name for decl in child.inputs]
+        if config.item_input not in declared:
+            return [
+                f"workflow file {config.workflow!r} declares no input {config.item_input!r} "
+                f"to receive each item (its inputs: {', '.join(declared) or 'none'})"
+            ]
         return []
 
     async def run(self, ctx: NodeContext, config: MapConfig, inputs: dict[str, Any]) -> NodeResult:
@@ -131,34 +173,86 @@ class MapKind(NodeKind[MapConfig]):
             raise NodeError(f"map needs a list on `items`, got {type(items).__name__}")
         limit = asyncio.Semaphore(config.max_parallelism)
         totals = NodeResult({})
+        policy = config.item_policy
         if config.workflow is not None:
             child, child_dir = _load_child(config.workflow, ctx.base_dir, ctx.depth)
 
-        async def one(index: int, item: Any) -> Any:
+        async def attempt(index: int, item: Any) -> Any:
+            if config.template is not None:
+                result = await self._run_template(ctx, config, config.template, item)
+                totals.prompt_tokens += result.prompt_tokens
+                totals.completion_tokens += result.completion_tokens
+                totals.cost_usd += result.cost_usd
+                port = config.result_port or next(iter(result.outputs), None)
+                return result.outputs.get(port) if port else None
+            label = f"{ctx.node_id}[{index}]"
+            try:
+                run = await ctx.run_child(child, {config.item_input: item}, child_dir, label)
+            except RunError as exc:  # the item does not fit the child's inputs
+                raise NodeError(str(exc), error_class="validation") from None
+            totals.prompt_tokens += run.prompt_tokens
+            totals.completion_tokens += run.completion_tokens
+            totals.cost_usd += run.cost_usd
+            if run.status != "succeeded":
+                raise NodeError(f"child run {run.run_id} {run.status}: {run.error}")
+            return run.outputs.get(config.result_port) if config.result_port else run.outputs
+
+        stopping = False
+
+        async def one(index: int, item: Any) -> tuple[bool, Any]:
+            """(succeeded, result or error record) of one item, after its retries."""
+            nonlocal stopping
             async with limit:
-                if config.template is not None:
-                    result = await self._run_template(ctx, config, config.template, item)
-                    totals.prompt_tokens += result.prompt_tokens
-                    totals.completion_tokens += result.completion_tokens
-                    totals.cost_usd += result.cost_usd
-                    port = config.result_port or next(iter(result.outputs), None)
-                    return result.outputs.get(port) if port else None
-                label = f"{ctx.node_id}[{index}]"
-                run = await ctx.run_child(child, {config.item_port: item}, child_dir, label)
-                if run.status != "succeeded":
-                    raise NodeError(
-                        f"item {index}: child run {run.run_id} {run.status}: {run.error}"
+                for n in range(1, policy.retry.max_attempts + 1):
+                    if stopping:  # another item failed the map: start nothing new
+                        raise asyncio.CancelledError
+                    try:
+                        return True, await attempt(index, item)
+                    except NodeError as exc:
+                        error = exc
+                    if n == policy.retry.max_attempts or not policy.retry.retries(
+                        error.error_class
+                    ):
+                        break
+                    delay = policy.retry.delay(n)
+                    if error.retry_after_s is not None:  # the service's own Retry-After
+                        delay = min(policy.retry.max_delay_s, max(delay, error.retry_after_s))
+                    ctx.log(
+                        "warning",
+                        f"item {index}: attempt {n} failed ({error.error_class}): {error}; "
+                        f"retrying in {delay:.2f}s",
                     )
-                totals.prompt_tokens += run.prompt_tokens
-                totals.completion_tokens += run.completion_tokens
-                totals.cost_usd += run.cost_usd
-                return run.outputs.get(config.result_port) if config.result_port else run.outputs
+                    await asyncio.sleep(delay)
+            if policy.on_error == "fail":
+                stopping = True
+                raise NodeError(f"item {index}: {error}", error_class=error.error_class)
+            ctx.log("warning", f"item {index} failed ({error.error_class}): {error}")
+            record = {
+                "index": index,
+                "item": item,
+                "error": str(error),
+                "error_class": error.error_class,
+            }
+            return False, record
 
         try:
-            results = await asyncio.gather(*(one(i, item) for i, item in enumerate(items)))
-        except NodeError as exc:
-            raise NodeError(f"map failed: {exc}", error_class=exc.error_class) from None
-        totals.outputs = {"results": list(results)}
+            # A failing item cancels the others at once: no calls or writes after the failure.
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one(i, item)) for i, item in enumerate(items)]
+        except* NodeError as failures:
+            first = failures.exceptions[0]
+            assert isinstance(first, NodeError)
+            raise NodeError(f"map failed: {first}", error_class=first.error_class) from None
+        except* Exception as errors:  # a bug in an item's kind: report it, not a group
+            raise errors.exceptions[0] from None
+        outcomes = [task.result() for task in tasks]
+        if policy.on_error == "collect":
+            totals.outputs = {
+                "results": [value for ok, value in outcomes if ok],
+                "errors": [value for ok, value in outcomes if not ok],
+            }
+        else:
+            totals.outputs = {"results": [value if ok else None for ok, value in outcomes]}
         return totals
 
     async def _run_template(
@@ -173,4 +267,4 @@ class MapKind(NodeKind[MapConfig]):
             parsed = kind.parse_config(template.config)
         except ValueError as exc:
             raise NodeError(f"map template config: {exc}", error_class="config") from None
-        return await kind.run(ctx, parsed, {config.item_port: item})
+        return await kind.run(ctx, parsed, {config.item_input: item})

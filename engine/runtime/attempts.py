@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import random
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -32,7 +31,7 @@ from engine.runtime.events import (
 )
 from engine.runtime.graph import CompiledNode
 from engine.store.protocol import RunStore
-from engine.workflow.model import RetryPolicy, WorkflowPolicy
+from engine.workflow.model import WorkflowPolicy
 
 
 @dataclass(slots=True)
@@ -60,15 +59,6 @@ def cache_key(compiled: CompiledNode, inputs: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def retry_delay(policy: RetryPolicy, failed_attempt: int) -> float:
-    base = min(policy.max_delay_s, policy.initial_delay_s * policy.backoff ** (failed_attempt - 1))
-    return max(0.0, base * (1 + random.uniform(-policy.jitter, policy.jitter)))
-
-
-def _retryable(policy: RetryPolicy, error_class: str) -> bool:
-    return "any" in policy.retry_on or error_class in policy.retry_on
-
-
 @dataclass
 class NodeRunner:
     """Executes single nodes of one run and records what happened as events."""
@@ -87,6 +77,8 @@ class NodeRunner:
     approvals: ApprovalService | None = None
     policy: WorkflowPolicy = field(default_factory=WorkflowPolicy)
     totals: Totals = field(default_factory=Totals)
+    released: dict[str, str] = field(default_factory=dict)
+    """Nodes being cancelled because nothing needs them any more, with the reason."""
     budget: RunBudget = field(init=False)
     _durations: dict[str, float] = field(default_factory=dict)
 
@@ -140,8 +132,8 @@ class NodeRunner:
             except NodeError as exc:
                 error = exc
             attempt = self.attempts_so_far[node.id]
-            if n < policy.max_attempts and _retryable(policy, _class_of(error)):
-                delay = retry_delay(policy, n)
+            if n < policy.max_attempts and policy.retries(_class_of(error)):
+                delay = policy.delay(n)
                 hint = error.retry_after_s if isinstance(error, NodeError) else None
                 if hint is not None:  # the service's own Retry-After, within the policy's cap
                     delay = min(policy.max_delay_s, max(delay, hint))
@@ -157,6 +149,7 @@ class NodeRunner:
                 await asyncio.sleep(delay)
             else:
                 break
+        used_fallback = False
         if node.policy.fallback is not None:
             fallback = node.policy.fallback
             kind = self.registry.get(fallback.kind) if fallback.kind else compiled.kind
@@ -167,13 +160,26 @@ class NodeRunner:
                     )
                 config = kind.parse_config({**node.config, **fallback.config})
                 alt = CompiledNode(node, kind, config, compiled.outputs, compiled.join)
+                # The last regular attempt ends here; the fallback is an attempt of its own.
+                self.bus.emit(
+                    NodeRetrying,
+                    node_id=node.id,
+                    attempt=self.attempts_so_far.get(node.id, 0),
+                    error=str(error),
+                    error_class=_class_of(error),
+                    next_is_fallback=True,
+                    **self._attempt_usage(node.id),
+                )
+                used_fallback = True
                 result = await self._attempt(alt, config, inputs, fallback=True)
                 return self._succeeded(compiled, result, key, fallback=True)
             except NodeError as exc:
                 error = exc
             except ValueError as exc:
                 error = NodeError(f"fallback config: {exc}", error_class="config")
-        return self._failed(compiled, error, self.attempts_so_far.get(node.id, 0), started)
+        return self._failed(
+            compiled, error, self.attempts_so_far.get(node.id, 0), started, used_fallback
+        )
 
     async def _attempt(
         self, compiled: CompiledNode, config: Any, inputs: dict[str, Any], fallback: bool = False
@@ -223,6 +229,16 @@ class NodeRunner:
         except NodeError:
             raise
         except asyncio.CancelledError:
+            reason = self.released.pop(node_id, None)
+            if reason is not None:
+                self.bus.emit(
+                    NodeSkipped,
+                    node_id=node_id,
+                    reason=reason,
+                    attempt=attempt,
+                    **self._attempt_usage(node_id),
+                )
+                raise
             self.bus.emit(
                 NodeFailed,
                 node_id=node_id,
@@ -264,7 +280,12 @@ class NodeRunner:
         return Outcome("succeeded", outputs)
 
     def _failed(
-        self, compiled: CompiledNode, error: BaseException, attempt: int, started: float
+        self,
+        compiled: CompiledNode,
+        error: BaseException,
+        attempt: int,
+        started: float,
+        fallback: bool = False,
     ) -> Outcome:
         node = compiled.node
         on_error = node.policy.on_error
@@ -287,6 +308,7 @@ class NodeRunner:
             on_error=on_error,
             outputs=outputs,
             duration_s=time.monotonic() - started if started else 0.0,
+            fallback=fallback,
             **self._attempt_usage(node.id),
         )
         if on_error == "fail":

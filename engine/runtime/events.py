@@ -169,6 +169,8 @@ class NodeRetrying(RunEvent):
     error: str = ""
     error_class: str = "error"
     delay_s: float = 0.0
+    next_is_fallback: bool = False
+    """The next attempt is the node's fallback rather than a retry."""
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
@@ -205,6 +207,8 @@ class NodeFailed(RunEvent):
     """What happens next: fail (the run fails), continue (null output) or route."""
     outputs: dict[str, Any] = field(default_factory=dict)
     duration_s: float = 0.0
+    fallback: bool = False
+    """The attempt that failed was the node's fallback."""
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
@@ -217,6 +221,12 @@ class NodeSkipped(RunEvent):
     type: ClassVar[str] = "node_skipped"
     durable: ClassVar[bool] = True
     reason: str = ""
+    attempt: int | None = None
+    """Set when a running attempt was cancelled because nothing needed it any more."""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    """What the cancelled attempt had used."""
 
 
 @event_type

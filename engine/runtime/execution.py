@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _SKIPPED = object()
+_FAILED = object()
+"""An input whose source failed with on_error `continue`: a null for ordinary nodes, but
+no arrival for a join counting `any` or a quorum."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,7 @@ class Execution:
         self.outputs: dict[str, dict[str, Any]] = {}
         self.failure: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._task_of: dict[str, asyncio.Task[None]] = {}
         self._idle = asyncio.Event()
 
     async def execute(self) -> None:
@@ -108,7 +112,41 @@ class Execution:
     def _spawn(self, node_id: str, state: _State) -> None:
         task = asyncio.get_running_loop().create_task(self._run(node_id, dict(state.delivered)))
         self._tasks.add(task)
+        self._task_of[node_id] = task
         task.add_done_callback(self._task_done)
+        if self.nodes[node_id].join is not None:
+            self._release_inputs(node_id)
+
+    # -- work no longer needed -------------------------------------------------------------
+
+    def _release_inputs(self, node_id: str) -> None:
+        """A join started before all its inputs arrived: the branches that feed nothing
+        else are no longer needed, so they are cancelled (or never started)."""
+        reason = f"no longer needed: join {node_id!r} went ahead without it"
+        for edge in self.nodes[node_id].in_edges:
+            self._prune(edge.source, reason)
+
+    def _prune(self, node_id: str, reason: str) -> None:
+        if node_id in self.results:
+            return
+        compiled = self.nodes[node_id]
+        if not compiled.out_edges:
+            return  # a sink: its work is the point
+        if any(not self.states[e.target].started for e in compiled.out_edges):
+            return  # something that has not started yet may still use it
+        state = self.states[node_id]
+        self.results[node_id] = "skipped"
+        task = self._task_of.get(node_id)
+        if state.started and task is not None and not task.done():
+            self.runner.released[node_id] = reason
+            task.cancel()
+        elif not state.started:
+            state.started = True
+            if state.timer is not None:
+                state.timer.cancel()
+            self.runner.record_skipped(node_id, reason)
+        for edge in compiled.in_edges:
+            self._prune(edge.source, reason)
 
     def _apply_preset(self, node_id: str, preset: Preset) -> bool:
         if preset.state == "skipped":
@@ -123,6 +161,12 @@ class Execution:
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
+        for node_id, running in list(self._task_of.items()):
+            if running is task:
+                del self._task_of[node_id]
+                if task.cancelled() and node_id in self.runner.released:
+                    # Cancelled while queued or between attempts: no attempt recorded it.
+                    self.runner.record_skipped(node_id, self.runner.released.pop(node_id))
         if not task.cancelled() and task.exception() is not None:
             exc = task.exception()
             log.error("internal error in node task", exc_info=exc)
@@ -161,20 +205,24 @@ class Execution:
             return
         for edge in self.nodes[node_id].out_edges:
             if outputs is not None and edge.port in outputs:
-                self._resolve(edge.target, edge.target_port, outputs[edge.port])
+                counts = state != "failed" or self.nodes[edge.target].join is None
+                value = outputs[edge.port] if counts else _FAILED
+                self._resolve(edge.target, edge.target_port, value)
             else:
                 self._resolve(edge.target, edge.target_port, _SKIPPED)
 
     def _resolve(self, node_id: str, port: str, value: Any) -> None:
         state = self.states[node_id]
         state.unresolved -= 1
-        if value is _SKIPPED:
+        rule = self.nodes[node_id].join
+        if value is _FAILED and rule is not None and rule.mode == "all":
+            value = None  # `all` waits for every input; a failed one gives its null
+        if value is _SKIPPED or value is _FAILED:
             state.skipped_inputs += 1
         else:
             state.delivered[port] = value
         if state.started:
             return
-        rule = self.nodes[node_id].join
         total = len(self.nodes[node_id].in_edges)
         if rule is None:
             if state.unresolved == 0:

@@ -26,7 +26,7 @@ from engine.runtime.events import (
 )
 from engine.runtime.execution import Preset
 
-_ATTEMPT_ENDS = (NodeSucceeded, NodeFailed, NodeRetrying, NodeWaiting)
+_ATTEMPT_ENDS = (NodeSucceeded, NodeFailed, NodeRetrying, NodeWaiting, NodeSkipped)
 
 
 def replay(events: Sequence[RunEvent]) -> tuple[dict[str, Preset], dict[str, int], set[str]]:

@@ -120,6 +120,7 @@ def _attempt(event: RunEvent, attempt: int | None, **values: Any) -> Row:
         "prompt_tokens": 0,
         "completion_tokens": 0,
         "cost_usd": 0.0,
+        "fallback": False,
     }
     row.update(values)
     return row
@@ -183,6 +184,7 @@ def _node_started(e: NodeStarted) -> RowOp:
             e.attempt,
             kind=e.kind,
             inputs_json=dump_json(e.inputs),
+            fallback=e.fallback,
         ),
     )
 
@@ -273,6 +275,20 @@ def _node_cached(e: NodeCached) -> RowOp:
 
 
 def _node_skipped(e: NodeSkipped) -> RowOp:
+    if e.attempt is not None:  # a running attempt cancelled as no longer needed
+        return RowOp(
+            "finish_attempt",
+            _attempt(
+                e,
+                e.attempt,
+                status="skipped",
+                error=e.reason,
+                finished_at=e.ts,
+                prompt_tokens=e.prompt_tokens,
+                completion_tokens=e.completion_tokens,
+                cost_usd=e.cost_usd,
+            ),
+        )
     return RowOp("append_attempt", _attempt(e, None, status="skipped", finished_at=e.ts))
 
 

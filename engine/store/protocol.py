@@ -57,6 +57,8 @@ class AttemptRecord:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
+    fallback: bool = False
+    """The node's fallback (tried once after its retries ran out)."""
 
 
 @dataclass(frozen=True, slots=True)

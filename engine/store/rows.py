@@ -68,6 +68,7 @@ def attempt_record(row: RowLike) -> AttemptRecord:
         prompt_tokens=row["prompt_tokens"],
         completion_tokens=row["completion_tokens"],
         cost_usd=row["cost_usd"],
+        fallback=bool(row["fallback"]),
     )
 
 

@@ -6,7 +6,7 @@ timestamps are epoch seconds (floats), like `RunEvent.ts`.
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData, Table, Text
+from sqlalchemy import MetaData, Table, Text, false
 from sqlmodel import Field, SQLModel
 
 METADATA = MetaData()
@@ -72,6 +72,7 @@ class NodeAttemptRow(StoreModel, table=True):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
+    fallback: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class EventRow(StoreModel, table=True):

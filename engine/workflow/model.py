@@ -6,6 +6,7 @@ configuration stays a free-form mapping that each node kind validates itself.
 
 from __future__ import annotations
 
+import random
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -62,6 +63,15 @@ class RetryPolicy(_Strict):
         default_factory=lambda: ["transient", "timeout"],
         description="Error classes that retry: transient, timeout, validation, model, http, any.",
     )
+
+    def delay(self, failed_attempt: int) -> float:
+        """Seconds to wait after attempt `failed_attempt` failed: backoff with jitter."""
+        base = min(self.max_delay_s, self.initial_delay_s * self.backoff ** (failed_attempt - 1))
+        return max(0.0, base * (1 + random.uniform(-self.jitter, self.jitter)))
+
+    def retries(self, error_class: str) -> bool:
+        """Whether an error of `error_class` is tried again."""
+        return "any" in self.retry_on or error_class in self.retry_on
 
 
 class Fallback(_Strict):

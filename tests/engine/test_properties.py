@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from engine.cli.main import main
 from engine.runtime.engine import Engine
-from engine.runtime.events import NodeStarted, RunEvent
+from engine.runtime.events import NodeSkipped, NodeStarted, RunEvent
 from engine.store.memory import MemoryRunStore
 from engine.workflow.model import Workflow
 from tests.support.kinds import make_registry
@@ -102,8 +102,21 @@ def test_random_dags_run_every_node_once_in_topological_order(data: dict[str, An
             assert all(terminal[p] < s.seq for p in ups), f"{s.node_id} started before its inputs"
         else:
             assert any(terminal[p] < s.seq for p in ups)
+    reasons = {e.node_id: e.reason for e in events if isinstance(e, NodeSkipped)}
+    children: dict[str, set[str]] = {}
+    for edge in data["edges"]:
+        children.setdefault(edge["source"].split(".")[0], set()).add(edge["target"].split(".")[0])
     for node_id, state in result.nodes.items():
-        if state == "skipped" and kinds[node_id] != "join":
+        if state != "skipped" or kinds[node_id] == "join":
+            continue
+        if reasons[node_id].startswith("no longer needed"):
+            # Cancelled because a join went ahead without it: every consumer had started
+            # (a join) or was no longer needed either.
+            assert all(
+                kinds[c] == "join" or reasons.get(c, "").startswith("no longer needed")
+                for c in children[node_id]
+            )
+        else:
             assert any(
                 result.nodes[p] in ("skipped",) or kinds[p] == "branch" for p in parents[node_id]
             )

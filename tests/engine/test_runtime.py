@@ -135,8 +135,9 @@ def test_join_modes(mode: str, extra: dict[str, object], expected: list[str] | N
         assert value == ["A", "B"]
     else:
         assert value == "A"
-    # A satisfied join does not wait for the slow input, but the run still finishes it.
-    assert result.nodes["c"] == "succeeded"
+    # A satisfied join does not wait for the slow input: nothing else needs it, so the
+    # run cancels it (`all` waited for it).
+    assert result.nodes["c"] == ("succeeded" if mode == "all" else "skipped")
 
 
 def test_join_object_and_concat_aggregation() -> None:
@@ -191,9 +192,10 @@ def test_join_timeout_fails_per_on_error() -> None:
     result, events = run(w)
     assert result.status == "failed"
     assert "join not satisfied" in (result.error or "")
-    assert "b" not in result.nodes  # cancelled with the run, never finished
-    (cancelled,) = [e for e in events if e.node_id == "b" and e.type == "node_failed"]
-    assert cancelled.error_class == "cancelled"  # type: ignore[attr-defined]
+    # The timed-out join went ahead without b: b is cancelled as no longer needed.
+    assert result.nodes["b"] == "skipped"
+    (cancelled,) = [e for e in events if e.node_id == "b" and e.type == "node_skipped"]
+    assert cancelled.reason.startswith("no longer needed")  # type: ignore[attr-defined]
 
 
 def test_map_over_template_keeps_order_and_bounds_parallelism() -> None:
@@ -314,7 +316,8 @@ def test_timeout_then_fallback(tmp_path: Path) -> None:
     }
     result, events = run(wf([slow, out("o")], [("s.out", "o.value")]))
     assert result.outputs == {"o": "fast"}
-    assert [e.type for e in events if e.node_id == "s"].count("node_retrying") == 1
+    retrying = [e for e in events if isinstance(e, NodeRetrying) and e.node_id == "s"]
+    assert [r.next_is_fallback for r in retrying] == [False, True]
     started = [e for e in events if isinstance(e, NodeStarted) and e.node_id == "s"]
     assert [s.fallback for s in started] == [False, False, True]
 
@@ -340,7 +343,7 @@ def test_on_error_continue_and_route(tmp_path: Path) -> None:
         )
     )
     assert result.status == "succeeded"
-    assert result.outputs == {"o": "got None"}
+    assert result.outputs == {"o": "got null"}  # the null output renders as JSON null
     assert result.nodes["f"] == "failed"
 
     result, _ = run(

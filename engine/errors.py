@@ -17,6 +17,25 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from engine.workflow.loader import Problem
 
+RETRY_CLASSES = (
+    "transient",
+    "timeout",
+    "validation",
+    "model",
+    "config",
+    "error",
+    "tool",
+    "http",
+    "policy",
+    "budget",
+    "offline",
+    "approval",
+    "rejected",
+    "any",
+)
+"""What a node's `retry_on` may name: the `error_class` values node attempts fail with,
+and `any` for every one."""
+
 
 class InterlockError(Exception):
     """Base of every error the engine raises on purpose."""
@@ -37,7 +56,7 @@ class RunError(InterlockError):
 
 
 class NodeError(InterlockError):
-    """A node attempt failed. error_class: transient, timeout, validation, model, config, error."""
+    """A node attempt failed; `error_class` (one of RETRY_CLASSES but `any`) drives retries."""
 
     error_class = "error"
 

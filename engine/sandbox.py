@@ -7,7 +7,8 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, nodes
+from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from engine.errors import NodeError
@@ -50,6 +51,17 @@ def check_expression(source: str) -> str | None:
     except TemplateError as exc:
         return f"expression error: {exc}"
     return None
+
+
+def expression_names(source: str) -> set[str]:
+    """The variables an expression reads, leaving out the sandbox's globals (`len`, `range`,
+    ...). Raises TemplateError when it does not compile."""
+    parser = Parser(_ENV, source, state="variable")
+    expression = parser.parse_expression()
+    if not parser.stream.eos:
+        parser.fail("chunk after expression", parser.stream.current.lineno)
+    names = {n.name for n in expression.find_all(nodes.Name) if n.ctx == "load"}
+    return names - set(_ENV.globals)
 
 
 def render(source: str, variables: dict[str, Any]) -> str:

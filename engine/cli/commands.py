@@ -52,7 +52,8 @@ def _load_valid(file: str) -> LoadedWorkflow | None:
         for problem in exc.problems:
             print(problem.format(file), file=sys.stderr)
         return None
-    report = validate(loaded.workflow, default_registry(), loaded.locations, Path(file).parent)
+    path = Path(file)
+    report = validate(loaded.workflow, default_registry(), loaded.locations, path.parent, file=path)
     for problem in report.errors:
         print(problem.format(file), file=sys.stderr)
     return loaded if report.ok else None
@@ -188,7 +189,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(problem.format(args.file))
         return EXIT_USAGE
-    report = validate(loaded.workflow, default_registry(), loaded.locations, Path(args.file).parent)
+    path = Path(args.file)
+    report = validate(loaded.workflow, default_registry(), loaded.locations, path.parent, file=path)
     for problem in report.errors:
         print(problem.format(args.file))
     for problem in report.warnings:

@@ -91,7 +91,7 @@ def _fail(loaded: LoadedEval, where: tuple[str | int, ...], message: str) -> Wor
 
 def _load_checked(path: Path, registry: NodeRegistry) -> LoadedWorkflow:
     loaded = load_workflow(path)
-    report = validate(loaded.workflow, registry, loaded.locations, path.parent)
+    report = validate(loaded.workflow, registry, loaded.locations, path.parent, file=path)
     if not report.ok:
         raise WorkflowLoadError(report.errors)
     return loaded

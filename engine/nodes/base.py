@@ -31,6 +31,9 @@ class KindConfig(BaseModel):
 
 C = TypeVar("C", bound=KindConfig)
 
+ConfigProblem = tuple[tuple[str | int, ...], str]
+"""A `check` finding at a place inside the node's config: (path within config, message)."""
+
 
 @dataclass(frozen=True, slots=True)
 class PortSpec:
@@ -144,6 +147,16 @@ class NodeKind(Generic[C]):
     version: ClassVar[int] = 1
     """Bump when behaviour changes so old cache entries stop matching."""
 
+    def is_cacheable(self, config: C, registry: NodeRegistry, base_dir: Path | None) -> bool:
+        """Whether this node's results may be reused: the kind's `cacheable`, narrowed by
+        its config and by everything it runs (a map template, a child workflow)."""
+        return self.cacheable
+
+    def cache_facts(self, config: C, base_dir: Path | None) -> dict[str, Any]:
+        """What else a result depends on beyond config and inputs (the content of the
+        workflow files it runs): part of the cache key, so any change misses."""
+        return {}
+
     def parse_config(self, config: dict[str, Any]) -> C:
         return self.config_model.model_validate(config)
 
@@ -156,8 +169,9 @@ class NodeKind(Generic[C]):
     def join_rule(self, config: C) -> JoinRule | None:
         return None
 
-    def check(self, config: C, base_dir: Path | None) -> list[str]:
-        """Extra semantic checks (template syntax, files); messages for `validate`."""
+    def check(self, config: C, base_dir: Path | None) -> Sequence[str | ConfigProblem]:
+        """Extra semantic checks (template syntax, files) for `validate`: a message (located
+        at the node's config), or a `ConfigProblem` to point inside the config."""
         return []
 
     async def run(self, ctx: NodeContext, config: C, inputs: dict[str, Any]) -> NodeResult:

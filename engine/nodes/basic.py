@@ -9,9 +9,16 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from engine.errors import NodeError
-from engine.nodes.base import KindConfig, NodeContext, NodeKind, NodeResult, PortSpec
+from engine.nodes.base import (
+    ConfigProblem,
+    KindConfig,
+    NodeContext,
+    NodeKind,
+    NodeResult,
+    PortSpec,
+)
 from engine.runtime.inputs import type_matches
-from engine.sandbox import check_expression, check_template, evaluate, render
+from engine.sandbox import check_expression, check_template, evaluate, expression_names, render
 from engine.workflow.model import PORT_PATTERN, PortType
 
 Ports = list[str]
@@ -158,8 +165,24 @@ class BranchKind(NodeKind[BranchConfig]):
             names.append(config.default)
         return [PortSpec(name) for name in dict.fromkeys(names)]
 
-    def check(self, config: BranchConfig, base_dir: Path | None) -> list[str]:
-        return [p for case in config.cases if (p := check_expression(case.when))]
+    def check(self, config: BranchConfig, base_dir: Path | None) -> list[ConfigProblem]:
+        """Each `when` compiles and reads only the input ports, `value` and `inputs`."""
+        known = ["value", "inputs", *config.inputs]
+        problems: list[ConfigProblem] = []
+        for i, case in enumerate(config.cases):
+            where = ("cases", i, "when")
+            if error := check_expression(case.when):
+                problems.append((where, error))
+                continue
+            for name in sorted(expression_names(case.when) - set(known)):
+                problems.append(
+                    (
+                        where,
+                        f"case {case.port!r}: `when` reads {name!r}, which is not an input "
+                        f"(known: {', '.join(known)})",
+                    )
+                )
+        return problems
 
     async def run(
         self, ctx: NodeContext, config: BranchConfig, inputs: dict[str, Any]

@@ -4,15 +4,23 @@ over a list into a node template or a workflow file, bounded parallelism, ordere
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from engine.errors import NodeError, RunError, WorkflowLoadError
-from engine.nodes.base import KindConfig, NodeContext, NodeKind, NodeResult, PortSpec
+from engine.nodes.base import (
+    KindConfig,
+    NodeContext,
+    NodeKind,
+    NodeRegistry,
+    NodeResult,
+    PortSpec,
+)
 from engine.nodes.basic import _port_names
-from engine.workflow.loader import load_workflow
+from engine.workflow.loader import load_workflow, workflow_hash
 from engine.workflow.model import RetryPolicy, Workflow
 
 MAX_DEPTH = 8
@@ -37,6 +45,48 @@ def _check_child(path: str, base_dir: Path | None) -> list[str]:
     except WorkflowLoadError as exc:
         return [f"workflow file {path!r} is invalid: {exc}"]
     return []
+
+
+PASSTHROUGH = frozenset({"input", "output"})
+"""Kinds never cached because it is pointless, not because reuse would be wrong."""
+
+
+def _child_reusable(path: str, registry: NodeRegistry, base_dir: Path | None, depth: int) -> bool:
+    """Whether every node a child workflow runs may be reused (recursively)."""
+    try:
+        child, child_dir = _load_child(path, base_dir, depth)
+    except NodeError:
+        return False
+    for node in child.nodes:
+        if node.kind in PASSTHROUGH:
+            continue
+        kind = registry.get(node.kind)
+        if kind is None:
+            return False
+        try:
+            config = kind.parse_config(node.config)
+        except ValueError:
+            return False
+        if isinstance(kind, SubworkflowKind | MapKind):
+            if not kind.reusable(config, registry, child_dir, depth + 1):
+                return False
+        elif not kind.is_cacheable(config, registry, child_dir):
+            return False
+    return True
+
+
+def _child_digest(path: str, base_dir: Path | None, depth: int = 0) -> str:
+    """Content hash of a child workflow and, recursively, of every workflow it runs."""
+    try:
+        child, child_dir = _load_child(path, base_dir, depth)
+    except NodeError as exc:
+        return f"unloadable:{exc}"
+    parts = [workflow_hash(child)]
+    for node in child.nodes:
+        nested = node.config.get("workflow") if node.kind in ("subworkflow", "map") else None
+        if isinstance(nested, str):
+            parts.append(_child_digest(nested, child_dir, depth + 1))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 class SubworkflowConfig(KindConfig):
@@ -64,6 +114,19 @@ class SubworkflowKind(NodeKind[SubworkflowConfig]):
 
     def check(self, config: SubworkflowConfig, base_dir: Path | None) -> list[str]:
         return _check_child(config.workflow, base_dir)
+
+    def is_cacheable(
+        self, config: SubworkflowConfig, registry: NodeRegistry, base_dir: Path | None
+    ) -> bool:
+        return self.reusable(config, registry, base_dir, 0)
+
+    def reusable(
+        self, config: SubworkflowConfig, registry: NodeRegistry, base_dir: Path | None, depth: int
+    ) -> bool:
+        return _child_reusable(config.workflow, registry, base_dir, depth)
+
+    def cache_facts(self, config: SubworkflowConfig, base_dir: Path | None) -> dict[str, Any]:
+        return {"workflow": _child_digest(config.workflow, base_dir)}
 
     async def run(
         self, ctx: NodeContext, config: SubworkflowConfig, inputs: dict[str, Any]
@@ -151,6 +214,33 @@ class MapKind(NodeKind[MapConfig]):
         if config.item_policy.on_error == "collect":
             ports.append(PortSpec("errors", "array", "Failed items: {index, item, error}."))
         return ports
+
+    def is_cacheable(
+        self, config: MapConfig, registry: NodeRegistry, base_dir: Path | None
+    ) -> bool:
+        return self.reusable(config, registry, base_dir, 0)
+
+    def reusable(
+        self, config: MapConfig, registry: NodeRegistry, base_dir: Path | None, depth: int
+    ) -> bool:
+        if config.workflow is not None:
+            return _child_reusable(config.workflow, registry, base_dir, depth)
+        assert config.template is not None
+        kind = registry.get(config.template.kind)
+        if kind is None:
+            return False
+        try:
+            template = kind.parse_config(config.template.config)
+        except ValueError:
+            return False
+        if isinstance(kind, SubworkflowKind | MapKind):
+            return kind.reusable(template, registry, base_dir, depth + 1)
+        return kind.is_cacheable(template, registry, base_dir)
+
+    def cache_facts(self, config: MapConfig, base_dir: Path | None) -> dict[str, Any]:
+        if config.workflow is None:
+            return {}
+        return {"workflow": _child_digest(config.workflow, base_dir)}
 
     def check(self, config: MapConfig, base_dir: Path | None) -> list[str]:
         if config.workflow is None:

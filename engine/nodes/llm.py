@@ -4,13 +4,21 @@ its route policy (see `engine.routing`), streaming tokens into the run's events.
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from engine.errors import NodeValidationError
-from engine.nodes.base import KindConfig, NodeContext, NodeKind, NodeResult, PortSpec
+from engine.nodes.base import (
+    KindConfig,
+    NodeContext,
+    NodeKind,
+    NodeRegistry,
+    NodeResult,
+    PortSpec,
+)
 from engine.nodes.basic import _port_names
 from engine.providers.base import ChatMessage, ModelRequest
 from engine.routing.execute import RoutedCall
@@ -36,7 +44,11 @@ class LlmConfig(KindConfig):
     max_tokens: int = Field(default=256, ge=1, le=32768)
     temperature: float = Field(default=0.0, ge=0, le=2)
     top_p: float = Field(default=1.0, gt=0, le=1)
-    seed: int | None = Field(default=0, description="Fixed seed for reproducible output.")
+    seed: int | None = Field(
+        default=0,
+        description="Fixed seed for reproducible output; null draws a fresh random seed per "
+        "run (recorded in the trace), and with temperature > 0 the result is never cached.",
+    )
     stop: list[str] = Field(default_factory=list)
     output_schema: dict[str, Any] | None = Field(
         default=None, description="JSON Schema the output must satisfy (adds the `json` port)."
@@ -71,6 +83,12 @@ class LlmKind(NodeKind[LlmConfig]):
             ports.append(PortSpec("json", "any"))
         return ports
 
+    def is_cacheable(
+        self, config: LlmConfig, registry: NodeRegistry, base_dir: Path | None
+    ) -> bool:
+        """Sampling without a fixed seed is meant to differ each run: never reused."""
+        return not (config.temperature > 0 and config.seed is None)
+
     def check(self, config: LlmConfig, base_dir: Path | None) -> list[str]:
         sources = [config.prompt] + ([config.system] if config.system else [])
         return [p for source in sources if (p := check_template(source))]
@@ -82,7 +100,7 @@ class LlmKind(NodeKind[LlmConfig]):
             "max_tokens": config.max_tokens,
             "temperature": config.temperature,
             "top_p": config.top_p,
-            "seed": config.seed,
+            "seed": config.seed if config.seed is not None else secrets.randbelow(2**31),
             "stop": tuple(config.stop),
             "json_schema": config.output_schema,
             "examples": tuple(

@@ -59,6 +59,8 @@ class ModelCall(RunEvent):
     error: str | None = None
     purpose: str = "answer"
     """answer (the node's answer), agreement (a second answer to compare) or verify."""
+    seed: int | None = None
+    """The sampling seed sent (a fresh random one when the node's `seed` is null)."""
 
 
 @event_type

@@ -386,6 +386,7 @@ class RoutedCall:
                 "confidence": confidence_of(result) if result else None,
                 "error": str(failure) if failure else (result.json_error if result else None),
                 "purpose": purpose,
+                "seed": self.request.seed,
             },
         )
 

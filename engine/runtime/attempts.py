@@ -47,13 +47,17 @@ Totals = Usage
 """A run's totals: the sum over every ended attempt of the run, whatever process ran it."""
 
 
-def cache_key(compiled: CompiledNode, inputs: dict[str, Any]) -> str:
-    """Node kind and version, its config, and the signature of all its inputs."""
+def cache_key(
+    compiled: CompiledNode, inputs: dict[str, Any], facts: dict[str, Any] | None = None
+) -> str:
+    """Node kind and version, its config, the signature of all its inputs, and the facts
+    the kind adds (the content of child workflows)."""
     payload = {
         "kind": compiled.kind.name,
         "version": compiled.kind.version,
         "config": compiled.node.config,
         "inputs": inputs,
+        "facts": facts or {},
     }
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=repr)
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -77,13 +81,25 @@ class NodeRunner:
     approvals: ApprovalService | None = None
     policy: WorkflowPolicy = field(default_factory=WorkflowPolicy)
     totals: Totals = field(default_factory=Totals)
+    fresh: frozenset[str] = frozenset()
+    """Nodes recomputed whatever the cache holds (a re-run from a node); their new results
+    still replace the cached ones."""
     released: dict[str, str] = field(default_factory=dict)
     """Nodes being cancelled because nothing needs them any more, with the reason."""
     budget: RunBudget = field(init=False)
     _durations: dict[str, float] = field(default_factory=dict)
+    _reusable: dict[str, bool] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.budget = RunBudget.from_policy(self.policy.budget, self.totals)
+
+    def _cacheable(self, compiled: CompiledNode) -> bool:
+        node_id = compiled.node.id
+        known = self._reusable.get(node_id)
+        if known is None:
+            known = compiled.kind.is_cacheable(compiled.config, self.registry, self.base_dir)
+            self._reusable[node_id] = known
+        return known
 
     def record_skipped(self, node_id: str, reason: str) -> None:
         self.bus.emit(NodeSkipped, node_id=node_id, reason=reason)
@@ -113,11 +129,13 @@ class NodeRunner:
     async def _run(self, compiled: CompiledNode, inputs: dict[str, Any]) -> Outcome:
         node = compiled.node
         key = None
-        cacheable = self.use_cache and self.store is not None and compiled.kind.cacheable
+        cacheable = self.use_cache and self.store is not None and self._cacheable(compiled)
         if cacheable and node.policy.cache:
-            key = cache_key(compiled, inputs)
+            key = cache_key(
+                compiled, inputs, compiled.kind.cache_facts(compiled.config, self.base_dir)
+            )
             assert self.store is not None
-            hit = self.store.cache_get(key)
+            hit = None if node.id in self.fresh else self.store.cache_get(key)
             if hit is not None:
                 self.bus.emit(NodeCached, node_id=node.id, outputs=hit, cache_key=key)
                 return Outcome("cached", hit)

@@ -55,6 +55,9 @@ class RunResult:
     cost_usd: float = 0.0
     duration_s: float = 0.0
     children: list[str] = field(default_factory=list)
+    output_states: dict[str, str] = field(default_factory=dict)
+    """Per output: succeeded, cached, skipped (its branch was not taken: null in
+    `outputs`), or pending (the run failed or paused before it: not in `outputs`)."""
 
     @property
     def tokens(self) -> int:
@@ -115,6 +118,7 @@ class Engine:
         depth: int = 0,
         presets: dict[str, Preset] | None = None,
         source_run_id: str | None = None,
+        fresh: frozenset[str] = frozenset(),
     ) -> RunResult:
         """Run a workflow to completion. Raises RunError for bad inputs (nothing recorded).
 
@@ -145,7 +149,16 @@ class Engine:
                 host=socket.gethostname(),
             )
             return await self._execute(
-                workflow, nodes, bus, values, base_dir, depth, use_cache, presets or {}, {}
+                workflow,
+                nodes,
+                bus,
+                values,
+                base_dir,
+                depth,
+                use_cache,
+                presets or {},
+                {},
+                fresh=fresh,
             )
 
     async def resume(
@@ -206,7 +219,7 @@ class Engine:
         workflow_path: str | None = None,
     ) -> RunResult:
         """A new run that reuses the results of `run_id` except for `node_id` and
-        everything downstream of it."""
+        everything downstream of it, which are recomputed (never served from the cache)."""
         import networkx as nx
 
         store = self._require_store()
@@ -233,6 +246,7 @@ class Engine:
             subscribers=subscribers,
             presets=presets,
             source_run_id=run_id,
+            fresh=frozenset(invalid),
             workflow_path=workflow_path or record.workflow_path,
         )
 
@@ -272,6 +286,7 @@ class Engine:
         attempts: dict[str, int],
         announced: set[str] | None = None,
         used_before: Totals | None = None,
+        fresh: frozenset[str] = frozenset(),
     ) -> RunResult:
         started = time.monotonic()
         children: list[str] = []
@@ -314,6 +329,7 @@ class Engine:
             approvals=ApprovalService(bus, self.store, self.approver, announced),
             policy=workflow.policy,
             totals=used_before or Totals(),
+            fresh=fresh,
         )
         execution = Execution(nodes, bus, runner, workflow.policy.max_parallelism, presets)
         status, error = "succeeded", None
@@ -342,10 +358,17 @@ class Engine:
         children: list[str] | None = None,
     ) -> RunResult:
         outputs: dict[str, Any] = {}
+        output_states: dict[str, str] = {}
         for node_id, compiled in execution.nodes.items():
-            if compiled.kind.name == "output" and node_id in execution.outputs:
-                name = compiled.config.name or node_id
-                outputs[name] = execution.outputs[node_id].get("value")
+            if compiled.kind.name != "output":
+                continue
+            # A skipped output is reported as null, with its state; one the run never
+            # reached (it failed or paused first) is only listed in the states.
+            name = compiled.config.name or node_id
+            state = execution.results.get(node_id, "pending")
+            output_states[name] = state
+            if state != "pending" and state != "waiting":
+                outputs[name] = execution.outputs.get(node_id, {}).get("value")
         duration = time.monotonic() - started
         totals = runner.totals
         # Spend includes calls of nodes that failed (recorded by the budget, not the totals).
@@ -354,6 +377,7 @@ class Engine:
             RunFinished,
             status=status,
             outputs=outputs,
+            output_states=output_states,
             error=error,
             prompt_tokens=totals.prompt_tokens,
             completion_tokens=totals.completion_tokens,
@@ -371,4 +395,5 @@ class Engine:
             cost,
             duration,
             children or [],
+            output_states,
         )

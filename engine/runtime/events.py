@@ -127,8 +127,11 @@ class RunFinished(RunEvent):
     type: ClassVar[str] = "run_finished"
     durable: ClassVar[bool] = True
     status: str = "succeeded"
-    """succeeded, failed or cancelled."""
+    """succeeded, failed, cancelled or waiting_approval."""
     outputs: dict[str, Any] = field(default_factory=dict)
+    """Every output by name; null where its node did not produce a value."""
+    output_states: dict[str, str] = field(default_factory=dict)
+    """Per output: succeeded, cached, skipped, failed or pending."""
     error: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0

@@ -1,5 +1,6 @@
 """Graph-level validation of a loaded workflow with networkx: ids, kinds, configs, ports,
-edges, types, cycles and unused nodes. Every problem points at a YAML location."""
+edges, types, cycles, output names, retry classes, workflow files that include themselves
+and unused nodes. Every problem points at a YAML location."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.errors import RETRY_CLASSES
 from engine.nodes.base import AnyKind, JoinRule, NodeRegistry, PortSpec, config_errors
 from engine.runtime.graph import node_ports
+from engine.workflow.includes import IncludeGraph, included_files
 from engine.workflow.loader import Locations, Problem
 from engine.workflow.model import Workflow
 
@@ -63,7 +66,11 @@ def validate(
     registry: NodeRegistry,
     locations: Locations | None = None,
     base_dir: Path | None = None,
+    *,
+    file: Path | None = None,
 ) -> Report:
+    """Every problem of `workflow`. `base_dir` resolves the workflow files it runs; `file`,
+    the workflow's own file, lets a chain of those files that comes back to it be reported."""
     import networkx as nx
 
     loc = locations or Locations()
@@ -88,8 +95,18 @@ def validate(
         for path, message in problems:
             error(loc.problem(("nodes", i, "config", *path), f"node {node.id!r}: {message}"))
         if not problems:
-            for message in kind.check(kind.parse_config(node.config), base_dir):
-                error(loc.problem(("nodes", i, "config"), f"node {node.id!r}: {message}"))
+            for found in kind.check(kind.parse_config(node.config), base_dir):
+                inside, message = found if isinstance(found, tuple) else ((), found)
+                error(loc.problem(("nodes", i, "config", *inside), f"node {node.id!r}: {message}"))
+        for k, name in enumerate(node.policy.retry.retry_on):
+            if name not in RETRY_CLASSES:
+                error(
+                    loc.problem(
+                        ("nodes", i, "policy", "retry", "retry_on", k),
+                        f"node {node.id!r}: retry_on {name!r} is not an error class "
+                        f"(known: {', '.join(RETRY_CLASSES)})",
+                    )
+                )
         if node.kind == "input":
             name = node.config.get("name") or node.id
             if workflow.input_decl(name) is None:
@@ -98,10 +115,12 @@ def validate(
                         ("nodes", i), f"input node {node.id!r} reads undeclared input {name!r}"
                     )
                 )
+    report.errors.extend(_output_name_problems(workflow, loc))
+    report.errors.extend(_include_problems(workflow, loc, base_dir, file))
     for message in _policy_problems(workflow):
         where = message.split(":", 1)[0]
-        path = tuple(part for part in where.split(".") if part)
-        error(loc.problem(path if path and path[0] == "policy" else ("policy",), message))
+        keys = tuple(part for part in where.split(".") if part)
+        error(loc.problem(keys if keys and keys[0] == "policy" else ("policy",), message))
     names = [d.name for d in workflow.inputs]
     for j, name in enumerate(names):
         if names.index(name) != j:
@@ -160,6 +179,8 @@ def validate(
     for cycle in _cycles(graph):
         chain = " -> ".join([*cycle, cycle[0]])
         error(loc.problem(("nodes", seen[cycle[0]]), f"cycle: {chain}"))
+        for node_id in cycle[1:]:  # every node of the cycle at its own line
+            error(loc.problem(("nodes", seen[node_id]), f"cycle: {chain} (node {node_id!r})"))
 
     outputs = [n.id for n in workflow.nodes if n.kind == "output"]
     if outputs and not report.errors:
@@ -175,6 +196,50 @@ def validate(
                     )
                 )
     return report
+
+
+def _output_name_problems(workflow: Workflow, loc: Locations) -> list[Problem]:
+    """Two output nodes publishing one name: the later value would replace the earlier."""
+    problems: list[Problem] = []
+    publisher: dict[str, str] = {}
+    for i, node in enumerate(workflow.nodes):
+        if node.kind != "output":
+            continue
+        named = node.config.get("name")
+        name = named if isinstance(named, str) and named else node.id
+        if name in publisher:
+            where = ("nodes", i, "config", "name") if named else ("nodes", i, "id")
+            problems.append(
+                loc.problem(
+                    where,
+                    f"output node {node.id!r} publishes {name!r}, "
+                    f"which node {publisher[name]!r} already publishes",
+                )
+            )
+        publisher.setdefault(name, node.id)
+    return problems
+
+
+def _include_problems(
+    workflow: Workflow, loc: Locations, base_dir: Path | None, file: Path | None
+) -> list[Problem]:
+    """A subworkflow or map whose workflow file comes back to a file on its own chain."""
+    graph = IncludeGraph(file)
+    problems: list[Problem] = []
+    for i, child in included_files(workflow, base_dir):
+        if not child.is_file():
+            continue  # the node's check says the file is missing
+        chain = graph.cycle_from(child)
+        if chain is not None:
+            node = workflow.nodes[i]
+            problems.append(
+                loc.problem(
+                    ("nodes", i, "config", "workflow"),
+                    f"node {node.id!r}: workflow files include each other: "
+                    f"{graph.describe(chain, base_dir)}",
+                )
+            )
+    return problems
 
 
 def _policy_problems(workflow: Workflow) -> list[str]:

@@ -59,7 +59,8 @@ def answer(decision: ApprovalDecision) -> Approver:
 
 def test_approve_passes_the_proposed_value_and_records_both_events() -> None:
     result, events = run_with(answer(ApprovalDecision("approve", "ana", "ok")), gated())
-    assert result.outputs == {"sent": {"to": "ana"}}
+    assert result.outputs == {"sent": {"to": "ana"}, "why": None}
+    assert result.output_states == {"sent": "succeeded", "why": "skipped"}
     requested = [e for e in events if isinstance(e, ApprovalRequested)]
     decided = [e for e in events if isinstance(e, ApprovalDecided)]
     assert len(requested) == len(decided) == 1
@@ -70,7 +71,7 @@ def test_edit_replaces_the_output_and_keeps_the_original() -> None:
     result, events = run_with(
         answer(ApprovalDecision("edit", "ana", "fix", {"to": "bob"})), gated()
     )
-    assert result.outputs == {"sent": {"to": "bob"}}
+    assert result.outputs == {"sent": {"to": "bob"}, "why": None}
     (decided,) = [e for e in events if isinstance(e, ApprovalDecided)]
     assert (decided.original, decided.edited_value) == ({"to": "ana"}, {"to": "bob"})
 
@@ -90,7 +91,7 @@ def test_reject_fails_the_run_by_default_and_routes_when_asked() -> None:
         answer(ApprovalDecision("reject", "ana", "no")), gated(policy={"on_error": "route"})
     )
     assert result.status == "succeeded"
-    assert result.outputs["why"]["comment"] == "no" and "sent" not in result.outputs
+    assert result.outputs["why"]["comment"] == "no" and result.outputs["sent"] is None
     assert result.nodes["sent"] == "skipped"
 
 
@@ -113,7 +114,7 @@ async def never(record: ApprovalRecord) -> ApprovalDecision:
 @pytest.mark.parametrize(
     ("default", "status", "output"),
     [
-        ("approve", "succeeded", {"sent": {"to": "ana"}}),
+        ("approve", "succeeded", {"sent": {"to": "ana"}, "why": None}),
         ("reject", "failed", {}),
         ("fail", "failed", {}),
     ],

@@ -93,10 +93,11 @@ def test_branch_skips_untaken_path_and_everything_only_reachable_through_it() ->
     )
     result, events = run(w)
     assert result.nodes["big1"] == result.nodes["big2"] == result.nodes["o_big"] == "skipped"
-    assert result.outputs == {"o_small": "S3"}
+    assert result.outputs == {"o_big": None, "o_small": "S3"}
+    assert result.output_states == {"o_big": "skipped", "o_small": "succeeded"}
     assert types_for(events, "big2") == ["node_skipped"]
     result, _ = run(w, {"x": 50})
-    assert result.outputs == {"o_big": "B50+"}
+    assert result.outputs == {"o_big": "B50+", "o_small": None}
     assert result.nodes["small"] == "skipped"
 
 
@@ -412,10 +413,10 @@ def test_cancelling_a_run_records_it_as_cancelled() -> None:
 def test_cache_reuses_unchanged_nodes_and_no_cache_disables_it(tmp_path: Path) -> None:
     counter = tmp_path / "calls"
     body = {
-        "kind": "test_flaky",
+        "kind": "test_count",
         "config": {"fail_times": 0, "counter_file": str(counter), "inputs": []},
     }
-    # map is a cacheable kind: wrap a side-effect-counting node in it.
+    # A map of a cacheable kind is cacheable: the template counts its runs.
     m = {"id": "m", "kind": "map", "config": {"template": body}}
     w = wf(
         [inp("xs"), m, out("o")],

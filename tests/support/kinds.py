@@ -76,6 +76,15 @@ class FlakyKind(NodeKind[FlakyConfig]):
         return NodeResult({"out": config.value})
 
 
+class CountKind(FlakyKind):
+    """A pure computation as far as the engine knows (cacheable), counting its runs in a
+    file so tests see whether a result was computed or reused."""
+
+    name = "test_count"
+    description = "test: count runs (cacheable)"
+    cacheable = True
+
+
 class PostConfig(KindConfig):
     url: str
     inputs: list[str] = Field(default_factory=lambda: ["in"])
@@ -106,6 +115,7 @@ class PostKind(NodeKind[PostConfig]):
 def register(registry: NodeRegistry) -> None:
     registry.register(SleepKind())
     registry.register(FlakyKind())
+    registry.register(CountKind())
     registry.register(PostKind())
 
 

@@ -1,5 +1,6 @@
 """Sandboxed templates and expressions (jinja2's immutable sandbox): the only way user
-text in a workflow file is evaluated. No eval, no attribute access to internals."""
+text in a workflow file is evaluated. No eval, no attribute access to internals.
+An interpolated None, True or False renders as JSON: null, true, false."""
 
 from __future__ import annotations
 
@@ -13,8 +14,18 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from engine.errors import NodeError
 
+_JSON_CONSTANTS: dict[object, str] = {None: "null", True: "true", False: "false"}
+
+
+def _finalize(value: Any) -> Any:
+    """`{{ x }}` of None/True/False gives null/true/false, as JSON would, not Python's repr."""
+    if value is None or isinstance(value, bool):
+        return _JSON_CONSTANTS[value]
+    return value
+
+
 _ENV = ImmutableSandboxedEnvironment(
-    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True, finalize=_finalize
 )
 _ENV.filters["json"] = lambda value: json.dumps(value, ensure_ascii=False)
 _ENV.globals.update({"len": len, "min": min, "max": max, "sorted": sorted})

@@ -98,6 +98,55 @@ def _section(level: str, name: str, model: Schema, defs: Schema) -> list[str]:
     return lines + _table(model, defs)
 
 
+VALIDATION = """\
+## What `interlock validate` checks
+
+Each problem is printed as `FILE:LINE:COLUMN: message`, pointing at the YAML that causes
+it; `interlock run` checks the same before it starts. Beyond the schema and each kind's
+config, a file is refused when:
+
+- a node id is used twice, a kind is unknown, an edge names a missing node or port, an
+  input port has two edges (or none, except on a `join`), or an edge joins two types that
+  do not match;
+- the edges make a cycle: the cycle is reported at the line of every node on it;
+- two `output` nodes publish the same name (`config.name`, by default the node id): one
+  value would silently replace the other;
+- a `retry_on` entry is not an error class: `transient`, `timeout`, `validation`,
+  `model`, `config`, `error`, `tool`, `http`, `policy`, `budget`, `offline`, `approval`,
+  `rejected`, or `any` (every class);
+- a `branch` case's `when` reads a name that is neither one of the branch's input ports
+  nor `value` or `inputs` (the sandbox functions `len`, `min`, `max`, `sorted`, `range`
+  are allowed);
+- a `subworkflow`, or a `map` with `workflow:`, runs a file that comes back to a file
+  already on its chain, directly or through further subworkflow and map files (each path
+  relative to the file that names it); the chain is reported, e.g.
+  `a.yaml -> sub/b.yaml -> a.yaml`;
+- an `input` node reads an undeclared input, or a tool grant, scope or approval rule is
+  invalid.
+
+A node whose result reaches no output is a warning. A run is refused when a required
+input is missing or given as null (`--input n=null`, or `"n": null` in `--inputs-file`),
+unless the input's type is `null`."""
+
+TEMPLATES = """\
+## Templates and expressions
+
+Template text (the `template` node, `llm` prompt and system, `agent` task and system,
+`approval` title and summary, `tool` arguments) is sandboxed Jinja2: the node's input
+ports are its variables, and `inputs` holds them all. An undefined name is an error.
+
+An interpolated `None`, `True` or `False` renders as JSON: `null`, `true`, `false`. So
+`{"done": {{ flag }}, "note": {{ note }}}` gives `{"done": true, "note": null}`. Only the
+value of a `{{ ... }}` as a whole is converted: values inside lists and mappings keep
+Python's spelling, and so does text built inside the expression (`{{ flag ~ '' }}` gives
+`True`). Write a whole value as JSON with `{{ value | tojson }}` (HTML-safe: `<`, `>`,
+`&` and `'` are escaped) or `{{ value | json }}` (text kept as is).
+
+Expressions evaluate to values, which are not converted: a `branch` case's `when`
+(`when: "flag and score > 0.5"`), and a `tool` argument that is exactly one `{{ ... }}`,
+which passes the value with its type (`limit: "{{ n }}"` gives the number)."""
+
+
 def workflow_reference(schema: Schema) -> str:
     """The Markdown reference of a workflow file, from its JSON Schema."""
     defs = schema.get("$defs", {})
@@ -110,6 +159,10 @@ def workflow_reference(schema: Schema) -> str:
         "A workflow is one `*.interlock.yaml` file. `interlock schema` prints the full JSON",
         "Schema; `interlock validate FILE` checks a file against it and against each node",
         "kind's config. Concepts are explained in [concepts.md](concepts.md).",
+        "",
+        *VALIDATION.splitlines(),
+        "",
+        *TEMPLATES.splitlines(),
         "",
     ]
     lines += _section("##", "Workflow (top level)", schema, defs)

@@ -131,7 +131,7 @@ policy:
 def test_approvals_follow_the_eval_policy_next_to_a_write_tool(tmp_path: Path, policy: str) -> None:
     (tmp_path / "w.interlock.yaml").write_text(APPROVE_THEN_WRITE, encoding="utf-8")
     (tmp_path / "out").mkdir()
-    rows = '{"text": "a", "expected": "wrote True"}\n{"text": "b", "expected": "wrote True"}\n'
+    rows = '{"text": "a", "expected": "wrote true"}\n{"text": "b", "expected": "wrote true"}\n'
     (tmp_path / "d.jsonl").write_text(rows, encoding="utf-8")
     (tmp_path / "w.eval.yaml").write_text(
         f"name: w\nworkflow: w.interlock.yaml\ndataset: d.jsonl\napprovals: {policy}\n"
@@ -151,7 +151,7 @@ def test_approvals_follow_the_eval_policy_next_to_a_write_tool(tmp_path: Path, p
         assert {a.decision.decider for a in approvals if a.decision} == {"policy:deny"}
     else:
         assert written == ["a.txt", "b.txt"]
-        assert all(r.passed and r.outputs == {"out": "wrote True"} for r in results)
+        assert all(r.passed and r.outputs == {"out": "wrote true"} for r in results)
         assert {a.decision.decider for a in approvals if a.decision} == {"evaluation"}
 
 

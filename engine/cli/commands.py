@@ -211,6 +211,11 @@ def _when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
 
 
+def _finished_at(status: str, finished_at: float | None) -> float | None:
+    """A run or attempt waiting for an approval has not finished: no finish time."""
+    return None if status in ("waiting_approval", "waiting") else finished_at
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     store = open_db(args.db)
     try:
@@ -223,7 +228,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if not runs:
         print("no runs yet")
     for r in runs:
-        took = f"{r.finished_at - r.started_at:.2f}s" if r.finished_at else "-"
+        finished_at = _finished_at(r.status, r.finished_at)
+        took = f"{finished_at - r.started_at:.2f}s" if finished_at else "-"
         tokens = r.prompt_tokens + r.completion_tokens
         print(
             f"{r.run_id}  {_when(r.started_at)}  {r.status:<9} {took:>8}  {tokens:>6} tok  "
@@ -233,9 +239,12 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def _run_json(r: Any) -> dict[str, Any]:
+    """A run or attempt record as JSON data."""
     from dataclasses import asdict
 
-    return asdict(r)
+    data = asdict(r)
+    data["finished_at"] = _finished_at(r.status, r.finished_at)
+    return data
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -268,7 +277,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     tokens = run.prompt_tokens + run.completion_tokens
     print(f"run {run.run_id}: {run.workflow_name} — {run.status}")
     print(
-        f"  started {_when(run.started_at)}, finished {_when(run.finished_at)}, "
+        f"  started {_when(run.started_at)}, "
+        f"finished {_when(_finished_at(run.status, run.finished_at))}, "
         f"{tokens} tokens, ${run.cost_usd:.4f}"
     )
     if run.error:
@@ -279,13 +289,13 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"  output {name}: {json.dumps(value, ensure_ascii=False)[:200]}")
     print("  nodes:")
     for a in attempts:
+        finished_at = _finished_at(a.status, a.finished_at)
         took = (
-            f"{(a.finished_at - a.started_at) * 1000:.0f} ms"
-            if a.finished_at and a.started_at
-            else "-"
+            f"{(finished_at - a.started_at) * 1000:.0f} ms" if finished_at and a.started_at else "-"
         )
         model = f" {a.model}" if a.model else ""
-        print(f"    {a.node_id:<20} #{a.attempt} {a.status:<9} {took:>9}{model}")
+        label = " (fallback)" if a.fallback else ""
+        print(f"    {a.node_id:<20} #{a.attempt} {a.status:<9} {took:>9}{model}{label}")
         if a.error:
             print(f"      error [{a.error_class}]: {a.error}")
     for approval in approvals:

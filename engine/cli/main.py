@@ -1,7 +1,9 @@
 """The `interlock` command line: argument parsing, exit codes and sub-command dispatch.
 
 Exit codes: 0 success, 1 the run failed, 2 invalid input or usage, 3 the run waits for
-an approval, 130 interrupted.
+an approval, 130 interrupted, 141 stdout was closed early (`interlock runs | head -1`:
+output stops quietly, the status a shell reports for a process ended by SIGPIPE).
+With `--json`, a usage error is also printed on stdout as `{"error": ..., "usage": ...}`.
 Other packages add sub-commands through the `interlock.commands` entry-point group (the
 desktop adds `app`), so the engine never imports them.
 """
@@ -10,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
@@ -31,12 +35,21 @@ from engine.errors import InterlockError
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_BROKEN_PIPE = 141
+
+
+class UsageError(Exception):
+    """A command line argparse refused; `main` reports it (as JSON too with `--json`)."""
+
+    def __init__(self, message: str, prog: str, usage: str) -> None:
+        super().__init__(message)
+        self.prog = prog
+        self.usage = usage
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        raise UsageError(message, self.prog, self.format_usage())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,17 +122,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _usage_error(error: UsageError, as_json: bool) -> int:
+    sys.stderr.write(error.usage)
+    print(f"{error.prog}: error: {error}", file=sys.stderr)
+    if as_json:
+        usage = " ".join(error.usage.split())
+        print(json.dumps({"error": str(error), "usage": usage, "exit_code": EXIT_USAGE}))
+    return EXIT_USAGE
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away: send what is left to devnull so the interpreter's
+    final flush does not fail again, and end without a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(
-        eval_commands.normalize_argv(list(sys.argv[1:] if argv is None else argv))
-    )
+    arguments = eval_commands.normalize_argv(list(sys.argv[1:] if argv is None else argv))
+    try:
+        args = parser.parse_args(arguments)
+    except UsageError as exc:
+        return _usage_error(exc, "--json" in arguments)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
         code: int = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+    except BrokenPipeError:
+        return _stdout_closed()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,13 @@ def _write(content: str | bytes, output: str | None) -> None:
     print(f"wrote {path}", file=sys.stderr)
 
 
+def _headless_qt() -> None:
+    """PDF is drawn by Qt: with no display to connect to, use Qt's offscreen platform
+    (set before Qt loads) instead of aborting. An explicit QT_QPA_PLATFORM is kept."""
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from engine.cli.commands import open_db
     from engine.reports import render
@@ -62,6 +70,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.format == "pdf" and not args.output:
         print("interlock: error: --format pdf needs -o FILE", file=sys.stderr)
         return EXIT_USAGE
+    if args.format == "pdf":
+        _headless_qt()
     store = open_db(args.db)
     try:
         content = render(args.run_id, store, args.format)

@@ -44,13 +44,12 @@ def resolve_inputs(workflow: Workflow, given: dict[str, Any]) -> dict[str, Any]:
             problems.append(f"unknown input {name!r} (declared: {known})")
     values: dict[str, Any] = {}
     for decl in workflow.inputs:
-        if decl.name in given:
-            value = given[decl.name]
-        elif decl.required:
+        # A required input given as null is missing too (unless its type is null).
+        missing = given.get(decl.name) is None and decl.type != "null"
+        if decl.required and (decl.name not in given or missing):
             problems.append(f"input {decl.name!r} is required")
             continue
-        else:
-            value = decl.default
+        value = given.get(decl.name, decl.default)
         if value is not None and not type_matches(decl.type, value):
             problems.append(f"input {decl.name!r} must be {decl.type}, got {type(value).__name__}")
         values[decl.name] = value

@@ -19,6 +19,7 @@ KIND_COLORS: dict[str, str] = {
     "branch": "#c2453d",
     "join": "#1f9aa6",
     "map": "#b0568f",
+    "loop": "#8a6d1f",
     "subworkflow": "#6f7d8c",
     "agent": "#2f6fb3",
     "approval": "#c98a1b",

@@ -71,7 +71,8 @@ def expression_names(source: str) -> set[str]:
     expression = parser.parse_expression()
     if not parser.stream.eos:
         parser.fail("chunk after expression", parser.stream.current.lineno)
-    names = {n.name for n in expression.find_all(nodes.Name) if n.ctx == "load"}
+    found = [expression, *expression.find_all(nodes.Name)]  # find_all skips the root
+    names = {n.name for n in found if isinstance(n, nodes.Name) and n.ctx == "load"}
     return names - set(_ENV.globals)
 
 

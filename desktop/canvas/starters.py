@@ -14,6 +14,11 @@ STARTER_CONFIGS: dict[str, dict[str, Any]] = {
     "llm": {"prompt": "{{ in }}"},
     "branch": {"cases": [{"port": "yes", "when": "in"}], "default": "no"},
     "map": {"template": {"kind": "template", "config": {"template": "{{ in }}"}}},
+    "loop": {
+        "template": {"kind": "template", "config": {"template": "{{ in }}!"}},
+        "max_iterations": 3,
+        "until": "text | length >= 10",
+    },
     "subworkflow": {"workflow": "child.interlock.yaml"},
 }
 

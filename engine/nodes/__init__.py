@@ -18,6 +18,7 @@ def builtin_registry() -> NodeRegistry:
     from engine.nodes.composite import MapKind, SubworkflowKind
     from engine.nodes.join import JoinKind
     from engine.nodes.llm import LlmKind
+    from engine.nodes.loop import LoopKind
     from engine.nodes.tool import ToolKind
 
     return NodeRegistry(
@@ -29,6 +30,7 @@ def builtin_registry() -> NodeRegistry:
             BranchKind(),
             JoinKind(),
             MapKind(),
+            LoopKind(),
             SubworkflowKind(),
             ApprovalKind(),
             ToolKind(),

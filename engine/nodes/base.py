@@ -130,6 +130,9 @@ class NodeContext:
     extras: dict[str, Any] = field(default_factory=dict)
     budget: RunBudget | None = None
     """The run's spend so far against `policy.budget`, shared by all its nodes (routing)."""
+    checkpoints: list[dict[str, Any]] = field(default_factory=list)
+    """Progress the node recorded before the run was resumed in this process (a loop's
+    finished iterations, as `loop_iteration` event payloads), oldest first."""
 
     def token(self, text: str) -> None:
         self.emit_token(text)

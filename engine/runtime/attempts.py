@@ -81,6 +81,9 @@ class NodeRunner:
     approvals: ApprovalService | None = None
     policy: WorkflowPolicy = field(default_factory=WorkflowPolicy)
     totals: Totals = field(default_factory=Totals)
+    checkpoints: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Progress recorded by nodes before a resume (see `NodeContext.checkpoints`); each
+    node gets it once, in its first attempt in this process."""
     fresh: frozenset[str] = frozenset()
     """Nodes recomputed whatever the cache holds (a re-run from a node); their new results
     still replace the cached ones."""
@@ -230,6 +233,7 @@ class NodeRunner:
             emit=partial(_emit_node_event, bus, node_id),
             audit=self.store.append_audit if self.store is not None else None,
             budget=self.budget,
+            checkpoints=self.checkpoints.pop(node_id, []),
         )
         if self.approvals is not None:
             ctx.request_approval = self.approvals.request

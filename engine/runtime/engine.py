@@ -34,7 +34,7 @@ from engine.runtime.execution import Execution, Preset
 from engine.runtime.graph import CompiledNode, compile_workflow
 from engine.runtime.inputs import resolve_inputs
 from engine.runtime.recorder import StoreRecorder
-from engine.runtime.resume import refuse_if_alive, replay, usage_so_far
+from engine.runtime.resume import loop_progress, refuse_if_alive, replay, usage_so_far
 from engine.store.protocol import RunStore, WorkflowVersion
 from engine.workflow.loader import dumps_workflow, loads_workflow, workflow_hash
 from engine.workflow.model import Workflow
@@ -206,6 +206,7 @@ class Engine:
                 attempts,
                 announced,
                 usage_so_far(events),
+                checkpoints=loop_progress(events),
             )
 
     async def rerun_from(
@@ -287,6 +288,7 @@ class Engine:
         announced: set[str] | None = None,
         used_before: Totals | None = None,
         fresh: frozenset[str] = frozenset(),
+        checkpoints: dict[str, list[dict[str, Any]]] | None = None,
     ) -> RunResult:
         started = time.monotonic()
         children: list[str] = []
@@ -330,6 +332,7 @@ class Engine:
             policy=workflow.policy,
             totals=used_before or Totals(),
             fresh=fresh,
+            checkpoints=checkpoints or {},
         )
         execution = Execution(nodes, bus, runner, workflow.policy.max_parallelism, presets)
         status, error = "succeeded", None

@@ -254,6 +254,23 @@ class NodeLog(RunEvent):
     data: dict[str, Any] = field(default_factory=dict)
 
 
+@event_type
+@dataclass(slots=True, kw_only=True)
+class LoopIteration(RunEvent):
+    """One finished iteration of a loop node: what it produced and whether `until` held."""
+
+    type: ClassVar[str] = "loop_iteration"
+    durable: ClassVar[bool] = True
+    attempt: int = 1
+    iteration: int = 1
+    outputs: dict[str, Any] = field(default_factory=dict)
+    state: Any = None
+    """The state carried into the next iteration."""
+    converged: bool = False
+    child_run_id: str | None = None
+    """The iteration's child run, when the body is a workflow file."""
+
+
 TERMINAL_NODE_EVENTS: tuple[type[RunEvent], ...] = (
     NodeSucceeded,
     NodeFailed,

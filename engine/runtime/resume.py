@@ -7,12 +7,14 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Sequence
+from typing import Any
 
 from engine.errors import RunError
 from engine.routing.budget import Usage
 from engine.runtime.events import (
     ApprovalDecided,
     ApprovalRequested,
+    LoopIteration,
     NodeCached,
     NodeFailed,
     NodeRetrying,
@@ -26,6 +28,7 @@ from engine.runtime.events import (
 )
 from engine.runtime.execution import Preset
 
+_KEPT = (NodeSucceeded, NodeCached, NodeSkipped)
 _ATTEMPT_ENDS = (NodeSucceeded, NodeFailed, NodeRetrying, NodeWaiting, NodeSkipped)
 
 
@@ -52,6 +55,23 @@ def replay(events: Sequence[RunEvent]) -> tuple[dict[str, Preset], dict[str, int
         elif isinstance(event, NodeSkipped):
             presets[node_id] = Preset("resume", "skipped")
     return presets, attempts, announced
+
+
+def loop_progress(events: Sequence[RunEvent]) -> dict[str, list[dict[str, Any]]]:
+    """The iterations each unfinished loop node recorded in its latest attempt (a node that
+    failed is run again on resume, and continues after them)."""
+    progress: dict[str, list[dict[str, Any]]] = {}
+    latest: dict[str, int] = {}
+    for event in events:
+        if isinstance(event, LoopIteration) and event.node_id is not None:
+            if event.attempt != latest.get(event.node_id):
+                latest[event.node_id] = event.attempt
+                progress[event.node_id] = []
+            progress[event.node_id].append(event.payload())
+        elif isinstance(event, _KEPT) and event.node_id is not None:
+            progress.pop(event.node_id, None)  # finished: nothing to continue
+            latest.pop(event.node_id, None)
+    return progress
 
 
 def usage_so_far(events: Sequence[RunEvent]) -> Usage:

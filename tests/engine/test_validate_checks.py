@@ -259,3 +259,15 @@ def test_a_cycle_is_reported_at_every_node_on_it(
         f"{at(CYCLE, '{id: b')}: cycle: a -> b -> c -> a (node 'b')",
         f"{at(CYCLE, '{id: c')}: cycle: a -> b -> c -> a (node 'c')",
     ]
+
+
+def test_a_condition_that_is_only_an_unknown_name_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = branch_file("labl")
+    code, lines = run_validate(write(tmp_path / "wf.yaml", text), capsys)
+    assert code == 2
+    assert lines == [
+        f"{at(text, 'when: ' + repr('labl'))}: node 'route': case 'p0': `when` reads 'labl', "
+        "which is not an input (known: value, inputs, score, label)"
+    ]

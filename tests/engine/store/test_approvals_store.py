@@ -12,7 +12,11 @@ from tests.engine.store.runs import run_life
 
 def request(node: str = "gate", key: str = "") -> ApprovalRequest:
     return ApprovalRequest(
-        run_id="r1", node_id=node, title="Send?", proposed={"to": "x"}, key=key,
+        run_id="r1",
+        node_id=node,
+        title="Send?",
+        proposed={"to": "x"},
+        key=key,
         schema={"type": "object"},
     )
 

@@ -31,6 +31,7 @@ RETRY_CLASSES = (
     "offline",
     "approval",
     "rejected",
+    "exhausted",
     "any",
 )
 """What a node's `retry_on` may name: the `error_class` values node attempts fail with,

@@ -177,6 +177,13 @@ class NodeKind(Generic[C]):
         at the node's config), or a `ConfigProblem` to point inside the config."""
         return []
 
+    def check_nested(
+        self, config: C, registry: NodeRegistry, base_dir: Path | None
+    ) -> Sequence[str | ConfigProblem]:
+        """Checks of what the node runs that need the registry (a map's or loop's node
+        template: its kind, config and ports), in the same form as `check`."""
+        return []
+
     async def run(self, ctx: NodeContext, config: C, inputs: dict[str, Any]) -> NodeResult:
         raise NotImplementedError  # pragma: no cover - every kind overrides it
 

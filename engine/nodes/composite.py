@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from engine.errors import NodeError, RunError, WorkflowLoadError
 from engine.nodes.base import (
+    ConfigProblem,
     KindConfig,
     NodeContext,
     NodeKind,
@@ -34,6 +35,13 @@ def _load_child(path: str, base_dir: Path | None, depth: int) -> tuple[Workflow,
         return load_workflow(full).workflow, full.parent
     except WorkflowLoadError as exc:
         raise NodeError(f"cannot load {full}: {exc}", error_class="config") from None
+
+
+def output_names(workflow: Workflow) -> list[str]:
+    """The names a workflow's outputs publish."""
+    return [
+        str(node.config.get("name") or node.id) for node in workflow.nodes if node.kind == "output"
+    ]
 
 
 def _check_child(path: str, base_dir: Path | None) -> list[str]:
@@ -87,6 +95,61 @@ def _child_digest(path: str, base_dir: Path | None, depth: int = 0) -> str:
         if isinstance(nested, str):
             parts.append(_child_digest(nested, child_dir, depth + 1))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def check_template(
+    template: NodeTemplate,
+    registry: NodeRegistry,
+    base_dir: Path | None,
+    item_port: str,
+    result_port: str | None,
+    names: tuple[str, str] = ("item_port", "result_port"),
+) -> list[ConfigProblem]:
+    """Problems of a node template run per item or iteration: its kind, its config (as
+    `validate` checks a node's), the port receiving the item and the port collected."""
+    from engine.nodes.base import config_errors
+
+    kind = registry.get(template.kind)
+    if kind is None:
+        known = ", ".join(registry.names())
+        return [(("template", "kind"), f"unknown node kind {template.kind!r} (known: {known})")]
+    errors = config_errors(kind, template.config)
+    if errors:
+        return [(("template", "config", *path), f"template: {msg}") for path, msg in errors]
+    config = kind.parse_config(template.config)
+    problems: list[ConfigProblem] = []
+    for found in kind.check(config, base_dir):
+        inside, message = found if isinstance(found, tuple) else ((), found)
+        problems.append((("template", "config", *inside), f"template: {message}"))
+    ins = [p.name for p in kind.input_ports(config)]
+    if item_port not in ins:
+        problems.append(
+            (
+                (names[0],) if names[0] else ("template",),
+                f"template kind {template.kind!r} has no input port {item_port!r} "
+                f"(its inputs: {', '.join(ins) or 'none'})",
+            )
+        )
+    outs = [p.name for p in kind.output_ports(config)]
+    if result_port is not None and result_port not in outs:
+        problems.append(
+            (
+                (names[1],),
+                f"template kind {template.kind!r} has no output port {result_port!r} "
+                f"(its outputs: {', '.join(outs) or 'none'})",
+            )
+        )
+    return problems
+
+
+def check_retry_classes(retry: RetryPolicy, path: tuple[str, ...]) -> list[ConfigProblem]:
+    from engine.errors import RETRY_CLASSES
+
+    return [
+        ((*path, "retry_on", k), f"retry_on {name!r} is not an error class")
+        for k, name in enumerate(retry.retry_on)
+        if name not in RETRY_CLASSES
+    ]
 
 
 class SubworkflowConfig(KindConfig):
@@ -242,20 +305,41 @@ class MapKind(NodeKind[MapConfig]):
             return {}
         return {"workflow": _child_digest(config.workflow, base_dir)}
 
-    def check(self, config: MapConfig, base_dir: Path | None) -> list[str]:
+    def check(self, config: MapConfig, base_dir: Path | None) -> list[str | ConfigProblem]:
+        problems: list[str | ConfigProblem] = [
+            *check_retry_classes(config.item_policy.retry, ("item_policy", "retry"))
+        ]
         if config.workflow is None:
-            return []
-        problems = _check_child(config.workflow, base_dir)
-        if problems:
             return problems
+        found = _check_child(config.workflow, base_dir)
+        if found:
+            return [*problems, *found]
         child, _ = _load_child(config.workflow, base_dir, 0)
         declared = [decl.name for decl in child.inputs]
         if config.item_input not in declared:
-            return [
+            problems.append(
                 f"workflow file {config.workflow!r} declares no input {config.item_input!r} "
                 f"to receive each item (its inputs: {', '.join(declared) or 'none'})"
-            ]
-        return []
+            )
+        outputs = output_names(child)
+        if config.result_port is not None and config.result_port not in outputs:
+            problems.append(
+                (
+                    ("result_port",),
+                    f"workflow file {config.workflow!r} has no output {config.result_port!r} "
+                    f"(its outputs: {', '.join(outputs) or 'none'})",
+                )
+            )
+        return problems
+
+    def check_nested(
+        self, config: MapConfig, registry: NodeRegistry, base_dir: Path | None
+    ) -> list[ConfigProblem]:
+        if config.template is None:
+            return []
+        return check_template(
+            config.template, registry, base_dir, config.item_input, config.result_port
+        )
 
     async def run(self, ctx: NodeContext, config: MapConfig, inputs: dict[str, Any]) -> NodeResult:
         items = inputs.get("items")

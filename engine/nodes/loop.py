@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 
 from engine.errors import NodeError, RunError
 from engine.nodes.base import (
+    ConfigProblem,
     KindConfig,
     NodeContext,
     NodeKind,
@@ -30,6 +31,8 @@ from engine.nodes.composite import (
     _child_digest,
     _child_reusable,
     _load_child,
+    check_template,
+    output_names,
 )
 from engine.runtime.events import LoopIteration
 from engine.sandbox import SandboxError, check_expression, evaluate, expression_names
@@ -118,7 +121,7 @@ class LoopKind(NodeKind[LoopConfig]):
                     f"workflow file {config.workflow!r} declares no input {config.state!r} "
                     f"to receive the loop's state (its inputs: {', '.join(declared) or 'none'})"
                 )
-            outputs = _output_names(child)
+            outputs = output_names(child)
             if config.carry is not None and config.carry not in outputs:
                 problems.append(
                     f"carry: workflow file {config.workflow!r} has no output {config.carry!r} "
@@ -131,6 +134,30 @@ class LoopKind(NodeKind[LoopConfig]):
                         f"until: {', '.join(sorted(unknown))} is not an output of "
                         f"{config.workflow!r} (its outputs: {', '.join(outputs) or 'none'})"
                     )
+        return problems
+
+    def check_nested(
+        self, config: LoopConfig, registry: NodeRegistry, base_dir: Path | None
+    ) -> list[ConfigProblem]:
+        if config.template is None:
+            return []
+        names = ("state_port", "carry")
+        problems = check_template(
+            config.template, registry, base_dir, config.state, config.carry, names
+        )
+        kind = registry.get(config.template.kind)
+        if problems or kind is None or config.until is None:
+            return problems
+        outs = {p.name for p in kind.output_ports(kind.parse_config(config.template.config))}
+        unknown = expression_names(config.until) - {"outputs", "iteration", *outs}
+        if unknown:
+            problems.append(
+                (
+                    ("until",),
+                    f"until: {', '.join(sorted(unknown))} is not an output of the template "
+                    f"(its outputs: {', '.join(sorted(outs)) or 'none'})",
+                )
+            )
         return problems
 
     def is_cacheable(
@@ -192,12 +219,6 @@ class LoopKind(NodeKind[LoopConfig]):
             "converged": converged,
         }
         return totals
-
-
-def _output_names(workflow: Any) -> list[str]:
-    return [
-        str(node.config.get("name") or node.id) for node in workflow.nodes if node.kind == "output"
-    ]
 
 
 def _holds(until: str, outputs: dict[str, Any], iteration: int) -> bool:

@@ -95,7 +95,9 @@ def validate(
         for path, message in problems:
             error(loc.problem(("nodes", i, "config", *path), f"node {node.id!r}: {message}"))
         if not problems:
-            for found in kind.check(kind.parse_config(node.config), base_dir):
+            parsed = kind.parse_config(node.config)
+            checks = [*kind.check(parsed, base_dir), *kind.check_nested(parsed, registry, base_dir)]
+            for found in checks:
                 inside, message = found if isinstance(found, tuple) else ((), found)
                 error(loc.problem(("nodes", i, "config", *inside), f"node {node.id!r}: {message}"))
         for k, name in enumerate(node.policy.retry.retry_on):

@@ -271,3 +271,95 @@ def test_a_condition_that_is_only_an_unknown_name_is_reported(
         f"{at(text, 'when: ' + repr('labl'))}: node 'route': case 'p0': `when` reads 'labl', "
         "which is not an input (known: value, inputs, score, label)"
     ]
+
+
+# ---- map and loop bodies ----------------------------------------------------------------
+
+
+def map_template_file(body: str, extra: str = "") -> str:
+    return HEAD + (
+        "inputs: [{name: xs, type: array}]\n"
+        "nodes:\n"
+        "  - {id: xs, kind: input}\n"
+        "  - id: m\n"
+        "    kind: map\n"
+        "    config:\n"
+        f"      template: {body}\n"
+        f"{extra}"
+        "  - {id: o, kind: output}\n"
+        "edges:\n"
+        "  - {source: xs.value, target: m.items}\n"
+        "  - {source: m.results, target: o.value}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "extra", "needle", "message"),
+    [
+        (
+            "{kind: templat, config: {template: x}}",
+            "",
+            "kind: templat",
+            "node 'm': unknown node kind 'templat'",
+        ),
+        (
+            "{kind: template, config: {templte: x}}",
+            "",
+            "templte",
+            "node 'm': template: templte: Extra inputs are not permitted",
+        ),
+        (
+            "{kind: template, config: {template: x}}",
+            "      result_port: txt\n",
+            "result_port",
+            "node 'm': template kind 'template' has no output port 'txt' (its outputs: text)",
+        ),
+        (
+            "{kind: template, config: {template: x}}",
+            "      item_policy: {retry: {max_attempts: 2, retry_on: [transiet]}}\n",
+            "transiet",
+            "node 'm': retry_on 'transiet' is not an error class",
+        ),
+    ],
+)
+def test_a_map_template_is_checked_like_a_node(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    body: str,
+    extra: str,
+    needle: str,
+    message: str,
+) -> None:
+    text = map_template_file(body, extra)
+    code, lines = run_validate(write(tmp_path / "wf.yaml", text), capsys)
+    assert code == 2
+    assert any(line.startswith(f"{at(text, needle)}: {message}") for line in lines), lines
+
+
+def test_a_loop_template_and_condition_are_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = HEAD + (
+        "inputs: [{name: x}]\n"
+        "nodes:\n"
+        "  - {id: x, kind: input}\n"
+        "  - id: again\n"
+        "    kind: loop\n"
+        "    config:\n"
+        "      template: {kind: template, config: {template: '{{ in }}!'}}\n"
+        "      max_iterations: 3\n"
+        "      until: txt | length > 4\n"
+        "  - {id: o, kind: output}\n"
+        "edges:\n"
+        "  - {source: x.value, target: again.in}\n"
+        "  - {source: again.value, target: o.value}\n"
+    )
+    code, lines = run_validate(write(tmp_path / "wf.yaml", text), capsys)
+    assert code == 2
+    assert lines == [
+        f"{at(text, 'until:')}: node 'again': until: txt is not an output of the "
+        "template (its outputs: text)"
+    ]
+    fixed = text.replace("txt | length", "text | length")
+    code, _ = run_validate(write(tmp_path / "ok.yaml", fixed), capsys)
+    assert code == 0

@@ -16,6 +16,7 @@ from engine.errors import RunError, WorkflowLoadError
 from engine.nodes import builtin_registry, default_registry
 from engine.providers.base import ProviderRegistry
 from engine.runtime.engine import Engine, RunResult
+from engine.runtime.events import RunFinished
 from engine.runtime.inputs import parse_cli_value
 from engine.store.protocol import RunStore
 from engine.workflow.loader import LoadedWorkflow, load_workflow
@@ -256,12 +257,16 @@ def cmd_show(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         attempts = store.attempts(args.run_id)
         approvals = store.list_approvals(status=None, run_id=args.run_id)
-        calls = [e for e in store.events(args.run_id) if e.type == "model_call"]
+        events = store.events(args.run_id)
+        calls = [e for e in events if e.type == "model_call"]
+        ends = [e for e in events if isinstance(e, RunFinished)]
+        output_states = ends[-1].output_states if ends else {}
     finally:
         store.close()
     if args.json:
         data = _run_json(run)
         data["attempts"] = [_run_json(a) for a in attempts]
+        data["output_states"] = output_states
         # Every provider call: model, outcome, tokens, cost, seconds and confidence.
         data["model_calls"] = [{"node_id": e.node_id, **e.payload()} for e in calls]
         data["approvals"] = [
@@ -286,7 +291,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     if run.inputs:
         print(f"  inputs: {json.dumps(run.inputs, ensure_ascii=False)[:200]}")
     for name, value in run.outputs.items():
-        print(f"  output {name}: {json.dumps(value, ensure_ascii=False)[:200]}")
+        state = output_states.get(name)
+        note = f" ({state})" if state not in (None, "succeeded", "cached") else ""
+        print(f"  output {name}: {json.dumps(value, ensure_ascii=False)[:200]}{note}")
     print("  nodes:")
     for a in attempts:
         finished_at = _finished_at(a.status, a.finished_at)

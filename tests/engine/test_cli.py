@@ -490,3 +490,45 @@ def test_show_json_has_attempts_with_timings(done_run: DoneRun) -> None:
 @slow
 def test_show_unknown_run_exits_2(cli: Cli) -> None:
     refused(cli("show", "no-such-run", "--json"), "no run 'no-such-run'")
+
+
+LOOP_AND_BRANCH = """\
+version: 1
+metadata: {name: Shout until long}
+inputs: [{name: word, default: hey}]
+nodes:
+  - {id: word, kind: input}
+  - id: shout
+    kind: loop
+    config:
+      template: {kind: template, config: {template: '{{ in }}!'}}
+      max_iterations: 5
+      until: text | length >= 6
+  - id: size
+    kind: branch
+    config:
+      cases: [{port: long, when: value | length > 100}]
+      default: short
+  - {id: long_one, kind: output}
+  - {id: short_one, kind: output}
+  - {id: rounds, kind: output}
+edges:
+  - {source: word.value, target: shout.in}
+  - {source: shout.value, target: size.in}
+  - {source: size.long, target: long_one.value}
+  - {source: size.short, target: short_one.value}
+  - {source: shout.iterations, target: rounds.value}
+"""
+
+
+def test_a_loop_and_a_skipped_output_through_the_cli(cli: Cli) -> None:
+    workflow = cli.write("loop.interlock.yaml", LOOP_AND_BRANCH)
+    assert cli("validate", workflow).returncode == 0
+    summary = cli.ok("run", workflow, "--json", "--quiet")
+    assert summary["status"] == "succeeded"
+    assert summary["outputs"] == {"long_one": None, "short_one": "hey!!!", "rounds": 3}
+    shown = cli.ok("show", summary["run_id"], "--json")
+    assert shown["output_states"]["long_one"] == "skipped"
+    text = cli("show", summary["run_id"]).stdout
+    assert "output long_one: null (skipped)" in text
+    assert 'output short_one: "hey!!!"\n' in text

@@ -151,3 +151,34 @@ def test_failed_and_retried_attempts_count_in_the_totals(tmp_path: Path) -> None
     assert result.tokens == _model_tokens(events) == 16  # two calls of 5 + 3 tokens
     record = store.get_run(result.run_id)
     assert record is not None and record.prompt_tokens == 10
+
+
+def test_unseeded_sampling_on_the_bundled_model_is_never_reused(
+    local: LocalProvider, tmp_path: Path
+) -> None:
+    store = SqliteRunStore(tmp_path / "runs.db")
+    registry = ProviderRegistry([local], default_model=SMOLLM2_ID)
+    engine = Engine(make_registry(), registry, store)
+
+    def sample(seed: int | None) -> list[list[RunEvent]]:
+        node = _ask("ask", "q")
+        node["config"].update(temperature=0.9, seed=seed, max_tokens=8)
+        workflow = wf(
+            [{"id": "q", "kind": "input"}, node, {"id": "o", "kind": "output"}],
+            [("q.value", "ask.q"), ("ask.text", "o.value")],
+            inputs=[{"name": "q", "default": "the sea"}],
+        )
+        traces = []
+        for _ in range(2):
+            events: list[RunEvent] = []
+            asyncio.run(engine.run(workflow, {}, subscribers=[events.append]))
+            traces.append(events)
+        return traces
+
+    unseeded = sample(None)
+    seeds = [[e.seed for e in t if e.type == "model_call"] for t in unseeded]  # type: ignore[attr-defined]
+    assert all(len(s) == 1 and isinstance(s[0], int) for s in seeds) and seeds[0] != seeds[1]
+    assert not any(e.type == "node_cached" for e in unseeded[1])
+    seeded = sample(7)
+    assert [e.seed for e in seeded[0] if e.type == "model_call"] == [7]  # type: ignore[attr-defined]
+    assert any(e.type == "node_cached" and e.node_id == "ask" for e in seeded[1])

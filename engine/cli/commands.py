@@ -212,11 +212,6 @@ def _when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
 
 
-def _finished_at(status: str, finished_at: float | None) -> float | None:
-    """A run or attempt waiting for an approval has not finished: no finish time."""
-    return None if status in ("waiting_approval", "waiting") else finished_at
-
-
 def cmd_runs(args: argparse.Namespace) -> int:
     store = open_db(args.db)
     try:
@@ -229,8 +224,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if not runs:
         print("no runs yet")
     for r in runs:
-        finished_at = _finished_at(r.status, r.finished_at)
-        took = f"{finished_at - r.started_at:.2f}s" if finished_at else "-"
+        took = f"{r.finished_at - r.started_at:.2f}s" if r.finished_at else "-"
         tokens = r.prompt_tokens + r.completion_tokens
         print(
             f"{r.run_id}  {_when(r.started_at)}  {r.status:<9} {took:>8}  {tokens:>6} tok  "
@@ -243,9 +237,7 @@ def _run_json(r: Any) -> dict[str, Any]:
     """A run or attempt record as JSON data."""
     from dataclasses import asdict
 
-    data = asdict(r)
-    data["finished_at"] = _finished_at(r.status, r.finished_at)
-    return data
+    return asdict(r)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -283,7 +275,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"run {run.run_id}: {run.workflow_name} — {run.status}")
     print(
         f"  started {_when(run.started_at)}, "
-        f"finished {_when(_finished_at(run.status, run.finished_at))}, "
+        f"finished {_when(run.finished_at)}, "
         f"{tokens} tokens, ${run.cost_usd:.4f}"
     )
     if run.error:
@@ -296,7 +288,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"  output {name}: {json.dumps(value, ensure_ascii=False)[:200]}{note}")
     print("  nodes:")
     for a in attempts:
-        finished_at = _finished_at(a.status, a.finished_at)
+        finished_at = a.finished_at
         took = (
             f"{(finished_at - a.started_at) * 1000:.0f} ms" if finished_at and a.started_at else "-"
         )

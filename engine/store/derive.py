@@ -171,7 +171,8 @@ def _run_finished(e: RunFinished) -> RowOp:
             "prompt_tokens": e.prompt_tokens,
             "completion_tokens": e.completion_tokens,
             "cost_usd": e.cost_usd,
-            "finished_at": e.ts,
+            # A run paused for an approval has not finished.
+            "finished_at": None if e.status == "waiting_approval" else e.ts,
         },
     )
 
@@ -198,7 +199,7 @@ def _node_waiting(e: NodeWaiting) -> RowOp:
             status="waiting",
             error=None,
             error_class=None,
-            finished_at=e.ts,
+            finished_at=None,
             prompt_tokens=e.prompt_tokens,
             completion_tokens=e.completion_tokens,
             cost_usd=e.cost_usd,

@@ -7,6 +7,7 @@ import time
 from typing import TextIO
 
 from engine.runtime.events import (
+    LoopIteration,
     NodeCached,
     NodeFailed,
     NodeRetrying,
@@ -65,12 +66,17 @@ class ProgressPrinter:
                 self._line("✓", f"{node} in {event.duration_s * 1000:.0f} ms{model}{usage}")
             case NodeCached():
                 self._line("●", f"{node} reused ({event.source})")
+            case NodeRetrying() if event.next_is_fallback:
+                self._line("↻", f"{node} attempt {event.attempt} failed ({event.error}); fallback")
             case NodeRetrying():
                 self._line(
                     "↻",
                     f"{node} attempt {event.attempt} failed ({event.error}); "
                     f"retry in {event.delay_s:.2f}s",
                 )
+            case LoopIteration():
+                holds = " — condition holds" if event.converged else ""
+                self._line("↺", f"{node} iteration {event.iteration}{holds}")
             case NodeFailed():
                 self._line(
                     "✗",

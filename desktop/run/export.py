@@ -1,5 +1,5 @@
 """Run export: the run record, every event, node attempts and approvals as one JSON file
-(the reports issue adds HTML and PDF)."""
+(HTML, PDF, Markdown and OTLP reports come from `engine.reports`)."""
 
 from __future__ import annotations
 

@@ -192,7 +192,7 @@ AnyKind = NodeKind[Any]
 
 
 class NodeRegistry:
-    """The node kinds a runtime knows. Later issues register `tool` and `approval` here."""
+    """The node kinds a runtime knows: the built-in ones and any plugins, passed in."""
 
     def __init__(self, kinds: Iterable[AnyKind] = ()) -> None:
         self._kinds: dict[str, AnyKind] = {}

@@ -3,8 +3,9 @@ the canvas animates and reports render.
 
 Every event is a slotted dataclass with a `type` tag, treated as immutable once emitted
 (not declared frozen: frozen dataclasses cost 3x more to build, and a run builds many).
-`to_record`/`from_record` turn them into plain JSON-able dicts and back. Later issues add
-event types by subclassing `RunEvent` and decorating with `@event_type`.
+`to_record`/`from_record` turn them into plain JSON-able dicts and back. Other engine
+packages declare their own event types (subclass `RunEvent`, decorate with `@event_type`)
+in the modules listed in `EVENT_MODULES`, so decoding never depends on what was imported.
 """
 
 from __future__ import annotations
@@ -16,6 +17,20 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 EVENT_TYPES: dict[str, type[RunEvent]] = {}
+
+EVENT_MODULES = ("engine.routing.events", "engine.tools.events")
+"""Every module besides this one that declares event types: `from_record` imports them
+before decoding, so every stored event decodes to its class whatever was imported."""
+_ALL_REGISTERED = False
+
+
+def _register_all() -> None:
+    global _ALL_REGISTERED
+    import importlib
+
+    for name in EVENT_MODULES:
+        importlib.import_module(name)
+    _ALL_REGISTERED = True
 
 E = TypeVar("E", bound="type[RunEvent]")
 Ev = TypeVar("Ev", bound="RunEvent")
@@ -68,6 +83,8 @@ def _payload_names(cls: type[RunEvent]) -> tuple[str, ...]:
 
 
 def from_record(record: dict[str, Any]) -> RunEvent:
+    if not _ALL_REGISTERED:
+        _register_all()
     cls = EVENT_TYPES.get(record["type"], UnknownEvent)
     data = dict(record.get("data") or {})
     names = {f.name for f in dataclasses.fields(cls)}

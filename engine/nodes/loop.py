@@ -146,8 +146,8 @@ class LoopKind(NodeKind[LoopConfig]):
             config.template, registry, base_dir, config.state, config.carry, names
         )
         kind = registry.get(config.template.kind)
-        if problems or kind is None or config.until is None:
-            return problems
+        if problems or kind is None or config.until is None or check_expression(config.until):
+            return problems  # an expression that does not compile is reported by `check`
         outs = {p.name for p in kind.output_ports(kind.parse_config(config.template.config))}
         unknown = expression_names(config.until) - {"outputs", "iteration", *outs}
         if unknown:

@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -63,6 +64,10 @@ def cache_key(
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def _nothing() -> None:
+    return None
+
+
 @dataclass
 class NodeRunner:
     """Executes single nodes of one run and records what happened as events."""
@@ -84,6 +89,8 @@ class NodeRunner:
     checkpoints: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """Progress recorded by nodes before a resume (see `NodeContext.checkpoints`); each
     node gets it once, in its first attempt in this process."""
+    commit: Callable[[], None] = _nothing
+    """Make the events so far durable now (the store recorder's flush)."""
     fresh: frozenset[str] = frozenset()
     """Nodes recomputed whatever the cache holds (a re-run from a node); their new results
     still replace the cached ones."""
@@ -216,6 +223,9 @@ class NodeRunner:
             inputs=inputs,
             fallback=fallback,
         )
+        if not compiled.kind.cacheable:
+            # A node that may have side effects: its start is on disk before it acts.
+            self.commit()
         bus = self.bus
         ctx = NodeContext(
             run_id=self.run_id,

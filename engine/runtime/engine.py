@@ -33,8 +33,9 @@ from engine.runtime.events import (
 from engine.runtime.execution import Execution, Preset
 from engine.runtime.graph import CompiledNode, compile_workflow
 from engine.runtime.inputs import resolve_inputs
+from engine.runtime.ownership import RunOwnership
 from engine.runtime.recorder import StoreRecorder
-from engine.runtime.resume import loop_progress, refuse_if_alive, replay, usage_so_far
+from engine.runtime.resume import loop_progress, replay, usage_so_far
 from engine.store.protocol import RunStore, WorkflowVersion
 from engine.workflow.loader import dumps_workflow, loads_workflow, workflow_hash
 from engine.workflow.model import Workflow
@@ -135,7 +136,35 @@ class Engine:
                 )
             )
         bus = EventBus(run_id)
-        with self._recording(bus, subscribers):
+        ownership = self._own(run_id)
+        try:
+            return await self._start(
+                bus, subscribers, ownership, workflow, nodes, digest, values, base_dir, depth,
+                use_cache, presets or {}, fresh, parent_run_id, source_run_id, workflow_path,
+            )  # fmt: skip
+        finally:
+            if ownership is not None:
+                ownership.release()
+
+    async def _start(
+        self,
+        bus: EventBus,
+        subscribers: Sequence[Subscriber],
+        ownership: RunOwnership | None,
+        workflow: Workflow,
+        nodes: dict[str, CompiledNode],
+        digest: str,
+        values: dict[str, Any],
+        base_dir: Path | None,
+        depth: int,
+        use_cache: bool | None,
+        presets: dict[str, Preset],
+        fresh: frozenset[str],
+        parent_run_id: str | None,
+        source_run_id: str | None,
+        workflow_path: str | None,
+    ) -> RunResult:
+        with self._recording(bus, subscribers) as recorder:
             bus.emit(
                 RunStarted,
                 workflow_name=workflow.metadata.name,
@@ -156,9 +185,11 @@ class Engine:
                 base_dir,
                 depth,
                 use_cache,
-                presets or {},
+                presets,
                 {},
                 fresh=fresh,
+                ownership=ownership,
+                recorder=recorder,
             )
 
     async def resume(
@@ -172,21 +203,37 @@ class Engine:
         """Continue a run whose process died (or that failed): finished nodes are kept,
         in-flight and failed nodes run again, event numbering continues."""
         store = self._require_store()
-        record = store.get_run(run_id)
-        if record is None:
+        if store.get_run(run_id) is None:
             raise RunError(f"no run {run_id!r} in the store")
+        # Own the run before reading its trace: a second resume is refused here, before
+        # it runs anything.
+        ownership = RunOwnership(store, run_id)
+        ownership.take(force=force)
+        try:
+            return await self._resume_owned(run_id, ownership, subscribers, base_dir)
+        finally:
+            ownership.release()
+
+    async def _resume_owned(
+        self,
+        run_id: str,
+        ownership: RunOwnership,
+        subscribers: Sequence[Subscriber],
+        base_dir: Path | None,
+    ) -> RunResult:
+        store = self._require_store()
+        record = store.get_run(run_id)
+        assert record is not None
         if record.status == "succeeded":
             raise RunError(f"run {run_id} already succeeded; nothing to resume")
         workflow = self._stored_workflow(record.workflow_hash)
         events = store.events(run_id)
-        if record.status == "running" and not force:
-            refuse_if_alive(run_id, events)
         presets, attempts, announced = replay(events)
         if base_dir is None and record.workflow_path:
             base_dir = Path(record.workflow_path).parent
         nodes = compile_workflow(workflow, self.registry)
         bus = EventBus(run_id, next_seq=(events[-1].seq + 1) if events else 1)
-        with self._recording(bus, subscribers):
+        with self._recording(bus, subscribers) as recorder:
             bus.emit(
                 RunResumed,
                 pid=os.getpid(),
@@ -207,6 +254,8 @@ class Engine:
                 announced,
                 usage_so_far(events),
                 checkpoints=loop_progress(events),
+                ownership=ownership,
+                recorder=recorder,
             )
 
     async def rerun_from(
@@ -267,6 +316,13 @@ class Engine:
         except WorkflowLoadError as exc:
             raise RunError(f"stored workflow {digest[:12]} no longer loads: {exc}") from None
 
+    def _own(self, run_id: str) -> RunOwnership | None:
+        if self.store is None:
+            return None
+        ownership = RunOwnership(self.store, run_id)
+        ownership.take()
+        return ownership
+
     def _recording(self, bus: EventBus, subscribers: Sequence[Subscriber]) -> StoreRecorder:
         recorder = StoreRecorder(self.store)
         bus.subscribe(recorder)
@@ -289,6 +345,8 @@ class Engine:
         used_before: Totals | None = None,
         fresh: frozenset[str] = frozenset(),
         checkpoints: dict[str, list[dict[str, Any]]] | None = None,
+        ownership: RunOwnership | None = None,
+        recorder: StoreRecorder | None = None,
     ) -> RunResult:
         started = time.monotonic()
         children: list[str] = []
@@ -335,6 +393,13 @@ class Engine:
             checkpoints=checkpoints or {},
         )
         execution = Execution(nodes, bus, runner, workflow.policy.max_parallelism, presets)
+        if recorder is not None:
+            runner.commit = recorder.commit
+            recorder.on_error = lambda exc: execution.abort(
+                f"the run store could not record the run: {exc}"
+            )
+        if ownership is not None:
+            ownership.keep(execution.abort)
         status, error = "succeeded", None
         try:
             await execution.execute()

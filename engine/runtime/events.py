@@ -32,6 +32,7 @@ def _register_all() -> None:
         importlib.import_module(name)
     _ALL_REGISTERED = True
 
+
 E = TypeVar("E", bound="type[RunEvent]")
 Ev = TypeVar("Ev", bound="RunEvent")
 

@@ -87,6 +87,12 @@ class Execution:
             await self.cancel()
             raise
 
+    def abort(self, reason: str) -> None:
+        """Stop the run at once: nothing new starts and every running node is cancelled."""
+        self.failure = self.failure or reason
+        for task in list(self._tasks):
+            task.cancel()
+
     async def cancel(self) -> None:
         for task in list(self._tasks):
             task.cancel()

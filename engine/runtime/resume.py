@@ -1,15 +1,11 @@
 """What a resumed run keeps: replaying a run's stored events into node presets, attempt
-counters, announced approvals and the usage so far; and the guard against resuming a live
-run twice."""
+counters, announced approvals, the usage so far and loop progress."""
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Sequence
 from typing import Any
 
-from engine.errors import RunError
 from engine.routing.budget import Usage
 from engine.runtime.events import (
     ApprovalDecided,
@@ -23,8 +19,6 @@ from engine.runtime.events import (
     NodeSucceeded,
     NodeWaiting,
     RunEvent,
-    RunResumed,
-    RunStarted,
 )
 from engine.runtime.execution import Preset
 
@@ -82,19 +76,3 @@ def usage_so_far(events: Sequence[RunEvent]) -> Usage:
         if isinstance(event, _ATTEMPT_ENDS):
             usage.add(event.prompt_tokens, event.completion_tokens, event.cost_usd)
     return usage
-
-
-def refuse_if_alive(run_id: str, events: Sequence[RunEvent]) -> None:
-    """A run still executing in a live process on this machine must not be resumed twice."""
-    owner = next((e for e in reversed(events) if isinstance(e, RunStarted | RunResumed)), None)
-    if owner is None or owner.pid is None or owner.host != socket.gethostname():
-        return
-    if owner.pid == os.getpid():
-        return
-    try:
-        os.kill(owner.pid, 0)
-    except ProcessLookupError:
-        return
-    except PermissionError:
-        pass
-    raise RunError(f"run {run_id} is still running in process {owner.pid}; stop it first")

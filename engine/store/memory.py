@@ -19,6 +19,7 @@ from engine.store import approvals as approval_rows
 from engine.store import derive
 from engine.store.derive import RowOp
 from engine.store.errors import DuplicateEventError, StoreError
+from engine.store.leases import Alive, Lease, may_take
 from engine.store.memory_evals import MemoryEvaluations
 from engine.store.protocol import AttemptRecord, RunRecord, WorkflowVersion
 from engine.store.rows import (
@@ -68,6 +69,7 @@ class MemoryRunStore(MemoryEvaluations):
         self._cache: dict[str, Row] = {}
         self._approvals: dict[str, Row] = {}
         self._audit: list[AuditEntry] = []
+        self._leases: dict[str, Lease] = {}
         self._closed = False
 
     def __enter__(self) -> MemoryRunStore:
@@ -183,6 +185,31 @@ class MemoryRunStore(MemoryEvaluations):
             self._check_open()
             rows = sorted(self._attempts.get(run_id, {}).values(), key=attempt_order)
             return [attempt_record(row) for row in rows]
+
+    # ---- leases ---------------------------------------------------------------------------
+
+    def take_lease(self, claimant: Lease, now: float, alive: Alive) -> Lease | None:
+        with self._lock:
+            self._check_open()
+            holder = self._leases.get(claimant.run_id)
+            if not may_take(holder, claimant, now, alive):
+                return holder
+            self._leases[claimant.run_id] = claimant
+            return None
+
+    def renew_lease(self, lease: Lease) -> bool:
+        with self._lock:
+            held = self._leases.get(lease.run_id)
+            if held is None or held.owner != lease.owner:
+                return False
+            self._leases[lease.run_id] = lease
+            return True
+
+    def release_lease(self, run_id: str, owner: str) -> None:
+        with self._lock:
+            held = self._leases.get(run_id)
+            if held is not None and held.owner == owner:
+                del self._leases[run_id]
 
     # ---- result cache -----------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 from engine.approvals.model import ApprovalDecision, ApprovalRecord, ApprovalRequest
 from engine.audit.chain import AuditEntry
 from engine.runtime.events import RunEvent
+from engine.store.leases import Alive, Lease
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,19 @@ class RunStore(Protocol):
         ...
 
     def get_run(self, run_id: str) -> RunRecord | None: ...
+
+    def take_lease(self, claimant: Lease, now: float, alive: Alive) -> Lease | None:
+        """Atomically make `claimant` the run's owner if `may_take` allows it: None when
+        taken, else the lease that holds the run."""
+        ...
+
+    def renew_lease(self, lease: Lease) -> bool:
+        """Extend the owner's lease to `lease.expires_at`; False if it was taken over."""
+        ...
+
+    def release_lease(self, run_id: str, owner: str) -> None:
+        """Drop the lease if `owner` still holds it."""
+        ...
 
     def list_runs(self, limit: int = 50) -> list[RunRecord]:
         """Newest first."""

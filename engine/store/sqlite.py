@@ -31,6 +31,7 @@ from engine.store import approvals as approval_rows
 from engine.store import derive
 from engine.store.audit import audit_entry, audit_row
 from engine.store.errors import DuplicateEventError, StoreError
+from engine.store.leases import Alive, Lease, may_take
 from engine.store.protocol import AttemptRecord, RunRecord, WorkflowVersion
 from engine.store.rows import (
     Row,
@@ -266,6 +267,36 @@ class SqliteRunStore(SqliteEvaluations):
         with self._reading("read attempts") as connection:
             rows = connection.execute(query).mappings().all()
         return [attempt_record(row) for row in rows]
+
+    # ---- leases ---------------------------------------------------------------------------
+
+    def take_lease(self, claimant: Lease, now: float, alive: Alive) -> Lease | None:
+        with self._writing("take run lease") as db:  # BEGIN IMMEDIATE: read and write as one
+            row = db.execute(
+                "SELECT run_id, owner, host, pid, expires_at FROM run_leases WHERE run_id = ?",
+                (claimant.run_id,),
+            ).fetchone()
+            holder = Lease(*row) if row is not None else None
+            if not may_take(holder, claimant, now, alive):
+                return holder
+            db.execute(
+                "INSERT OR REPLACE INTO run_leases (run_id, owner, host, pid, expires_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (claimant.run_id, claimant.owner, claimant.host, claimant.pid, claimant.expires_at),
+            )
+        return None
+
+    def renew_lease(self, lease: Lease) -> bool:
+        with self._writing("renew run lease") as db:
+            done = db.execute(
+                "UPDATE run_leases SET expires_at = ? WHERE run_id = ? AND owner = ?",
+                (lease.expires_at, lease.run_id, lease.owner),
+            )
+            return done.rowcount == 1
+
+    def release_lease(self, run_id: str, owner: str) -> None:
+        with self._writing("release run lease") as db:
+            db.execute("DELETE FROM run_leases WHERE run_id = ? AND owner = ?", (run_id, owner))
 
     # ---- result cache -----------------------------------------------------------------
 

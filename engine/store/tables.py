@@ -75,6 +75,18 @@ class NodeAttemptRow(StoreModel, table=True):
     fallback: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
+class RunLeaseRow(StoreModel, table=True):
+    """Which process owns a run now (see `engine.store.leases`)."""
+
+    __tablename__ = "run_leases"
+
+    run_id: str = Field(primary_key=True)
+    owner: str
+    host: str
+    pid: int
+    expires_at: float
+
+
 class EventRow(StoreModel, table=True):
     __tablename__ = "events"
     __table_args__ = _CLUSTERED
@@ -210,6 +222,7 @@ WORKFLOWS = _table(WorkflowRow)
 RUNS = _table(RunRow)
 NODE_ATTEMPTS = _table(NodeAttemptRow)
 EVENTS = _table(EventRow)
+RUN_LEASES = _table(RunLeaseRow)
 CACHE_ENTRIES = _table(CacheEntryRow)
 AUDIT_LOG = _table(AuditRow)
 APPROVALS = _table(ApprovalRow)
@@ -230,6 +243,7 @@ __all__ = [
     "METADATA",
     "NODE_ATTEMPTS",
     "RUNS",
+    "RUN_LEASES",
     "WORKFLOWS",
     "ApprovalRow",
     "AuditRow",
@@ -240,6 +254,7 @@ __all__ = [
     "EvaluationRow",
     "EventRow",
     "NodeAttemptRow",
+    "RunLeaseRow",
     "RunRow",
     "WorkflowRow",
 ]

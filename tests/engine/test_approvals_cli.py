@@ -243,7 +243,7 @@ def test_resume_refuses_a_run_whose_process_is_alive(env: dict[str, str], tmp_pa
             run_id = wait_for_pending(Path(env["INTERLOCK_DB"]), proc)
             refused = cli(env, "resume", run_id)
             assert refused.returncode == 2
-            assert f"still running in process {proc.pid}" in refused.stderr
+            assert f"is running in process {proc.pid}" in refused.stderr
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait()

@@ -6,4 +6,4 @@ it with the database's `alembic_version` row to skip alembic entirely when up to
 
 from __future__ import annotations
 
-HEAD = "0005"
+HEAD = "0006"

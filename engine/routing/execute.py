@@ -15,7 +15,7 @@ from engine.approvals.model import ApprovalRequest, canonical
 from engine.errors import NodeError
 from engine.nodes.base import NodeContext
 from engine.providers.base import ChatMessage, ModelRequest, ModelResult, ProviderError
-from engine.providers.remote.calls import CallContext, call_context, offline_switch
+from engine.providers.remote.calls import CallContext, call_context
 from engine.providers.remote.wire import estimate_prompt_tokens
 from engine.routing.directory import ModelInfo, describe
 from engine.routing.events import ModelCall, ProviderRetry, RoutingDecision
@@ -71,7 +71,7 @@ class RoutedCall:
         if esc is not None and esc.min_confidence is not None and not request.logprobs:
             self.request = dataclasses.replace(request, logprobs=True)
         policy = ctx.policy
-        self.offline = policy.offline or offline_switch()
+        self.offline = policy.offline  # the run's, captured when it started
         self.router = Router(ctx.providers, policy, ctx.budget, self.offline)
         self.spend = Spend()
         self.tried: list[str] = []

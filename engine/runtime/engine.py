@@ -20,6 +20,7 @@ from engine.approvals.service import ApprovalService, Approver, deny
 from engine.errors import RunError, WorkflowLoadError
 from engine.nodes.base import ChildRunResult, NodeRegistry
 from engine.providers.base import ProviderRegistry
+from engine.providers.remote.calls import offline_switch
 from engine.runtime.attempts import NodeRunner, Totals
 from engine.runtime.events import (
     EventBus,
@@ -38,7 +39,7 @@ from engine.runtime.recorder import StoreRecorder
 from engine.runtime.resume import loop_progress, replay, usage_so_far
 from engine.store.protocol import RunStore, WorkflowVersion
 from engine.workflow.loader import dumps_workflow, loads_workflow, workflow_hash
-from engine.workflow.model import Workflow
+from engine.workflow.model import Workflow, WorkflowPolicy
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -91,6 +92,7 @@ class Engine:
         *,
         use_cache: bool = True,
         approver: Approver = deny,
+        offline: bool | None = None,
     ) -> None:
         self.registry = registry
         self.providers = providers or ProviderRegistry()
@@ -98,6 +100,9 @@ class Engine:
         self.use_cache = use_cache
         self.approver = approver
         """Answers approval requests; the default fails closed."""
+        self.offline = offline
+        """Offline for the runs this engine starts; None: the process's INTERLOCK_OFFLINE,
+        read when each run starts. Changing it never affects a run already going."""
 
     def prepare(self, workflow: Workflow) -> PreparedWorkflow:
         """Compile and content-address a workflow once (like compiling a graph)."""
@@ -120,6 +125,7 @@ class Engine:
         presets: dict[str, Preset] | None = None,
         source_run_id: str | None = None,
         fresh: frozenset[str] = frozenset(),
+        offline: bool | None = None,
     ) -> RunResult:
         """Run a workflow to completion. Raises RunError for bad inputs (nothing recorded).
 
@@ -128,6 +134,7 @@ class Engine:
         prepared = workflow if isinstance(workflow, PreparedWorkflow) else self.prepare(workflow)
         workflow, nodes, digest = prepared.workflow, prepared.nodes, prepared.digest
         values = resolve_inputs(workflow, inputs or {})
+        policy = self._run_policy(workflow, offline)
         run_id = run_id or new_run_id()
         if self.store is not None and self.store.get_workflow(digest) is None:
             self.store.save_workflow(
@@ -141,6 +148,7 @@ class Engine:
             return await self._start(
                 bus, subscribers, ownership, workflow, nodes, digest, values, base_dir, depth,
                 use_cache, presets or {}, fresh, parent_run_id, source_run_id, workflow_path,
+                policy,
             )  # fmt: skip
         finally:
             if ownership is not None:
@@ -163,6 +171,7 @@ class Engine:
         parent_run_id: str | None,
         source_run_id: str | None,
         workflow_path: str | None,
+        policy: WorkflowPolicy,
     ) -> RunResult:
         with self._recording(bus, subscribers) as recorder:
             bus.emit(
@@ -176,6 +185,7 @@ class Engine:
                 workflow_path=workflow_path,
                 pid=os.getpid(),
                 host=socket.gethostname(),
+                offline=policy.offline,
             )
             return await self._execute(
                 workflow,
@@ -190,6 +200,7 @@ class Engine:
                 fresh=fresh,
                 ownership=ownership,
                 recorder=recorder,
+                policy=policy,
             )
 
     async def resume(
@@ -233,11 +244,13 @@ class Engine:
             base_dir = Path(record.workflow_path).parent
         nodes = compile_workflow(workflow, self.registry)
         bus = EventBus(run_id, next_seq=(events[-1].seq + 1) if events else 1)
+        policy = self._run_policy(workflow, None)
         with self._recording(bus, subscribers) as recorder:
             bus.emit(
                 RunResumed,
                 pid=os.getpid(),
                 host=socket.gethostname(),
+                offline=policy.offline,
                 completed_nodes=sorted(presets),
                 rerun_nodes=[n for n in nodes if n not in presets],
             )
@@ -256,6 +269,7 @@ class Engine:
                 checkpoints=loop_progress(events),
                 ownership=ownership,
                 recorder=recorder,
+                policy=policy,
             )
 
     async def rerun_from(
@@ -316,6 +330,15 @@ class Engine:
         except WorkflowLoadError as exc:
             raise RunError(f"stored workflow {digest[:12]} no longer loads: {exc}") from None
 
+    def _run_policy(self, workflow: Workflow, offline: bool | None) -> WorkflowPolicy:
+        """The policy a run keeps from start to end: the workflow's, with this run's
+        offline setting captured now (recorded on run_started/run_resumed)."""
+        if offline is None:
+            offline = self.offline if self.offline is not None else offline_switch()
+        if not offline or workflow.policy.offline:
+            return workflow.policy
+        return workflow.policy.model_copy(update={"offline": True})
+
     def _own(self, run_id: str) -> RunOwnership | None:
         if self.store is None:
             return None
@@ -347,8 +370,10 @@ class Engine:
         checkpoints: dict[str, list[dict[str, Any]]] | None = None,
         ownership: RunOwnership | None = None,
         recorder: StoreRecorder | None = None,
+        policy: WorkflowPolicy | None = None,
     ) -> RunResult:
         started = time.monotonic()
+        policy = policy or workflow.policy
         children: list[str] = []
 
         async def run_child(
@@ -362,6 +387,7 @@ class Engine:
                 depth=depth + 1,
                 run_id=f"{bus.run_id}.{label}.{secrets.token_hex(2)}",
                 use_cache=use_cache,
+                offline=policy.offline,  # a child run keeps its parent's policy
             )
             children.append(result.run_id)
             return ChildRunResult(
@@ -387,12 +413,12 @@ class Engine:
             attempts_so_far=attempts,
             run_inputs=values,
             approvals=ApprovalService(bus, self.store, self.approver, announced),
-            policy=workflow.policy,
+            policy=policy,
             totals=used_before or Totals(),
             fresh=fresh,
             checkpoints=checkpoints or {},
         )
-        execution = Execution(nodes, bus, runner, workflow.policy.max_parallelism, presets)
+        execution = Execution(nodes, bus, runner, policy.max_parallelism, presets)
         if recorder is not None:
             runner.commit = recorder.commit
             recorder.on_error = lambda exc: execution.abort(

@@ -126,6 +126,8 @@ class RunStarted(RunEvent):
     host: str = ""
     source_run_id: str | None = None
     """For re-runs from a node: the run whose results were reused."""
+    offline: bool = False
+    """The run's offline setting, captured at start: no remote model, no network tool."""
 
 
 @event_type
@@ -137,6 +139,7 @@ class RunResumed(RunEvent):
     rerun_nodes: list[str] = field(default_factory=list)
     pid: int | None = None
     host: str = ""
+    offline: bool = False
 
 
 @event_type

@@ -19,7 +19,6 @@ from engine.approvals.model import ApprovalRequest
 from engine.audit.chain import AuditEntry
 from engine.audit.redact import redact
 from engine.nodes.base import NodeContext
-from engine.providers.remote.calls import offline_switch
 from engine.tools.base import Scope, Tool, ToolCall
 from engine.tools.errors import ToolError, ToolInvalid, ToolRefused
 from engine.tools.events import ToolCalled, ToolCallRefused, ToolFailed, ToolGated, ToolSucceeded
@@ -158,7 +157,7 @@ class ToolGateway:
             run_id=self.ctx.run_id,
             node_id=self.ctx.node_id,
             base_dir=self.ctx.base_dir or Path.cwd(),
-            offline=self.policy.offline or offline_switch(),
+            offline=self.policy.offline,
             idempotency_key=key,
             run_child=self.ctx.run_child,
             depth=self.ctx.depth,

@@ -19,7 +19,8 @@ Reporter = Callable[[str, dict[str, Any]], None]
 
 
 def offline_switch() -> bool:
-    """The global offline switch: `INTERLOCK_OFFLINE=1`."""
+    """The process's offline setting, `INTERLOCK_OFFLINE=1`: read when a run starts (it
+    becomes part of the run's policy) and for calls outside any run."""
     return os.environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
@@ -36,7 +37,8 @@ _current: ContextVar[CallContext | None] = ContextVar("interlock_call", default=
 
 
 def current_call() -> CallContext:
-    return _current.get() or CallContext()
+    """The call in progress; outside a run (a connection test), the process's switch."""
+    return _current.get() or CallContext(offline=offline_switch())
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from engine.providers.base import ModelRequest, ModelResult, ProviderError, TokenCallback
-from engine.providers.remote.calls import LOCAL_ONLY, current_call, offline_switch
+from engine.providers.remote.calls import LOCAL_ONLY, current_call
 from engine.providers.remote.endpoint import Endpoint
 from engine.providers.remote.resilience import CircuitBreaker, TransportRetry
 from engine.providers.remote.secrets import redact
@@ -89,7 +89,7 @@ class RemoteProvider:
                 f"refusing to send {call.sensitivity} data to remote endpoint "
                 f"{self.endpoint.name!r}: it never leaves this machine"
             )
-        if call.offline or offline_switch():
+        if call.offline:
             raise ProviderError(
                 f"offline mode: no connection to remote endpoint {self.endpoint.name!r}"
             )

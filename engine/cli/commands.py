@@ -16,7 +16,7 @@ from engine.errors import RunError, WorkflowLoadError
 from engine.nodes import builtin_registry, default_registry
 from engine.providers.base import ProviderRegistry
 from engine.runtime.engine import Engine, RunResult
-from engine.runtime.events import RunFinished
+from engine.runtime.events import NodeCached, RunFinished
 from engine.runtime.inputs import parse_cli_value
 from engine.store.protocol import RunStore
 from engine.workflow.loader import LoadedWorkflow, load_workflow
@@ -240,6 +240,19 @@ def _run_json(r: Any) -> dict[str, Any]:
     return asdict(r)
 
 
+def cmd_cache_clear(args: argparse.Namespace) -> int:
+    store = open_db(args.db)
+    try:
+        count = store.cache_clear()
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps({"cleared": count}))
+    else:
+        print(f"cleared {count} cached node result{'s' if count != 1 else ''}")
+    return EXIT_OK
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     store = open_db(args.db)
     try:
@@ -252,6 +265,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         events = store.events(args.run_id)
         calls = [e for e in events if e.type == "model_call"]
         ends = [e for e in events if isinstance(e, RunFinished)]
+        reused = {e.node_id: e for e in events if isinstance(e, NodeCached)}
         output_states = ends[-1].output_states if ends else {}
     finally:
         store.close()
@@ -294,6 +308,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         )
         model = f" {a.model}" if a.model else ""
         label = " (fallback)" if a.fallback else ""
+        if a.status == "cached" and (hit := reused.get(a.node_id)) is not None:
+            origin = hit.origin_run_id if hit.source == "cache" else hit.source
+            label = f" (from run {origin})" if origin else " (from the cache)"
         print(f"    {a.node_id:<20} #{a.attempt} {a.status:<9} {took:>9}{model}{label}")
         if a.error:
             print(f"      error [{a.error_class}]: {a.error}")

@@ -104,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=commands.cmd_show)
 
+    p = sub.add_parser("cache", help="the result cache")
+    cache_sub = p.add_subparsers(dest="cache_command", metavar="ACTION", parser_class=_Parser)
+    cache_sub.required = True
+    p = cache_sub.add_parser("clear", help="forget every cached node result")
+    db_option(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=commands.cmd_cache_clear)
+
     model_commands.add_parsers(sub)
     report_commands.add_parsers(sub)
     endpoint_commands.add_parsers(sub)

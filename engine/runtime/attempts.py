@@ -147,8 +147,14 @@ class NodeRunner:
             assert self.store is not None
             hit = None if node.id in self.fresh else self.store.cache_get(key)
             if hit is not None:
-                self.bus.emit(NodeCached, node_id=node.id, outputs=hit, cache_key=key)
-                return Outcome("cached", hit)
+                self.bus.emit(
+                    NodeCached,
+                    node_id=node.id,
+                    outputs=hit.outputs,
+                    cache_key=key,
+                    origin_run_id=hit.run_id,
+                )
+                return Outcome("cached", hit.outputs)
         policy = node.policy.retry
         error: BaseException = NodeError("no attempt made")
         started = time.monotonic()
@@ -308,7 +314,7 @@ class NodeRunner:
             fallback=fallback,
         )
         if key is not None and self.store is not None:
-            self.store.cache_put(key, compiled.kind.name, outputs)
+            self.store.cache_put(key, compiled.kind.name, outputs, self.run_id)
         return Outcome("succeeded", outputs)
 
     def _failed(

@@ -262,6 +262,8 @@ class NodeCached(RunEvent):
     cache_key: str = ""
     source: str = "cache"
     """cache (result cache hit) or a run id (re-run from a node reused this result)."""
+    origin_run_id: str | None = None
+    """For a cache hit: the run whose node computed the result."""
 
 
 @event_type

@@ -21,7 +21,7 @@ from engine.store.derive import RowOp
 from engine.store.errors import DuplicateEventError, StoreError
 from engine.store.leases import Alive, Lease, may_take
 from engine.store.memory_evals import MemoryEvaluations
-from engine.store.protocol import AttemptRecord, RunRecord, WorkflowVersion
+from engine.store.protocol import AttemptRecord, CacheHit, RunRecord, WorkflowVersion
 from engine.store.rows import (
     Row,
     attempt_order,
@@ -213,20 +213,29 @@ class MemoryRunStore(MemoryEvaluations):
 
     # ---- result cache -----------------------------------------------------------------
 
-    def cache_get(self, key: str) -> dict[str, Any] | None:
+    def cache_get(self, key: str) -> CacheHit | None:
         with self._lock:
             self._check_open()
             row = self._cache.get(key)
             if row is None:
                 return None
             row["hits"] += 1
-            return cache_outputs(row)
+            return CacheHit(cache_outputs(row), row["run_id"])
 
-    def cache_put(self, key: str, node_kind: str, outputs: dict[str, Any]) -> None:
-        row = cache_row(key, node_kind, outputs, time.time())
+    def cache_put(
+        self, key: str, node_kind: str, outputs: dict[str, Any], run_id: str | None = None
+    ) -> None:
+        row = cache_row(key, node_kind, outputs, time.time(), run_id)
         with self._lock:
             self._check_open()
             self._cache[key] = row
+
+    def cache_clear(self) -> int:
+        with self._lock:
+            self._check_open()
+            count = len(self._cache)
+            self._cache.clear()
+            return count
 
     # ---- approvals mailbox ----------------------------------------------------------------
 

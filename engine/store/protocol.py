@@ -63,6 +63,13 @@ class AttemptRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CacheHit:
+    outputs: dict[str, Any]
+    run_id: str | None = None
+    """The run whose node computed the result (None for entries older than that record)."""
+
+
+@dataclass(frozen=True, slots=True)
 class WorkflowVersion:
     hash: str
     name: str
@@ -113,11 +120,17 @@ class RunStore(Protocol):
         """Node attempts of a run, ordered by start."""
         ...
 
-    def cache_get(self, key: str) -> dict[str, Any] | None:
-        """Cached outputs (by port) for a cache key, or None."""
+    def cache_get(self, key: str) -> CacheHit | None:
+        """The cached outputs for a key (and the run that computed them), or None."""
         ...
 
-    def cache_put(self, key: str, node_kind: str, outputs: dict[str, Any]) -> None: ...
+    def cache_put(
+        self, key: str, node_kind: str, outputs: dict[str, Any], run_id: str | None = None
+    ) -> None: ...
+
+    def cache_clear(self) -> int:
+        """Forget every cached result; how many there were."""
+        ...
 
     def put_approval(self, request: ApprovalRequest) -> ApprovalRecord:
         """Store a pending request; if it exists already, return it unchanged (with its

@@ -107,11 +107,14 @@ def cache_outputs(row: RowLike) -> dict[str, Any]:
     return outputs
 
 
-def cache_row(key: str, node_kind: str, outputs: dict[str, Any], created_at: float) -> Row:
+def cache_row(
+    key: str, node_kind: str, outputs: dict[str, Any], created_at: float, run_id: str | None
+) -> Row:
     return {
         "key": key,
         "node_kind": node_kind,
         "outputs_json": dump_json(outputs),
         "created_at": created_at,
         "hits": 0,
+        "run_id": run_id,
     }

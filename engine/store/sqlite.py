@@ -32,7 +32,7 @@ from engine.store import derive
 from engine.store.audit import audit_entry, audit_row
 from engine.store.errors import DuplicateEventError, StoreError
 from engine.store.leases import Alive, Lease, may_take
-from engine.store.protocol import AttemptRecord, RunRecord, WorkflowVersion
+from engine.store.protocol import AttemptRecord, CacheHit, RunRecord, WorkflowVersion
 from engine.store.rows import (
     Row,
     attempt_record,
@@ -70,7 +70,7 @@ def _upsert_attempt(columns: Sequence[str]) -> ClauseElement:
 
 def _put_cache() -> ClauseElement:
     stmt = sqlite_insert(CACHE_ENTRIES)
-    columns = ("node_kind", "outputs_json", "created_at", "hits")
+    columns = ("node_kind", "outputs_json", "created_at", "hits", "run_id")
     return stmt.on_conflict_do_update(
         index_elements=["key"],
         set_={name: stmt.excluded[name] for name in columns},
@@ -96,7 +96,7 @@ _STATEMENTS: dict[str, ClauseElement] = {
     "cache_get": update(CACHE_ENTRIES)
     .where(CACHE_ENTRIES.c.key == bindparam("key"))
     .values(hits=CACHE_ENTRIES.c.hits + literal_column("1"))
-    .returning(CACHE_ENTRIES.c.outputs_json),
+    .returning(CACHE_ENTRIES.c.outputs_json, CACHE_ENTRIES.c.run_id),
     "max_attempt": select(func.max(NODE_ATTEMPTS.c.attempt)).where(
         NODE_ATTEMPTS.c.run_id == bindparam("run_id"),
         NODE_ATTEMPTS.c.node_id == bindparam("node_id"),
@@ -300,15 +300,21 @@ class SqliteRunStore(SqliteEvaluations):
 
     # ---- result cache -----------------------------------------------------------------
 
-    def cache_get(self, key: str) -> dict[str, Any] | None:
+    def cache_get(self, key: str) -> CacheHit | None:
         with self._writing("read cache") as db:
             row = db.execute(_sql("cache_get"), {"key": key}).fetchone()
-        return load_json(row[0]) if row is not None else None
+        return CacheHit(load_json(row[0]), row[1]) if row is not None else None
 
-    def cache_put(self, key: str, node_kind: str, outputs: dict[str, Any]) -> None:
-        row = cache_row(key, node_kind, outputs, time.time())
+    def cache_put(
+        self, key: str, node_kind: str, outputs: dict[str, Any], run_id: str | None = None
+    ) -> None:
+        row = cache_row(key, node_kind, outputs, time.time(), run_id)
         with self._writing("write cache") as db:
             db.execute(_sql("cache_put", tuple(row)), row)
+
+    def cache_clear(self) -> int:
+        with self._writing("clear cache") as db:
+            return int(db.execute("DELETE FROM cache_entries").rowcount)
 
     # ---- approvals mailbox ----------------------------------------------------------------
 

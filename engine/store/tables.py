@@ -107,6 +107,8 @@ class CacheEntryRow(StoreModel, table=True):
     outputs_json: str = Field(sa_type=Text)
     created_at: float
     hits: int = 0
+    run_id: str | None = None
+    """The run whose node computed this result."""
 
 
 class ApprovalRow(StoreModel, table=True):

@@ -532,3 +532,29 @@ def test_a_loop_and_a_skipped_output_through_the_cli(cli: Cli) -> None:
     text = cli("show", summary["run_id"]).stdout
     assert "output long_one: null (skipped)" in text
     assert 'output short_one: "hey!!!"\n' in text
+
+
+CACHED = """\
+version: 1
+metadata: {name: Greet}
+inputs: [{name: who, default: ana}]
+nodes:
+  - {id: who, kind: input}
+  - {id: greet, kind: template, config: {template: 'hello {{ in }}'}}
+  - {id: out, kind: output}
+edges:
+  - {source: who.value, target: greet.in}
+  - {source: greet.text, target: out.value}
+"""
+
+
+def test_show_names_the_run_a_cached_result_came_from_and_cache_clear_forgets(cli: Cli) -> None:
+    workflow = cli.write("greet.interlock.yaml", CACHED)
+    first = cli.ok("run", workflow, "--json", "--quiet")
+    second = cli.ok("run", workflow, "--json", "--quiet")
+    assert second["nodes"]["greet"] == "cached"
+    text = cli("show", second["run_id"]).stdout
+    assert "greet                #1 cached" in text and f"(from run {first['run_id']})" in text
+    assert cli.ok("cache", "clear", "--json") == {"cleared": 1}
+    third = cli.ok("run", workflow, "--json", "--quiet")
+    assert third["nodes"]["greet"] == "succeeded"

@@ -14,6 +14,7 @@ import pytest
 from engine.runtime.events import NodeStarted, NodeSucceeded, RunStarted
 from engine.store import SqliteRunStore, StoreError
 from engine.store.migrations import HEAD
+from engine.store.protocol import CacheHit
 from tests.engine.store.runs import append_like_runtime, run_life
 
 REPO = Path(__file__).resolve().parents[3]
@@ -52,7 +53,7 @@ def test_data_survives_close_and_reopen(tmp_path: Path) -> None:
     with SqliteRunStore(tmp_path / "s.db") as store:
         assert (store.get_run("r1"), store.attempts("r1")) == expected
         assert store.events("r1") == events
-        assert store.cache_get("k") == {"v": 1}
+        assert store.cache_get("k") == CacheHit({"v": 1})
 
 
 def test_cache_get_counts_hits(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from engine.store import (
     RunStore,
     WorkflowVersion,
 )
+from engine.store.protocol import CacheHit
 from tests.engine.store.runs import NESTED, Events, append_like_runtime, run_life
 
 
@@ -248,10 +249,12 @@ def test_list_runs_newest_first_with_limit(store: RunStore) -> None:
 def test_cache_put_get_and_overwrite(store: RunStore) -> None:
     assert store.cache_get("k") is None
     store.cache_put("k", "llm", {"text": "one"})
-    assert store.cache_get("k") == {"text": "one"}
-    assert store.cache_get("k") == {"text": "one"}
-    store.cache_put("k", "llm", {"text": "two", "extra": NESTED})
-    assert store.cache_get("k") == {"text": "two", "extra": NESTED}
+    assert store.cache_get("k") == CacheHit({"text": "one"})
+    assert store.cache_get("k") == CacheHit({"text": "one"})
+    store.cache_put("k", "llm", {"text": "two", "extra": NESTED}, run_id="r7")
+    assert store.cache_get("k") == CacheHit({"text": "two", "extra": NESTED}, "r7")
+    store.cache_put("k2", "llm", {})
+    assert store.cache_clear() == 2 and store.cache_get("k") is None
     assert store.cache_get("other") is None
 
 

@@ -1,4 +1,5 @@
-"""Run leases: the process that owns each running run.
+"""Run leases (the process that owns each running run), and the run each cached result
+came from.
 
 Revision ID: 0006
 Revises: 0005
@@ -28,7 +29,11 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("run_id"),
     )
+    with op.batch_alter_table("cache_entries") as batch:
+        batch.add_column(sa.Column("run_id", sa.String(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("cache_entries") as batch:
+        batch.drop_column("run_id")
     op.drop_table("run_leases")

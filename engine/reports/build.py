@@ -26,6 +26,8 @@ from engine.reports.model import (
 from engine.reports.nodes import NodeFold, event_data, event_view
 from engine.reports.redaction import scrub, scrub_fields, scrub_text
 from engine.runtime.events import RunEvent
+from engine.runtime.fold import fold as fold_run
+from engine.runtime.status import TERMINAL, NodeStatus
 from engine.store.protocol import RunRecord, RunStore
 from engine.workflow.model import Workflow
 
@@ -139,10 +141,10 @@ def _nodes(
             if event.type == "run_resumed":
                 resumed_at.append(event.ts)
             continue
-        fold = folds.get(event.node_id)
-        if fold is None:
-            fold = folds[event.node_id] = NodeFold(event.node_id)
-        fold.add(event)
+        node_fold = folds.get(event.node_id)
+        if node_fold is None:
+            node_fold = folds[event.node_id] = NodeFold(event.node_id)
+        node_fold.add(event)
     specs = {n.id: n for n in workflow.nodes} if workflow is not None else {}
     by_node: dict[str, list[ApprovalRecord]] = defaultdict(list)
     for approval in approvals:
@@ -154,9 +156,18 @@ def _nodes(
         later = [t for t in resumed_at if started is not None and t >= started]
         return min(later) if later else final_ts
 
+    run = fold_run(events)
+    settled = TERMINAL | {NodeStatus.WAITING}
+
+    def status(node_id: str) -> str | None:
+        state = run.nodes[node_id].state if node_id in run.nodes else None
+        return state if state in settled else None
+
     views = [
-        fold.view(specs.get(node_id), by_node.get(node_id, []), interrupted_at)
-        for node_id, fold in folds.items()
+        node_fold.view(
+            specs.get(node_id), by_node.get(node_id, []), interrupted_at, status(node_id)
+        )
+        for node_id, node_fold in folds.items()
     ]
     for node_id, spec in specs.items():
         if node_id not in folds:

@@ -62,7 +62,6 @@ class NodeFold:
     open_tools: dict[int, dict[str, Any]] = field(default_factory=dict)
     requests: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: list[EventView] = field(default_factory=list)
-    final: str | None = None
     cached_from: str | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
     first_ts: float | None = None
@@ -92,7 +91,6 @@ class NodeFold:
         self.open_tools = {}
         a = self._attempt(d)
         a.update(started_at=e.ts, inputs=scrub(self.raw_inputs), fallback=bool(d.get("fallback")))
-        self.final = None
 
     def _finish(self, e: RunEvent, d: dict[str, Any], status: str) -> dict[str, Any]:
         a = self._attempt(d)
@@ -108,7 +106,6 @@ class NodeFold:
 
     def _on_node_waiting(self, e: RunEvent, d: dict[str, Any]) -> None:
         self._finish(e, d, "waiting")
-        self.final = "waiting"
 
     def _on_node_succeeded(self, e: RunEvent, d: dict[str, Any]) -> None:
         a = self._finish(e, d, "succeeded")
@@ -121,21 +118,17 @@ class NodeFold:
             completion_tokens=_int(d.get("completion_tokens")),
             cost_usd=_float(d.get("cost_usd")),
         )
-        self.final = "succeeded"
 
     def _on_node_failed(self, e: RunEvent, d: dict[str, Any]) -> None:
         a = self._finish(e, d, "failed")
         self.outputs = scrub(d.get("outputs") or {})
         a["outputs"] = self.outputs
-        self.final = "failed"
 
     def _on_node_cached(self, e: RunEvent, d: dict[str, Any]) -> None:
         self.outputs = scrub(d.get("outputs") or {})
         self.cached_from = str(d.get("source") or "cache")
-        self.final = "cached"
 
     def _on_node_skipped(self, e: RunEvent, d: dict[str, Any]) -> None:
-        self.final = "skipped"
         self.events.append(event_view(e))
 
     # -- routing and model calls ---------------------------------------------------------
@@ -230,7 +223,10 @@ class NodeFold:
         spec: Node | None,
         approvals: list[ApprovalRecord],
         interrupted_at: Callable[[float | None], float | None],
+        status: str | None = None,
     ) -> NodeView:
+        """`status`: the node's state from the engine's fold of the run, when the node
+        finished or waits (one answer for the store, the reports and the app)."""
         attempts = []
         for number in sorted(self.attempts):
             a = dict(self.attempts[number])
@@ -240,7 +236,7 @@ class NodeFold:
                 a.update(status="interrupted", finished_at=cut)
             a.setdefault("finished_at", None)
             attempts.append(AttemptView(**a))
-        status = self.final or (attempts[-1].status if attempts else "not run")
+        status = status or (attempts[-1].status if attempts else "not run")
         kind = self.kind or (spec.kind if spec else "")
         starts = [a.started_at for a in attempts if a.started_at is not None]
         ends = [a.finished_at for a in attempts if a.finished_at is not None]

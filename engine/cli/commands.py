@@ -15,7 +15,7 @@ from engine.cli.progress import ProgressPrinter
 from engine.errors import RunError, WorkflowLoadError
 from engine.nodes import builtin_registry, default_registry
 from engine.providers.base import ProviderRegistry
-from engine.runtime.engine import Engine, RunResult
+from engine.runtime.engine import Engine, RunResult, child_label
 from engine.runtime.events import NodeCached, RunFinished
 from engine.runtime.inputs import parse_cli_value
 from engine.store.protocol import RunStore
@@ -266,6 +266,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         calls = [e for e in events if e.type == "model_call"]
         ends = [e for e in events if isinstance(e, RunFinished)]
         reused = {e.node_id: e for e in events if isinstance(e, NodeCached)}
+        children = store.child_runs(args.run_id)
         output_states = ends[-1].output_states if ends else {}
     finally:
         store.close()
@@ -273,6 +274,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         data = _run_json(run)
         data["attempts"] = [_run_json(a) for a in attempts]
         data["output_states"] = output_states
+        data["children"] = [
+            {"run_id": c.run_id, "label": child_label(run.run_id, c.run_id), "status": c.status}
+            for c in children
+        ]
         # Every provider call: model, outcome, tokens, cost, seconds and confidence.
         data["model_calls"] = [{"node_id": e.node_id, **e.payload()} for e in calls]
         data["approvals"] = [
@@ -314,6 +319,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"    {a.node_id:<20} #{a.attempt} {a.status:<9} {took:>9}{model}{label}")
         if a.error:
             print(f"      error [{a.error_class}]: {a.error}")
+    for child in children:
+        label = child_label(run.run_id, child.run_id)
+        print(f"  child {label}: {child.status}  (interlock show {child.run_id})")
     for approval in approvals:
         decision = approval.decision
         line = f"  approval {approval.request.node_id}: {approval.status}"

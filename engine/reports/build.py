@@ -13,6 +13,7 @@ from engine.approvals.model import ApprovalRecord
 from engine.audit.chain import AuditEntry, verify_chain
 from engine.errors import InterlockError
 from engine.reports.model import (
+    ChildRunView,
     EventView,
     Governance,
     ModelSpend,
@@ -25,6 +26,7 @@ from engine.reports.model import (
 )
 from engine.reports.nodes import NodeFold, event_data, event_view
 from engine.reports.redaction import scrub, scrub_fields, scrub_text
+from engine.runtime.engine import child_label
 from engine.runtime.events import RunEvent
 from engine.runtime.fold import fold as fold_run
 from engine.runtime.status import TERMINAL, NodeStatus
@@ -86,6 +88,17 @@ def build_report(store: RunStore, run_id: str) -> RunReport:
         ),
         generated_at=time.time(),
         parent_run_id=record.parent_run_id,
+        children=[
+            ChildRunView(
+                c.run_id,
+                child_label(run_id, c.run_id),
+                c.status,
+                c.prompt_tokens,
+                c.completion_tokens,
+                c.cost_usd,
+            )
+            for c in store.child_runs(run_id)
+        ],
         workflow_path=record.workflow_path,
         resumes=sum(1 for e in events if e.type == "run_resumed"),
     )

@@ -49,6 +49,9 @@ def export_run(report: RunReport) -> dict[str, Any]:
             "workflow_hash": report.workflow_hash,
             "workflow_path": report.workflow_path,
             "parent_run_id": report.parent_run_id,
+            "children": [
+                {"run_id": c.run_id, "label": c.label, "status": c.status} for c in report.children
+            ],
             "status": report.status,
             "started_at": report.started_at,
             "finished_at": report.finished_at,

@@ -92,6 +92,7 @@ TEMPLATE = """<!DOCTYPE html>
 <dt>Workflow version</dt><dd class="hash">{{ r.workflow_hash }}</dd>
 {% if r.workflow_path %}<dt>Workflow file</dt><dd class="mono">{{ r.workflow_path }}</dd>{% endif %}
 {% if r.parent_run_id %}<dt>Parent run</dt><dd class="mono">{{ r.parent_run_id }}</dd>{% endif %}
+{% if r.children %}<dt>Child runs</dt><dd>{% for c in r.children %}<span class="mono">{{ c.label }}</span> {{ badge(c.status) }} <span class="mono muted">{{ c.run_id }}</span>{% if not loop.last %}<br>{% endif %}{% endfor %}</dd>{% endif %}
 <dt>Started</dt><dd>{{ ts(r.started_at) }}</dd>
 <dt>Finished</dt><dd>{{ ts(r.finished_at) }}</dd>
 {% if r.resumes %}<dt>Resumed</dt><dd>{{ r.resumes }} time{{ 's' if r.resumes > 1 }}</dd>{% endif %}

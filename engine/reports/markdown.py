@@ -129,6 +129,10 @@ def render_markdown(report: RunReport) -> str:
     ]
     if report.resumes:
         out.append(f"| Resumed | {report.resumes}x |")
+    if report.parent_run_id:
+        out.append(f"| Parent run | `{report.parent_run_id}` |")
+    for child in report.children:
+        out.append(f"| Child run {_cell(child.label)} | {child.status}: `{child.run_id}` |")
     if report.error:
         out.append(f"| Error | {_cell(report.error)} |")
     out.append("")

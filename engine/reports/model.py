@@ -235,6 +235,19 @@ class RunSource:
 
 
 @dataclass(frozen=True, slots=True)
+class ChildRunView:
+    """A run this run started: a map item, a subworkflow, a loop iteration, a workflow tool."""
+
+    run_id: str
+    label: str
+    """The node (and item or iteration) that started it, e.g. `summarise[2]`."""
+    status: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class RunReport:
     run_id: str
     workflow_name: str
@@ -256,6 +269,7 @@ class RunReport:
     parent_run_id: str | None = None
     workflow_path: str | None = None
     resumes: int = 0
+    children: list[ChildRunView] = field(default_factory=list)
 
     def node(self, node_id: str) -> NodeView:
         for view in self.nodes:

@@ -63,7 +63,14 @@ def run_export_schema() -> dict[str, Any]:
             "completion_tokens": {"type": "integer"},
             "cost_usd": _NUM,
         },
-        {"workflow_path": _OPT_STR, "parent_run_id": _OPT_STR},
+        {
+            "workflow_path": _OPT_STR,
+            "parent_run_id": _OPT_STR,
+            "children": {
+                "type": "array",
+                "items": _object({"run_id": _STR, "label": _STR, "status": _STR}, {}),
+            },
+        },
     )
     workflow = {
         "oneOf": [

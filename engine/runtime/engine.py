@@ -81,6 +81,18 @@ def new_run_id() -> str:
     return f"{int(time.time() * 1000):011x}{secrets.token_hex(4)}"
 
 
+def child_run_id(parent_run_id: str, label: str) -> str:
+    """A child run's id: its parent's, the label of the node (and item) that started it,
+    and a random suffix."""
+    return f"{parent_run_id}.{label}.{secrets.token_hex(2)}"
+
+
+def child_label(parent_run_id: str, child_run_id: str) -> str:
+    """The node label a child run id carries (see `child_run_id`)."""
+    middle = child_run_id.removeprefix(parent_run_id + ".")
+    return middle.rsplit(".", 1)[0] if middle != child_run_id else child_run_id
+
+
 class Engine:
     """Runs workflows. Holds the node registry, providers and store (all passed in)."""
 
@@ -385,7 +397,7 @@ class Engine:
                 base_dir=child_dir,
                 parent_run_id=bus.run_id,
                 depth=depth + 1,
-                run_id=f"{bus.run_id}.{label}.{secrets.token_hex(2)}",
+                run_id=child_run_id(bus.run_id, label),
                 use_cache=use_cache,
                 offline=policy.offline,  # a child run keeps its parent's policy
             )

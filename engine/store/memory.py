@@ -168,6 +168,12 @@ class MemoryRunStore(MemoryEvaluations):
             row = self._runs.get(run_id)
             return run_record(row) if row is not None else None
 
+    def child_runs(self, run_id: str) -> list[RunRecord]:
+        with self._lock:
+            self._check_open()
+            rows = [r for r in self._runs.values() if r["parent_run_id"] == run_id]
+        return [run_record(r) for r in sorted(rows, key=lambda r: (r["started_at"], r["run_id"]))]
+
     def list_runs(self, limit: int = 50) -> list[RunRecord]:
         with self._lock:
             self._check_open()

@@ -108,6 +108,11 @@ class RunStore(Protocol):
         """Drop the lease if `owner` still holds it."""
         ...
 
+    def child_runs(self, run_id: str) -> list[RunRecord]:
+        """The runs `run_id` started (map items, subworkflows, loop iterations, workflow
+        tools), oldest first."""
+        ...
+
     def list_runs(self, limit: int = 50) -> list[RunRecord]:
         """Newest first."""
         ...

@@ -238,6 +238,16 @@ class SqliteRunStore(SqliteEvaluations):
             row = connection.execute(select(RUNS).where(RUNS.c.run_id == run_id)).mappings().first()
         return run_record(row) if row is not None else None
 
+    def child_runs(self, run_id: str) -> list[RunRecord]:
+        query = (
+            select(RUNS)
+            .where(RUNS.c.parent_run_id == run_id)
+            .order_by(RUNS.c.started_at, RUNS.c.run_id)
+        )
+        with self._reading("list child runs") as connection:
+            rows = connection.execute(query).mappings().all()
+        return [run_record(row) for row in rows]
+
     def list_runs(self, limit: int = 50) -> list[RunRecord]:
         query = (
             select(RUNS)

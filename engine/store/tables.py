@@ -44,7 +44,7 @@ class RunRow(StoreModel, table=True):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
-    parent_run_id: str | None = None
+    parent_run_id: str | None = Field(default=None, index=True)
 
 
 _CLUSTERED = {"sqlite_with_rowid": False}

@@ -558,3 +558,49 @@ def test_show_names_the_run_a_cached_result_came_from_and_cache_clear_forgets(cl
     assert cli.ok("cache", "clear", "--json") == {"cleared": 1}
     third = cli.ok("run", workflow, "--json", "--quiet")
     assert third["nodes"]["greet"] == "succeeded"
+
+
+CHILD = """\
+version: 1
+metadata: {name: Wrap}
+inputs: [{name: item}]
+nodes:
+  - {id: item, kind: input}
+  - {id: wrap, kind: template, config: {template: '<{{ in }}>'}}
+  - {id: res, kind: output}
+edges:
+  - {source: item.value, target: wrap.in}
+  - {source: wrap.text, target: res.value}
+"""
+
+PARENT = """\
+version: 1
+metadata: {name: Wrap each}
+inputs: [{name: xs, type: array, default: [a, b]}]
+nodes:
+  - {id: xs, kind: input}
+  - {id: each, kind: map, config: {workflow: child.interlock.yaml, result_port: res}}
+  - {id: out, kind: output}
+edges:
+  - {source: xs.value, target: each.items}
+  - {source: each.results, target: out.value}
+"""
+
+
+def test_show_and_reports_name_a_runs_child_runs(cli: Cli) -> None:
+    cli.write("child.interlock.yaml", CHILD)
+    workflow = cli.write("parent.interlock.yaml", PARENT)
+    summary = cli.ok("run", workflow, "--json", "--quiet")
+    assert summary["outputs"] == {"out": ["<a>", "<b>"]}
+    shown = cli.ok("show", summary["run_id"], "--json")
+    assert [(c["label"], c["status"]) for c in shown["children"]] == [
+        ("each[0]", "succeeded"),
+        ("each[1]", "succeeded"),
+    ]
+    text = cli("show", summary["run_id"]).stdout
+    first = shown["children"][0]["run_id"]
+    assert f"child each[0]: succeeded  (interlock show {first})" in text
+    child = cli.ok("show", first, "--json")
+    assert child["parent_run_id"] == summary["run_id"]
+    markdown = cli("report", summary["run_id"], "--format", "md").stdout
+    assert f"| Child run each[0] | succeeded: `{first}` |" in markdown

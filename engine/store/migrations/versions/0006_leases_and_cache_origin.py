@@ -1,5 +1,5 @@
-"""Run leases (the process that owns each running run), and the run each cached result
-came from.
+"""Run leases (the process that owns each running run), the run each cached result came
+from, and an index to find a run's child runs.
 
 Revision ID: 0006
 Revises: 0005
@@ -31,9 +31,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("cache_entries") as batch:
         batch.add_column(sa.Column("run_id", sa.String(), nullable=True))
+    op.create_index("ix_runs_parent_run_id", "runs", ["parent_run_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_runs_parent_run_id", table_name="runs")
     with op.batch_alter_table("cache_entries") as batch:
         batch.drop_column("run_id")
     op.drop_table("run_leases")

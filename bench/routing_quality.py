@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import itertools
 import json
 import math
@@ -353,13 +352,10 @@ class Models:
     """The ladder's providers for the life of the bench: one in-process pool for both local
     models, and the loopback llama_cpp.server as endpoint `lab` (Gemma 3 270M).
 
-    Two settings keep a full run near 20 minutes on 2 cores, both for Gemma's 262k-token
-    vocabulary: local Gemma generates freely and is validated (json_strategy
-    validate_retry; grammar-constrained sampling took 5-27 s an answer, free 2-3 s), and
-    the remote step is sent without `logprobs` (the engine asks for them on every call under
-    `min_confidence`, the last step too; llama_cpp.server sorts the whole vocabulary per
-    token for them: 15 s an answer instead of 0.7 s). The remote step is always the last,
-    so no confidence of it is ever judged."""
+    Local Gemma generates freely and is validated (json_strategy validate_retry): with its
+    262k-token vocabulary, grammar-constrained sampling took 5-27 s an answer, free 2-3 s.
+    The remote step is always the last, so the engine never asks it for logprobs (for them
+    llama_cpp.server sorts the whole vocabulary per token: 15 s an answer instead of 0.7 s)."""
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
@@ -376,11 +372,6 @@ class Models:
         from local_models import ModelCatalog
         from local_models.bundled import GEMMA3_ID, SMOLLM2_ID, gemma3_path
 
-        class LastStep(RemoteProvider):
-            async def generate(self, model: str, request: Any, on_token: Any = None) -> Any:
-                plain = dataclasses.replace(request, logprobs=False)
-                return await super().generate(model, plain, on_token)
-
         self.server = llama_server(gemma3_path())
         url = self.server.__enter__()
         endpoint = {"url": url, "models": ["gemma3-270m"], "tier": "hard", "context": 2048,
@@ -392,7 +383,7 @@ class Models:
         catalog = ModelCatalog(self.tmp / "data")
         catalog.update_profile(GEMMA3_ID, json_strategy="validate_retry")
         self.local = LocalProvider(catalog)
-        registry = ProviderRegistry([self.local, LastStep(ep)], SMOLLM2_ID)
+        registry = ProviderRegistry([self.local, RemoteProvider(ep)], SMOLLM2_ID)
         return Engine(builtin_registry(), registry, use_cache=False)
 
     def __exit__(self, *exc: object) -> None:

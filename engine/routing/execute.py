@@ -66,10 +66,8 @@ class RoutedCall:
         self, ctx: NodeContext, route: RoutePolicy, request: ModelRequest, pinned: str | None
     ) -> None:
         self.ctx, self.route, self.pinned = ctx, route, pinned
-        esc = route.escalate
         self.request = request
-        if esc is not None and esc.min_confidence is not None and not request.logprobs:
-            self.request = dataclasses.replace(request, logprobs=True)
+        """The node's request; an answer call adds logprobs where its confidence is judged."""
         policy = ctx.policy
         self.offline = policy.offline  # the run's, captured when it started
         self.router = Router(ctx.providers, policy, ctx.budget, self.offline)
@@ -148,12 +146,7 @@ class RoutedCall:
         if esc is None:
             return None
         if self.rungs is None:
-            ladder = esc.ladder()
-            if ladder is not None:
-                self.rungs = [step.model for step in ladder]
-            else:
-                auto = self.router.auto_ladder(self.route, self.request, info.model_id, self.tried)
-                self.rungs = auto or ["auto"]
+            self.rungs = self._ladder_above(info, self.tried)
         decision: Decision | None = None
         while self.step < len(self.rungs):
             target = self.rungs[self.step]
@@ -173,6 +166,34 @@ class RoutedCall:
         if decision is None:  # the ladder was climbed already: say so in the trace
             self._record_top(trigger, confidence, threshold)
         return None
+
+    def _ladder_above(self, info: ModelInfo, tried: list[str]) -> list[str]:
+        """The rungs an escalation from `info`'s answer climbs: the explicit ladder, else
+        the auto ladder above it ("auto": the best untried model, when that is empty)."""
+        esc = self.route.escalate
+        ladder = esc.ladder() if esc is not None else None
+        if ladder is not None:
+            return [step.model for step in ladder]
+        auto = self.router.auto_ladder(self.route, self.request, info.model_id, tried)
+        return auto or ["auto"]
+
+    def _judges_confidence(self, info: ModelInfo) -> bool:
+        """Whether `info`'s answer at this rung will be held to a confidence threshold: the
+        rung has one and a rung above could take the call. Only then is an endpoint asked
+        for logprobs, which can slow a server many times over (llama_cpp.server sorts the
+        whole vocabulary per token for them)."""
+        if self._threshold() is None:
+            return False
+        tried = [*self.tried, info.model_id]
+        rungs = self.rungs if self.rungs is not None else self._ladder_above(info, tried)
+        return any(
+            self.router.choose(
+                self.route, self.request, target=target, exclude=tried,
+                prefer_better_than=info.model_id,
+            ).chosen
+            is not None
+            for target in rungs[self.step :]
+        )  # fmt: skip
 
     def _after_error(self, info: ModelInfo, failure: NodeError) -> Decision:
         esc = self.route.escalate
@@ -257,7 +278,10 @@ class RoutedCall:
         answering = purpose == "answer"
         if answering:
             self.tried.append(info.model_id)
-        request = request or self.request
+        if request is None:
+            request = self.request
+            if not request.logprobs and self._judges_confidence(info):
+                request = dataclasses.replace(request, logprobs=True)
         if needs_completion(info.capabilities, request):
             request = few_shot_request(request)
         gate = await self._gate(info, decision)

@@ -16,20 +16,14 @@ FAST = TransportRetry(initial_delay_s=0.0, jitter=0.0, max_retry_after_s=0.5)
 
 
 def sse(
-    *pieces: str, finish: str | None = "stop", done: bool = True, logprob: float = -0.05
+    *pieces: str, finish: str | None = "stop", done: bool = True, logprob: float | None = -0.05
 ) -> bytes:
     out = b""
     for piece in pieces:
-        chunk = {
-            "choices": [
-                {
-                    "index": 0,
-                    "delta": {"content": piece},
-                    "finish_reason": None,
-                    "logprobs": {"content": [{"token": piece, "logprob": logprob}]},
-                }
-            ]
-        }
+        choice: dict[str, Any] = {"index": 0, "delta": {"content": piece}, "finish_reason": None}
+        if logprob is not None:
+            choice["logprobs"] = {"content": [{"token": piece, "logprob": logprob}]}
+        chunk = {"choices": [choice]}
         out += b"data: " + json.dumps(chunk).encode() + b"\n\n"
     if finish:
         out += (
@@ -40,6 +34,17 @@ def sse(
     if done:
         out += b"data: [DONE]\n\n"
     return out
+
+
+def streamed(*pieces: str, logprob: float = -0.05) -> Callable[[httpx.Request], httpx.Response]:
+    """A streamed answer with token logprobs only when the request asks for them."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked = json.loads(request.content or b"{}").get("logprobs")
+        body = sse(*pieces, logprob=logprob if asked else None)
+        return httpx.Response(200, content=body, headers={"content-type": "text/event-stream"})
+
+    return answer
 
 
 class Recorder:
@@ -84,9 +89,16 @@ class ScriptedLocal:
 
     name = "local"
 
-    def __init__(self, replies: Sequence[str | Exception], model: str = "tiny") -> None:
+    def __init__(
+        self,
+        replies: Sequence[str | Exception],
+        model: str = "tiny",
+        confidence: float | None = None,
+    ) -> None:
         self.replies = list(replies)
         self.model = model
+        self.confidence = confidence
+        """Reported with every answer, as the real local provider does."""
         self.requests: list[ModelRequest] = []
 
     def models(self) -> list[str]:
@@ -111,6 +123,7 @@ class ScriptedLocal:
             json_valid=valid,
             json_value=value,
             json_error=error,
+            extra={} if self.confidence is None else {"confidence": self.confidence},
         )
 
 

@@ -10,7 +10,7 @@ from engine.providers.base import ChatMessage, ModelRequest
 from engine.routing.policy import Escalation, LadderStep
 from engine.routing.prompting import few_shot_request, needs_completion
 from tests.engine.routing.conftest import llm_workflow, of_type, run_with
-from tests.engine.routing.mock_remote import Recorder, ScriptedLocal, remote, sse
+from tests.engine.routing.mock_remote import Recorder, ScriptedLocal, remote, sse, streamed
 
 SCHEMA = {
     "type": "object",
@@ -131,3 +131,44 @@ def test_a_chat_request_becomes_a_few_shot_prompt_for_a_base_model() -> None:
         "Input: Great lamp\nOutput:"
     )
     assert prompt.stop == ("###", "\nInput:", "\n\n")
+
+
+def test_logprobs_are_asked_for_only_where_a_confidence_is_judged() -> None:
+    rec = Recorder([streamed(POS, logprob=-3.0)])
+    tiny = ScriptedLocal([NEG], "tiny", confidence=0.2)
+    config = classify({"min_confidence": 0.5, "to": ["ep/big"]})
+    result, events = run_with([tiny, remote(rec)], llm_workflow(config), "tiny")
+    assert result.status == "succeeded", result.error
+    assert tiny.requests[0].logprobs  # judged: below 0.5 it climbs to ep/big
+    assert "logprobs" not in rec.bodies[0] and "top_logprobs" not in rec.bodies[0]
+    calls = of_type(events, "model_call")
+    assert [(c.model, c.outcome, c.confidence) for c in calls] == [
+        ("tiny", "low_confidence", 0.2),
+        ("ep/big", "ok", None),  # the last rung: nobody judges it, so nothing was asked
+    ]
+
+
+def test_a_rung_with_its_own_threshold_is_judged_and_the_top_is_not() -> None:
+    mid = Recorder([streamed(NEG, logprob=-3.0)])
+    top = Recorder([streamed(POS, logprob=-3.0)])
+    tiny = ScriptedLocal(["not json"], "tiny")
+    config = classify({"to": [{"model": "mid/m", "min_confidence": 0.5}, "top/t"]})
+    providers = [tiny, remote(mid, "mid", ("m",)), remote(top, "top", ("t",))]
+    result, events = run_with(providers, llm_workflow(config), "tiny")
+    assert result.outputs == {"o": POS}
+    assert not tiny.requests[0].logprobs  # no threshold on the first rung
+    assert (mid.bodies[0]["logprobs"], mid.bodies[0]["top_logprobs"]) == (True, 0)
+    assert "logprobs" not in top.bodies[0]
+    assert escalations(events) == [("schema", "mid/m"), ("low_confidence", "top/t")]
+
+
+def test_checks_and_unescalatable_calls_ask_for_no_logprobs() -> None:
+    tiny = ScriptedLocal([POS], "tiny", confidence=0.9)
+    config = classify({"min_confidence": 0.5, "agreement": {"samples": 2}, "to": ["ep/big"]})
+    offline = {"offline": True}
+    result, _ = run_with(
+        [tiny, remote(Recorder([(200, sse(POS), {})]))], llm_workflow(config, offline), "tiny"
+    )
+    assert result.status == "succeeded", result.error
+    # offline, ep/big cannot take the call: nobody would act on the first answer's confidence
+    assert [(r.logprobs, r.temperature) for r in tiny.requests] == [(False, 0.0), (False, 0.7)]

@@ -8,6 +8,7 @@ import logging
 
 from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QMarginsF, QUrl
 from PySide6.QtGui import (
+    QFont,
     QGuiApplication,
     QImage,
     QPageLayout,
@@ -60,6 +61,10 @@ def render_pdf(report: RunReport) -> bytes:
     """The report as PDF bytes (A4, paginated). Works offscreen (QT_QPA_PLATFORM=offscreen)."""
     _ensure_gui()
     document = QTextDocument()
+    font = document.defaultFont()
+    for tag in ("liga", "clig", "dlig"):  # text copied or searched in the PDF reads as typed
+        font.setFeature(QFont.Tag(tag), 0)
+    document.setDefaultFont(font)
     image = timeline_image(report)
     document.addResource(QTextDocument.ResourceType.ImageResource, QUrl(TIMELINE_IMAGE), image)
     document.setHtml(render_html(report, "qt"))

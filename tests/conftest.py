@@ -14,6 +14,25 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _DATA_DIR_KEY = pytest.StashKey[str]()
 
 
+FONT_DIR = "/usr/share/fonts/truetype/dejavu"
+"""The fonts set-up installs (fonts-dejavu-core): the only ones Qt sees in tests."""
+
+
+def _only_setup_fonts(data_dir: str) -> None:
+    """Text layout (and so PDF text, widths, elision) must not depend on which other fonts
+    a machine has: fontconfig is pointed at the set-up fonts alone."""
+    if not os.path.isdir(FONT_DIR) or "FONTCONFIG_FILE" in os.environ:
+        return
+    conf = os.path.join(data_dir, "fonts.conf")
+    with open(conf, "w", encoding="utf-8") as out:
+        out.write(
+            '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+            f"  <dir>{FONT_DIR}</dir>\n  <cachedir>{data_dir}/fontconfig</cachedir>\n"
+            "</fontconfig>\n"
+        )
+    os.environ["FONTCONFIG_FILE"] = conf
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Point Interlock's data dir and database at a throwaway folder for the whole run.
 
@@ -27,6 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # Never read a developer's endpoint config or touch a real OS keyring.
     os.environ["INTERLOCK_CONFIG"] = os.path.join(data_dir, "config.toml")
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    _only_setup_fonts(data_dir)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

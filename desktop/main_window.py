@@ -33,7 +33,7 @@ from desktop.problems import ProblemsWidget
 from desktop.resources import icon
 from desktop.run.window_ui import RunUi
 from desktop.run_controller import RunController
-from engine.nodes import builtin_registry
+from engine.nodes import default_registry
 from engine.nodes.base import NodeRegistry
 from engine.workflow.document import Change, WorkflowDocument, new_workflow
 from engine.workflow.lenient import LenientLoad, load_lenient
@@ -55,7 +55,7 @@ class MainWindow(QMainWindow):
         db_path: str | None = None,
     ) -> None:
         super().__init__()
-        self.registry = registry or builtin_registry()
+        self.registry = registry or default_registry()  # plugins too, as the CLI
         self.settings = settings or QSettings("Interlock", "Interlock")
         self.document = WorkflowDocument()
         self.undo_stack = QUndoStack(self)

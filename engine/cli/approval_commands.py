@@ -13,6 +13,7 @@ from typing import Any
 from engine.approvals.model import ApprovalDecision, ApprovalRecord
 from engine.approvals.service import Approver, defer, deny, waiting_for
 from engine.approvals.validate import check_decision
+from engine.cli.context import open_db
 from engine.errors import RunError
 from engine.store.protocol import RunStore
 
@@ -88,9 +89,8 @@ def _prompt_blocking(record: ApprovalRecord) -> ApprovalDecision:
         out.write(f"not accepted: {problem}\n")
 
 
-def add_parsers(sub: Any, db_option: Any) -> None:
-    from engine.cli import commands
-
+def add_parsers(sub: Any, db_option: Any, continue_run: Any) -> None:
+    """`continue_run(args)` resumes a run after its decision (the run command's own)."""
     p = sub.add_parser("approvals", help="list pending approval requests across runs")
     db_option(p)
     p.add_argument("--json", action="store_true")
@@ -110,12 +110,10 @@ def add_parsers(sub: Any, db_option: Any) -> None:
         p.add_argument("--quiet", "-q", action="store_true")
         add_approve_option(p)
         db_option(p)
-        p.set_defaults(handler=cmd_decide, verb=verb, continue_run=commands.continue_run)
+        p.set_defaults(handler=cmd_decide, verb=verb, continue_run=continue_run)
 
 
 def cmd_approvals(args: argparse.Namespace) -> int:
-    from engine.cli.commands import open_db
-
     store = open_db(args.db)
     try:
         records = store.list_approvals(status=None if args.all else "pending")
@@ -181,8 +179,6 @@ def _find(store: RunStore, args: argparse.Namespace) -> ApprovalRecord:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
-    from engine.cli.commands import open_db
-
     store = open_db(args.db)
     try:
         record = _find(store, args)

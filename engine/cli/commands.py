@@ -11,38 +11,23 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli.approval_commands import approver_for
+from engine.cli.context import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_WAITING,
+    default_providers,
+    open_db,
+)
 from engine.cli.progress import ProgressPrinter
 from engine.errors import RunError, WorkflowLoadError
 from engine.nodes import builtin_registry, default_registry
-from engine.providers.base import ProviderRegistry
 from engine.runtime.engine import Engine, RunResult, child_label
 from engine.runtime.events import NodeCached, RunFinished
 from engine.runtime.inputs import parse_cli_value
-from engine.store.protocol import RunStore
 from engine.workflow.loader import LoadedWorkflow, load_workflow
 from engine.workflow.schema import workflow_json_schema
 from engine.workflow.validate import validate
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_WAITING = 0, 1, 2, 3
-
-
-def open_db(path: str | None) -> RunStore:
-    from engine.store import open_store
-
-    return open_store(path)
-
-
-def default_providers() -> ProviderRegistry:
-    """The bundled local models (loaded lazily on first use), then the remote endpoints of
-    the user config; each llm node's route policy picks among them per call."""
-    from engine.providers.local import default_local_provider
-    from engine.providers.remote import configured_providers
-
-    provider = default_local_provider()
-    registry = ProviderRegistry([provider], default_model="smollm2-135m-instruct")
-    for remote in configured_providers():
-        registry.add(remote)
-    return registry
 
 
 def _load_valid(file: str) -> LoadedWorkflow | None:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, cast
 
-from engine.cli.commands import EXIT_OK, EXIT_USAGE
+from engine.cli.context import EXIT_OK, EXIT_USAGE
 from engine.errors import WorkflowLoadError
 from engine.evaluation.datasets import DatasetError, read_dataset, write_csv, write_jsonl
 from engine.evaluation.records import BARE_EXPECTED, Example, content_hash

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE, default_providers
+from engine.cli.context import EXIT_FAILED, EXIT_OK, EXIT_USAGE, default_providers
 from engine.cli.dataset_commands import open_db
 from engine.errors import RunError, WorkflowLoadError
 from engine.evaluation.datasets import DatasetError

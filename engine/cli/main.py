@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     report_commands.add_parsers(sub)
     endpoint_commands.add_parsers(sub)
     tool_commands.add_parsers(sub)
-    approval_commands.add_parsers(sub, db_option)
+    approval_commands.add_parsers(sub, db_option, commands.continue_run)
     dataset_commands.add_parsers(sub, db_option)
     eval_commands.add_parsers(sub, db_option)
     route_commands.add_parsers(sub, db_option)

@@ -64,7 +64,7 @@ def _headless_qt() -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from engine.cli.commands import open_db
+    from engine.cli.context import open_db
     from engine.reports import render
 
     if args.format == "pdf" and not args.output:
@@ -82,7 +82,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_import_run(args: argparse.Namespace) -> int:
-    from engine.cli.commands import open_db
+    from engine.cli.context import open_db
     from engine.reports import ReportError, import_run
 
     try:
@@ -99,7 +99,7 @@ def cmd_import_run(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from engine.cli.commands import open_db
+    from engine.cli.context import open_db
     from engine.reports import build_report, diff_runs, render_diff
 
     store = open_db(args.db)

@@ -8,16 +8,19 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from engine.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from engine.cli.context import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from engine.cli.dataset_commands import open_db
 from engine.cli.eval_commands import ProgressBar, _evaluator
 from engine.errors import RunError, WorkflowLoadError
 from engine.evaluation.datasets import DatasetError
 from engine.routing.calibration import ALWAYS_ESCALATE, CascadePoint
+
+if TYPE_CHECKING:
+    from engine.evaluation.calibrate import Calibration
 
 
 def add_parsers(sub: Any, db_option: Any) -> None:
@@ -39,6 +42,26 @@ def add_parsers(sub: Any, db_option: Any) -> None:
     q.add_argument("--ladder", help="comma-separated model ids, first rung first")
     q.add_argument("--output", help="the workflow output (or node.port) to score")
     q.add_argument("--limit", type=int, help="only the first N rows")
+    which = q.add_mutually_exclusive_group()
+    which.add_argument(
+        "--point",
+        type=int,
+        metavar="N",
+        help="apply frontier point N as printed (1 = the cheapest) instead of the cheapest "
+        "reaching --target",
+    )
+    which.add_argument(
+        "--threshold",
+        metavar="T[,T...]",
+        help="apply these thresholds instead, one for each rung but the last (skip: the rung "
+        "never answers); the cascade is simulated on the same rows",
+    )
+    q.add_argument(
+        "--from-eval",
+        metavar="EVAL_ID",
+        help="no model calls: take the rows of an earlier calibration's evaluation (its id "
+        "is printed), e.g. to apply another point of its frontier",
+    )
     q.add_argument("--write", action="store_true", help="save the calibrated route")
     q.add_argument("--report", metavar="HTML", help="write the frontier chart")
     q.add_argument("--json", action="store_true")
@@ -66,19 +89,59 @@ def _point_json(point: CascadePoint) -> dict[str, Any]:
     }
 
 
+def _thresholds(text: str) -> list[float]:
+    values = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        try:
+            values.append(ALWAYS_ESCALATE if part == "skip" else float(part))
+        except ValueError:
+            raise RunError(
+                f"--threshold takes numbers or skip, comma-separated: {text!r}"
+            ) from None
+    return values
+
+
+def _picked(result: Calibration, args: argparse.Namespace) -> Calibration:
+    """The calibration with the point --point or --threshold asks for applied."""
+    from engine.evaluation.calibrate import at_thresholds, pick
+
+    if args.point is not None:
+        if not 1 <= args.point <= len(result.frontier):
+            raise RunError(f"--point {args.point}: the frontier has {len(result.frontier)} points")
+        return pick(result, result.frontier[args.point - 1])
+    if args.threshold is not None:
+        return pick(result, at_thresholds(result, _thresholds(args.threshold)))
+    return result
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from engine.evaluation.calibrate import apply_calibration, calibrate, eval_for
+    from engine.evaluation.calibrate import (
+        apply_calibration,
+        calibrate,
+        eval_for,
+        stored_calibration,
+    )
     from engine.evaluation.spec import load_eval
     from engine.workflow.loader import load_workflow, save_workflow
 
+    usage = None
+    if args.point is not None and args.point < 1:
+        usage = "--point counts from 1 (the cheapest)"
+    elif args.from_eval and (args.ladder or args.limit or args.dataset):
+        usage = "--from-eval reuses that evaluation's ladder, dataset and rows"
     source = Path(args.source)
+    is_eval = source.name.endswith(".eval.yaml")
+    if not is_eval and args.dataset is None and not args.from_eval:
+        usage = "give a DATASET after the workflow file"
+    if usage is not None:
+        print(f"interlock: error: {usage}", file=sys.stderr)
+        return EXIT_USAGE
+    loaded = None
     try:
-        if source.name.endswith(".eval.yaml"):
+        if is_eval:
             loaded = load_eval(source)
-        elif args.dataset is None:
-            print("interlock: error: give a DATASET after the workflow file", file=sys.stderr)
-            return EXIT_USAGE
-        else:
+        elif args.dataset is not None:
             loaded = eval_for(source, args.dataset, args.output)
     except WorkflowLoadError as exc:
         for problem in exc.problems:
@@ -89,17 +152,21 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     try:
         evaluator = _evaluator(store)
         try:
-            result = asyncio.run(
-                calibrate(
-                    evaluator,
-                    loaded,
-                    args.node,
-                    args.target,
-                    ladder=ladder,
-                    limit=args.limit,
-                    on_row=ProgressBar(quiet=args.quiet),
+            if args.from_eval or loaded is None:
+                result = stored_calibration(evaluator, args.from_eval, args.node, args.target)
+            else:
+                result = asyncio.run(
+                    calibrate(
+                        evaluator,
+                        loaded,
+                        args.node,
+                        args.target,
+                        ladder=ladder,
+                        limit=args.limit,
+                        on_row=ProgressBar(quiet=args.quiet),
+                    )
                 )
-            )
+            result = _picked(result, args)
         except (RunError, DatasetError) as exc:
             print(f"interlock: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
@@ -107,8 +174,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             for problem in exc.problems:
                 print(problem.format(str(source)), file=sys.stderr)
             return EXIT_USAGE
-        workflow_path = loaded.resolve(loaded.spec.workflow)
+        workflow_path = loaded.resolve(loaded.spec.workflow) if loaded else source.resolve()
         workflow = load_workflow(workflow_path).workflow
+        if not any(n.id == args.node for n in workflow.nodes):
+            print(f"interlock: error: {workflow_path} has no node {args.node!r}", file=sys.stderr)
+            return EXIT_USAGE
         calibrated = apply_calibration(workflow, result)
         node = next(n for n in calibrated.nodes if n.id == args.node)
     finally:
@@ -130,6 +200,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                     "target": result.target,
                     "met": result.met,
                     "chosen": _point_json(result.chosen),
+                    "picked": _point_json(result.picked) if result.picked else None,
+                    "picked_met": result.reaches_target(result.picked) if result.picked else None,
                     "frontier": [_point_json(p) for p in result.frontier],
                     "route": route,
                     "eval_id": result.eval_id,
@@ -142,10 +214,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.write:
         save_workflow(calibrated, workflow_path)
         print(f"wrote the calibrated route of {args.node} to {workflow_path}", file=sys.stderr)
-    return EXIT_OK if result.met else EXIT_FAILED
+    # a point picked by hand is the user's call; the target only drives the automatic choice
+    return EXIT_OK if result.met or result.picked is not None else EXIT_FAILED
 
 
-def _print(result: Any, route: Any) -> None:
+def _print(result: Calibration, route: Any) -> None:
     d = result.dataset
     print(
         f"calibration of {result.node_id} on {d.name}@{d.hash[:12]} ({len(result.rows)} rows, "
@@ -156,21 +229,27 @@ def _print(result: Any, route: Any) -> None:
         result.ladder, result.rung_scores, result.rung_remote, strict=True
     ):
         print(f"  {model:<28} score {score:.3f}  {'remote' if remote else 'local'}")
-    print("frontier (cheapest first):")
-    print("  remote share   escalated   cost USD     score   thresholds")
-    for point in result.frontier:
-        mark = "*" if point == result.chosen else " "
+    print("frontier (cheapest first; * the target's choice, > the point applied):")
+    print("     #  remote share   escalated   cost USD     score   thresholds")
+    for number, point in enumerate(result.frontier, 1):
+        mark = ">" if point == result.picked else "*" if point == result.chosen else " "
         print(
-            f" {mark}{100 * point.remote_share:8.1f}%   {100 * point.escalated_share:8.1f}%  "
-            f"{point.cost_usd:10.6f}  "
+            f" {mark}{number:4}  {100 * point.remote_share:8.1f}%   "
+            f"{100 * point.escalated_share:8.1f}%  {point.cost_usd:10.6f}  "
             f"{point.score:6.3f}   {_shown(point.thresholds, result.ladder)}"
         )
     wanted = result.target * result.top_score
-    verdict = "reaches" if result.met else "does NOT reach"
-    print(
-        f"chosen: score {result.chosen.score:.3f} with {100 * result.chosen.remote_share:.1f}% "
-        f"remote; {verdict} the target {result.target} x {result.top_score:.3f} = {wanted:.3f}"
-    )
+    shown = [("chosen", result.chosen)]
+    if result.picked is not None:
+        shown.append(("applied instead", result.picked))
+    for label, point in shown:
+        verdict = "reaches" if result.reaches_target(point) else "does NOT reach"
+        print(
+            f"{label}: score {point.score:.3f} with {100 * point.remote_share:.1f}% remote, "
+            f"{100 * point.escalated_share:.1f}% escalated; "
+            f"{verdict} the target {result.target} x {result.top_score:.3f} = {wanted:.3f}"
+            + ("" if point in result.frontier else f" ({_shown(point.thresholds, result.ladder)})")
+        )
     print("route policy:")
     text = yaml.safe_dump({"route": route}, sort_keys=False, default_flow_style=None)
     for line in text.splitlines():

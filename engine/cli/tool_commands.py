@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from engine.cli.context import open_db
+
 EXIT_OK, EXIT_BROKEN, EXIT_USAGE = 0, 1, 2
 
 
@@ -54,7 +56,6 @@ def _read_export(path: str) -> tuple[list[Any], dict[str, Any] | None]:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from engine.audit.chain import verify_chain
-    from engine.cli.commands import open_db
 
     try:
         anchor = _read_export(args.anchor)[1] if args.anchor else None
@@ -99,7 +100,6 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 def cmd_audit_export(args: argparse.Namespace) -> int:
     from engine.audit.chain import canonical_json, verify_chain
-    from engine.cli.commands import open_db
 
     store = open_db(args.db)
     try:

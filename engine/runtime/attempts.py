@@ -31,6 +31,7 @@ from engine.runtime.events import (
     RunEvent,
 )
 from engine.runtime.graph import CompiledNode
+from engine.sandbox import sandbox_scope
 from engine.store.protocol import RunStore
 from engine.workflow.model import WorkflowPolicy
 
@@ -254,10 +255,14 @@ class NodeRunner:
         if self.approvals is not None:
             ctx.request_approval = self.approvals.request
         started = time.monotonic()
+        limits = self.policy.templates  # templates stop at the node's timeout too
+        scope = sandbox_scope(
+            timeout_s=compiled.node.policy.timeout_s,
+            max_chars=limits.max_chars,
+            max_seconds=limits.max_seconds,
+        )
         try:
-            if compiled.node.policy.timeout_s is None:
-                result = await compiled.kind.run(ctx, config, inputs)
-            else:
+            with scope:
                 async with asyncio.timeout(compiled.node.policy.timeout_s):
                     result = await compiled.kind.run(ctx, config, inputs)
             self._durations[node_id] = time.monotonic() - started

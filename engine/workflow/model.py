@@ -146,6 +146,20 @@ class Budget(_Strict):
     on_exceed: Literal["stop", "downgrade"] = "stop"
 
 
+class TemplateLimits(_Strict):
+    """Bounds on every template and expression the workflow evaluates (the sandbox)."""
+
+    max_chars: int = Field(
+        default=5_000_000,
+        ge=1_000,
+        le=500_000_000,
+        description="Largest text or value one template or expression may build or output.",
+    )
+    max_seconds: float = Field(
+        default=10.0, gt=0, le=3600, description="Longest one render when the node has no timeout."
+    )
+
+
 class WorkflowPolicy(_Strict):
     """Workflow-wide governance: the homes for routing, tool and approval rules."""
 
@@ -165,6 +179,7 @@ class WorkflowPolicy(_Strict):
     approval_rules: list[dict[str, Any]] = Field(
         default_factory=list, description="Policy gates that need a person."
     )
+    templates: TemplateLimits = Field(default_factory=TemplateLimits)
 
 
 class Annotation(_Strict):

@@ -1,0 +1,229 @@
+"""Limits on what a sandboxed template or expression may build and how long it may run:
+the size of every value (its weight), the render deadline, and the state of the render in
+progress, which the sandbox's operators, calls, filters and loops consult."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from jinja2.utils import Namespace
+
+from engine.errors import NodeError
+
+
+class SandboxError(NodeError):
+    """A template or expression failed to compile or evaluate."""
+
+    error_class = "config"
+
+
+class SandboxLimitError(SandboxError):
+    """A template or expression went past one of its limits (size, nesting, numbers)."""
+
+
+class SandboxTimeout(SandboxLimitError):
+    """A render ran past its deadline: the node's `timeout_s`, else the template time limit."""
+
+    error_class = "timeout"
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxLimits:
+    """Bounds on every template and expression (`policy.templates` sets the first two)."""
+
+    max_chars: int = 5_000_000
+    """Largest value a template or expression may build, and largest output, in characters
+    of its text form (a list counts its items, their separators and a little per list)."""
+    max_seconds: float = 10.0
+    """Longest one render may take when its node has no `timeout_s`."""
+    max_nesting: int = 20
+    """Brackets nested in an expression, and blocks (`for`, `if`, `macro`...) in a template."""
+    max_expression_depth: int = 40
+    """Operators, filters and calls applied one inside the other."""
+    max_int_bits: int = 14_000
+    """Largest integer an operator may produce (about 4,200 digits)."""
+
+
+DEFAULT_LIMITS = SandboxLimits()
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    limits: SandboxLimits
+    deadline: float | None = None
+    timeout_s: float | None = None
+
+
+_SCOPE: ContextVar[_Scope | None] = ContextVar("sandbox_scope", default=None)
+
+
+@contextmanager
+def sandbox_scope(
+    *,
+    timeout_s: float | None = None,
+    max_chars: int | None = None,
+    max_seconds: float | None = None,
+) -> Iterator[None]:
+    """Templates rendered inside (in this task or thread) use these limits and stop at
+    `timeout_s` from now: a node attempt's budget."""
+    outer = _SCOPE.get()
+    base = outer.limits if outer is not None else DEFAULT_LIMITS
+    limits = SandboxLimits(
+        max_chars=max_chars if max_chars is not None else base.max_chars,
+        max_seconds=max_seconds if max_seconds is not None else base.max_seconds,
+    )
+    scope = _Scope(limits)
+    if timeout_s is not None:
+        scope = _Scope(limits, time.monotonic() + timeout_s, timeout_s)
+    inherited = outer.deadline if outer is not None else None
+    if (
+        outer is not None
+        and inherited is not None
+        and inherited < (scope.deadline or inherited + 1)
+    ):
+        scope = _Scope(limits, inherited, outer.timeout_s)  # an enclosing node's is sooner
+    token = _SCOPE.set(scope)
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+def current_limits() -> SandboxLimits:
+    scope = _SCOPE.get()
+    return scope.limits if scope is not None else DEFAULT_LIMITS
+
+
+_CONTAINER = 16
+"""Weight of a list, tuple, dict or set itself: roughly its memory next to a character's."""
+
+
+@dataclass(slots=True)
+class RenderState:
+    """One render or evaluation in progress: its limits, deadline and known weights."""
+
+    limits: SandboxLimits
+    deadline: float
+    reason: str
+    weights: dict[int, tuple[Any, int]] = field(default_factory=dict)
+    """Weights of the containers built so far, by id (the value is kept so the id stays
+    its own); containers in the sandbox are immutable."""
+
+    def tick(self) -> None:
+        """One step of a loop, call or filter: stop once the deadline has passed."""
+        if time.monotonic() > self.deadline:
+            raise SandboxTimeout(self.reason)
+
+    def fail_number(self) -> SandboxLimitError:
+        digits = self.limits.max_int_bits * 3 // 10
+        return SandboxLimitError(f"a number of more than about {digits:,} digits is refused")
+
+    def fail(self, what: str) -> SandboxLimitError:
+        return SandboxLimitError(
+            f"{what} exceeds the template size limit of {self.limits.max_chars:,} "
+            "characters (policy.templates.max_chars)"
+        )
+
+    def check_size(self, size: int, what: str) -> None:
+        if size > self.limits.max_chars:
+            raise self.fail(what)
+
+    def weigh(self, value: Any, what: str = "a value") -> int:
+        """The size of `value`'s text form, about; raises once it passes the limit (so
+        weighing a huge shared structure stops early)."""
+        if isinstance(value, str | bytes | bytearray):
+            size = len(value) + 2
+            self.check_size(size, what)
+            return size
+        if not isinstance(value, list | tuple | dict | set | frozenset | range | Namespace):
+            return _scalar_weight(value)
+        known = self.weights.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        limit = self.limits.max_chars
+        total = 0
+        stack: list[Any] = [value]
+        steps = 0
+        while stack:
+            item = stack.pop()
+            steps += 1
+            if steps & 0xFFF == 0:
+                self.tick()
+            if isinstance(item, str | bytes | bytearray):
+                total += len(item) + 4
+            elif isinstance(item, range):
+                total += _CONTAINER + 8 * len(item)
+            elif isinstance(item, list | tuple | set | frozenset):
+                cached = self.weights.get(id(item)) if item is not value else None
+                if cached is not None and cached[0] is item:
+                    total += cached[1]
+                else:
+                    total += _CONTAINER + 2 * len(item)
+                    stack.extend(item)
+            elif isinstance(item, dict):
+                total += _CONTAINER + 4 * len(item)
+                stack.extend(item.keys())
+                stack.extend(item.values())
+            elif isinstance(item, Namespace):
+                attrs = item._Namespace__attrs
+                total += _CONTAINER + 4 * len(attrs)
+                stack.extend(attrs.keys())
+                stack.extend(attrs.values())
+            else:
+                total += _scalar_weight(item)
+            if total > limit:
+                raise self.fail(what)
+        if not isinstance(value, Namespace | range):  # a namespace changes; a range is cheap
+            self.weights[id(value)] = (value, total)
+        return total
+
+    def sized(self, value: Any, what: str = "a value") -> Any:
+        self.weigh(value, what)
+        return value
+
+
+def _scalar_weight(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value.bit_length() * 3 // 10 + 2
+    return 8
+
+
+_STATE: ContextVar[RenderState | None] = ContextVar("sandbox_render", default=None)
+
+
+def new_state() -> RenderState:
+    """A render starting now, within the limits and deadline of the current scope."""
+    scope = _SCOPE.get()
+    limits = scope.limits if scope is not None else DEFAULT_LIMITS
+    now = time.monotonic()
+    deadline = now + limits.max_seconds
+    reason = (
+        f"took longer than the template time limit of {limits.max_seconds:g}s "
+        "(policy.templates.max_seconds)"
+    )
+    if scope is not None and scope.deadline is not None and scope.deadline < deadline:
+        deadline = scope.deadline
+        reason = f"ran past the node's timeout of {scope.timeout_s:g}s"
+    return RenderState(limits, deadline, f"template or expression {reason}")
+
+
+@contextmanager
+def rendering() -> Iterator[RenderState]:
+    """Make a fresh render state current for the duration of one render."""
+    state = new_state()
+    token = _STATE.set(state)
+    try:
+        yield state
+    finally:
+        _STATE.reset(token)
+
+
+def state() -> RenderState:
+    """The render in progress; outside one (compiling), a fresh state with the defaults."""
+    current = _STATE.get()
+    return current if current is not None else new_state()

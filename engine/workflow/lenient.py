@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from engine.errors import WorkflowLoadError
 from engine.workflow.annotations import Annotation
-from engine.workflow.loader import MAX_FILE_BYTES, Locations, Path_, Problem, parse_yaml
+from engine.workflow.loader import Locations, Path_, Problem, parse_yaml, read_workflow_text
 from engine.workflow.migrations import migrate
 from engine.workflow.model import (
     ID_PATTERN,
@@ -47,13 +47,9 @@ def load_lenient(path: str | Path) -> LenientLoad:
     path = Path(path)
     name = path.name.split(".")[0] or "Untitled"
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return _empty(name, Problem(f"file is larger than {MAX_FILE_BYTES} bytes"))
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return _empty(name, Problem(f"file is not UTF-8 text: {exc.reason}"))
-    except OSError as exc:
-        return _empty(name, Problem(f"cannot read file: {exc.strerror or exc}"))
+        text = read_workflow_text(path)
+    except WorkflowLoadError as exc:
+        return _empty(name, *exc.problems)
     return loads_lenient(text, name)
 
 

@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from engine.errors import WorkflowLoadError
+from engine.readfile import UnreadableFile, read_regular_file
 from engine.workflow.migrations import migrate
 from engine.workflow.model import Workflow
 
@@ -188,16 +189,21 @@ def loads_workflow(text: str, path: Path | None = None) -> LoadedWorkflow:
 def load_workflow(path: str | Path) -> LoadedWorkflow:
     """Load a workflow file. Raises WorkflowLoadError (with located problems)."""
     path = Path(path)
+    return loads_workflow(read_workflow_text(path), path)
+
+
+def read_workflow_text(path: Path) -> str:
+    """The text of a workflow file: a regular file of at most MAX_FILE_BYTES (a FIFO or a
+    device is refused at once, never read). Raises WorkflowLoadError."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise WorkflowLoadError([Problem(f"file is larger than {MAX_FILE_BYTES} bytes")])
-        text = path.read_text(encoding="utf-8")
+        return read_regular_file(path, MAX_FILE_BYTES).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise WorkflowLoadError([Problem(f"file is not UTF-8 text: {exc.reason}")]) from None
+    except UnreadableFile as exc:
+        message = str(exc).replace(str(path), "file", 1)  # the CLI puts the path in front
+        raise WorkflowLoadError([Problem(message)]) from None
     except OSError as exc:
         raise WorkflowLoadError([Problem(f"cannot read file: {exc.strerror or exc}")]) from None
-    return loads_workflow(text, path)
 
 
 def _sorted_free_form(value: Any) -> Any:

@@ -7,6 +7,7 @@ changes until the caller saves the workflow: routing learns nothing silently."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import RunError
-from engine.evaluation.records import DatasetInfo, RowResult
+from engine.evaluation.records import DatasetInfo, EvaluationRecord, RowResult
 from engine.evaluation.runner import Evaluator, RowCallback
 from engine.evaluation.spec import (
     EvalSpec,
@@ -31,6 +32,7 @@ from engine.routing.calibration import (
     RungOutcome,
     choose,
     frontier,
+    simulate,
     sweep,
 )
 from engine.routing.events import ModelCall
@@ -58,10 +60,42 @@ class Calibration:
     target: float
     dataset: DatasetInfo
     eval_id: str
+    picked: CascadePoint | None = None
+    """A point the user applies instead of `chosen` (see `pick`)."""
 
     @property
     def top_score(self) -> float:
         return self.rung_scores[-1] if self.rung_scores else 0.0
+
+    @property
+    def applied(self) -> CascadePoint:
+        """The cascade the written route runs: the picked point, else the target's choice."""
+        return self.picked if self.picked is not None else self.chosen
+
+    def reaches_target(self, point: CascadePoint) -> bool:
+        return point.score >= self.target * self.top_score - 1e-12
+
+
+def pick(result: Calibration, point: CascadePoint) -> Calibration:
+    """The calibration applying `point` (a frontier point, or `at_thresholds`) instead of
+    the cheapest one reaching the target; picking the target's choice undoes a pick."""
+    return dataclasses.replace(result, picked=None if point == result.chosen else point)
+
+
+def at_thresholds(result: Calibration, thresholds: Sequence[float]) -> CascadePoint:
+    """The cascade with these thresholds, one per rung but the last (`ALWAYS_ESCALATE`: the
+    rung never answers), simulated on the calibration's rows."""
+    wanted = len(result.ladder) - 1
+    if len(thresholds) != wanted:
+        rungs = ", ".join(result.ladder[:-1])
+        raise RunError(
+            f"give {wanted} threshold{'s' if wanted != 1 else ''}, one for each rung but the "
+            f"last ({rungs}); {len(thresholds)} given"
+        )
+    for value in thresholds:
+        if not 0 <= value <= ALWAYS_ESCALATE:
+            raise RunError(f"a threshold is a confidence from 0 to 1 (or skip), not {value}")
+    return simulate(result.rows, (*thresholds, 0.0))
 
 
 def eval_for(workflow: Path, dataset: str, output: str | None, concurrency: int = 2) -> LoadedEval:
@@ -130,12 +164,53 @@ async def calibrate(
     spec = loaded.spec.model_copy(update={"variants": variants})
     prepared = evaluator.prepare(LoadedEval(spec, loaded.locations, loaded.path))
     record = await evaluator.run(prepared, limit=limit, on_row=on_row)
-    results = evaluator.store.row_results(record.eval_id)
+    return _calibration(evaluator, record.eval_id, node_id, rungs, target, prepared.dataset)
+
+
+def stored_calibration(
+    evaluator: Evaluator, eval_id: str, node_id: str, target: float
+) -> Calibration:
+    """A calibration from the stored evaluation of an earlier one (its rows, no model
+    calls), e.g. to apply another point of its frontier."""
+    record = evaluator.store.get_evaluation(eval_id)
+    if record is None:
+        raise RunError(f"no evaluation {eval_id!r} in the store")
+    rungs = _rungs_of(record, node_id)
+    dataset = evaluator.store.find_dataset(record.dataset_hash) or DatasetInfo(
+        record.dataset_name, record.dataset_hash, 0, record.started_at
+    )
+    return _calibration(evaluator, eval_id, node_id, rungs, target, dataset)
+
+
+def _rungs_of(record: EvaluationRecord, node_id: str) -> list[str]:
+    """The ladder a calibration evaluation ran: variant `rungN` pins rung N's model."""
+    rungs: list[str] = []
+    for variant in record.spec.get("variants") or []:
+        override = (variant.get("nodes") or {}).get(node_id) or {}
+        model = (override.get("route") or {}).get("model")
+        if variant.get("name") != f"rung{len(rungs)}" or not isinstance(model, str):
+            break
+        rungs.append(model)
+    if len(rungs) < 2:
+        raise RunError(f"evaluation {record.eval_id} is not a calibration of node {node_id!r}")
+    return rungs
+
+
+def _calibration(
+    evaluator: Evaluator,
+    eval_id: str,
+    node_id: str,
+    rungs: list[str],
+    target: float,
+    dataset: DatasetInfo,
+) -> Calibration:
+    """Choose thresholds on what each rung did in evaluation `eval_id`."""
+    names = [f"rung{i}" for i in range(len(rungs))]
+    results = evaluator.store.row_results(eval_id)
     by_rung: dict[str, dict[int, RowResult]] = {}
     for result in results:
         if result.repeat == 0:
             by_rung.setdefault(result.variant, {})[result.row_index] = result
-    names = [v.name for v in variants]
     indexes = sorted(set.intersection(*(set(by_rung.get(n, {})) for n in names)))
     rows = [
         [_outcome(evaluator, by_rung[name][index], node_id) for name in names] for index in indexes
@@ -157,8 +232,8 @@ async def calibrate(
         chosen,
         met,
         target,
-        prepared.dataset,
-        record.eval_id,
+        dataset,
+        eval_id,
     )
 
 
@@ -180,9 +255,10 @@ def _outcome(evaluator: Evaluator, result: RowResult, node_id: str) -> RungOutco
 
 
 def calibrated_route(route: dict[str, Any], result: Calibration) -> dict[str, Any]:
-    """The node's route with the chosen ladder and thresholds and the calibration record;
+    """The node's route with the applied ladder and thresholds and the calibration record;
     rungs the choice never lets answer are left out."""
-    thresholds = result.chosen.thresholds
+    point = result.applied
+    thresholds = point.thresholds
     kept = [
         (model, thresholds[i])
         for i, model in enumerate(result.ladder)
@@ -206,11 +282,13 @@ def calibrated_route(route: dict[str, Any], result: Calibration) -> dict[str, An
         "dataset": f"{d.name}@{d.hash[:12]}",
         "date": time.strftime("%Y-%m-%d"),
         "target": result.target,
-        "expected_score": round(result.chosen.score, 4),
-        "expected_remote_share": round(result.chosen.remote_share, 4),
+        "expected_score": round(point.score, 4),
+        "expected_remote_share": round(point.remote_share, 4),
         "top_score": round(result.top_score, 4),
         "rows": len(result.rows),
     }
+    if result.picked is not None:
+        escalate["calibration"]["picked"] = True
     route["escalate"] = escalate
     RoutePolicy.model_validate(route)  # what is written must load
     return route

@@ -74,6 +74,11 @@ class Calibration(_Strict):
     expected_remote_share: float
     top_score: float
     rows: int
+    picked: bool = Field(
+        default=False,
+        description="The user picked these thresholds (a frontier point, or their own) "
+        "instead of the cheapest reaching the target; expected_* describe them.",
+    )
 
 
 class Escalation(_Strict):

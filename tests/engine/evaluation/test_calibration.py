@@ -4,6 +4,7 @@ shipped dataset that writes a policy which validates."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from pathlib import Path
@@ -11,9 +12,20 @@ from pathlib import Path
 import pytest
 
 from engine.cli.main import main
-from engine.evaluation.calibrate import Calibration, calibrated_route
+from engine.errors import RunError
+from engine.evaluation.calibrate import (
+    Calibration,
+    at_thresholds,
+    calibrate,
+    calibrated_route,
+    eval_for,
+    pick,
+    stored_calibration,
+)
 from engine.evaluation.records import DatasetInfo
+from engine.evaluation.runner import Evaluator
 from engine.nodes import default_registry
+from engine.providers.base import ModelRequest, ModelResult, ProviderRegistry, TokenCallback
 from engine.routing.calibration import (
     ALWAYS_ESCALATE,
     RungOutcome,
@@ -23,6 +35,7 @@ from engine.routing.calibration import (
     sweep,
 )
 from engine.routing.policy import RoutePolicy
+from engine.store import open_store
 from engine.workflow.loader import load_workflow
 from engine.workflow.validate import validate
 
@@ -129,3 +142,107 @@ def test_calibrating_on_the_bundled_models_writes_a_policy_that_validates(
     assert route.model in out["ladder"]
     assert node.config["examples"]  # the rest of the node is kept
     assert "<svg" in (tmp_path / "f.html").read_text("utf-8")
+
+
+def test_a_picked_point_is_applied_and_recorded() -> None:
+    result = result_for((0.6, 0.0), ["a", "b"])
+    cheaper = simulate([[rung(True, 0.9), rung(True, 0.9)]], (0.0, 0.0))
+    picked = pick(result, cheaper)
+    assert picked.applied == cheaper and picked.chosen == result.chosen
+    written = calibrated_route({}, picked)
+    assert written["model"] == "a" and "min_confidence" not in written["escalate"]
+    record = written["escalate"]["calibration"]
+    assert record["picked"] is True and record["expected_score"] == cheaper.score
+    assert RoutePolicy.model_validate(written).escalate.calibration.picked  # type: ignore[union-attr]
+    assert pick(picked, result.chosen).picked is None  # the target's choice again
+    assert "picked" not in calibrated_route({}, result)["escalate"]["calibration"]
+
+
+def test_thresholds_of_ones_own_are_simulated_on_the_rows() -> None:
+    result = result_for((0.6, 0.0), ["a", "b"])
+    result = Calibration(**{**result.__dict__, "rows": ROWS})
+    point = at_thresholds(result, [0.5])
+    assert point == simulate(ROWS, (0.5, 0.0)) and point.remote_share == 0.5
+    assert at_thresholds(result, [ALWAYS_ESCALATE]).answered_by == (0, 4)
+    with pytest.raises(RunError, match="give 1 threshold, one for each rung but the last"):
+        at_thresholds(result, [0.5, 0.6])
+    with pytest.raises(RunError, match="from 0 to 1"):
+        at_thresholds(result, [2.0])
+
+
+class Keyword:
+    """A local model labelling topics: `small` answers billing for everything (confident
+    only on billing words); `big` is always right."""
+
+    name = "local"
+    WORDS = {
+        "billing": ("bill", "invoice", "payment"),
+        "shipping": ("package", "courier", "deliver", "arrived", "box"),
+        "account": ("password", "username", "email", "login"),
+    }
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+
+    def models(self) -> list[str]:
+        return [self.model]
+
+    async def generate(
+        self, model: str, request: ModelRequest, on_token: TokenCallback | None = None
+    ) -> ModelResult:
+        assert request.messages is not None
+        text = request.messages[-1].content.lower()
+        topic = next((t for t, ws in self.WORDS.items() if any(w in text for w in ws)), "?")
+        sure = model == "big" or topic == "billing"
+        reply = json.dumps({"topic": topic if model == "big" else "billing"})
+        return ModelResult(
+            reply, model, self.name, json_valid=True, json_value=json.loads(reply),
+            extra={"confidence": 0.9 if sure else 0.4},
+        )  # fmt: skip
+
+
+def test_another_frontier_point_is_applied_from_the_stored_evaluation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("topic.interlock.yaml", "messages.jsonl"):
+        shutil.copy(DATA / name, tmp_path / name)
+    workflow, db = tmp_path / "topic.interlock.yaml", str(tmp_path / "runs.db")
+    store = open_store(db)
+    try:
+        providers = ProviderRegistry([Keyword("small"), Keyword("big")], default_model="small")
+        evaluator = Evaluator(default_registry(), providers, store)  # type: ignore[arg-type]
+        loaded = eval_for(workflow, str(tmp_path / "messages.jsonl"), None)
+        ran = asyncio.run(calibrate(evaluator, loaded, "label", 0.98, ladder=["small", "big"]))
+        again = stored_calibration(evaluator, ran.eval_id, "label", 0.98)
+    finally:
+        store.close()
+    assert (ran.rung_scores, ran.chosen.score) == ([4 / 12, 1.0], 1.0)
+    assert again.frontier == ran.frontier and again.chosen == ran.chosen
+    assert [p.score for p in ran.frontier] == [4 / 12, 1.0]
+
+    def calibrate_again(*extra: str) -> tuple[int, str]:
+        args = ["route", "calibrate", str(workflow), "--node", "label", "--db", db]
+        code = main([*args, "--from-eval", ran.eval_id, *extra])
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+    code, out = calibrate_again("--point", "1", "--write")
+    assert code == 0, out  # the target is missed, but the user chose that point
+    assert ">   1 " in out and "*   2 " in out
+    assert "applied instead: score 0.333" in out and "does NOT reach" in out
+    node = next(n for n in load_workflow(workflow).workflow.nodes if n.id == "label")
+    route = RoutePolicy.model_validate(node.config["route"])
+    assert route.model == "small" and route.escalate is not None
+    assert route.escalate.calibration is not None and route.escalate.calibration.picked
+    assert route.escalate.calibration.expected_score == round(4 / 12, 4)
+
+    code, out = calibrate_again("--threshold", "0.5", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["picked"]["thresholds"] == [0.5] and data["picked_met"]
+    assert data["route"]["escalate"]["min_confidence"] == 0.5
+    code, out = calibrate_again("--threshold", "skip", "--json")
+    assert json.loads(out)["route"]["model"] == "big"  # the small rung never answers
+    assert calibrate_again("--point", "3") == (
+        2,
+        "interlock: error: --point 3: the frontier has 2 points\n",
+    )

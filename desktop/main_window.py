@@ -13,7 +13,6 @@ from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop import collector
+from desktop import collector, file_dialogs
 from desktop.actions import build_actions
 from desktop.canvas.scene import WorkflowScene
 from desktop.canvas.view import WorkflowView
@@ -134,7 +133,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             return
         start = str(self.document.path.parent) if self.document.path else ""
-        path, _ = QFileDialog.getOpenFileName(self, "Open workflow", start, FILE_FILTER)
+        path, _ = file_dialogs.open_file_name(self, "Open workflow", start, FILE_FILTER)
         if path:
             self.open_path(path, ask=False)
 
@@ -174,7 +173,7 @@ class MainWindow(QMainWindow):
 
     def save_as(self) -> bool:
         start = str(self.document.path or Path.home() / "untitled.interlock.yaml")
-        path, _ = QFileDialog.getSaveFileName(self, "Save workflow", start, FILE_FILTER)
+        path, _ = file_dialogs.save_file_name(self, "Save workflow", start, FILE_FILTER)
         return bool(path) and self._save_to(Path(path))
 
     def _save_to(self, path: Path) -> bool:

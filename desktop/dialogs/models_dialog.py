@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import file_dialogs
 from desktop.dialogs.endpoints_section import EndpointsWidget
 from desktop.run.ops import EngineOp, OpChanges
 from desktop.run.qt import named
@@ -113,7 +113,7 @@ class LocalModelsWidget(QWidget):
         self.refresh()
 
     def import_model(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import model", "", "GGUF (*.gguf)")
+        path, _ = file_dialogs.open_file_name(self, "Import model", "", "GGUF (*.gguf)")
         if path:
             self.import_path(Path(path))
 

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import file_dialogs
 from desktop.run.qt import named
 
 THEMES = ("system", "light", "dark")
@@ -158,7 +158,7 @@ class SettingsDialog(QDialog):
         )
 
     def _browse(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Data folder", self.data_dir.text())
+        path = file_dialogs.existing_directory(self, "Data folder", self.data_dir.text())
         if path:
             self.data_dir.setText(path)
 

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import file_dialogs
 from desktop.evaluate.form_data import (
     EvalForm,
     FormError,
@@ -172,7 +172,7 @@ class EvalFormDialog(QDialog):
         self._show_workflow(workflow)
 
     def _on_browse_workflow(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Workflow to evaluate", "", WORKFLOW_FILTER)
+        path, _ = file_dialogs.open_file_name(self, "Workflow to evaluate", "", WORKFLOW_FILTER)
         if path:
             self.workflow.setText(path)
             self._on_workflow()
@@ -205,7 +205,7 @@ class EvalFormDialog(QDialog):
             self.name.setText(f"{workflow.metadata.name} check")
 
     def _on_browse_dataset(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Dataset file", "", DATASET_FILTER)
+        path, _ = file_dialogs.open_file_name(self, "Dataset file", "", DATASET_FILTER)
         if path:
             self.dataset.setCurrentText(path)
 
@@ -276,7 +276,7 @@ class EvalFormDialog(QDialog):
         except FormError as exc:
             self.problem.setText(str(exc))
             return
-        name, _ = QFileDialog.getSaveFileName(
+        name, _ = file_dialogs.save_file_name(
             self, "Save eval file", str(self._default_path()), EVAL_FILTER
         )
         if name and self.save_to(Path(name)):

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import file_dialogs
 from desktop.async_loop import spawn
 from desktop.run.qt import named
 from engine.evaluation.datasets import DatasetError, RowProblem, read_dataset
@@ -124,7 +124,7 @@ class DatasetImportDialog(QDialog):
 
     def _on_browse(self) -> None:
         start = str(self.path.parent) if self.path else str(self.folder or "")
-        path, _ = QFileDialog.getOpenFileName(self, "Import dataset", start, DATASET_FILTER)
+        path, _ = file_dialogs.open_file_name(self, "Import dataset", start, DATASET_FILTER)
         if path:
             self.file.setText(path)
             self.read(path)

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from desktop import file_dialogs
 from desktop.evaluate.controller import EvalController
 from desktop.evaluate.eval_form import EVAL_FILTER, EvalFormDialog
 from desktop.evaluate.import_dialog import DatasetImportDialog
@@ -136,7 +137,7 @@ class EvalSetupBar(QWidget):
 
     def _on_open(self) -> None:
         start = str(self.loaded.path) if self.loaded and self.loaded.path else ""
-        path, _ = QFileDialog.getOpenFileName(self, "Open eval file", start, EVAL_FILTER)
+        path, _ = file_dialogs.open_file_name(self, "Open eval file", start, EVAL_FILTER)
         if path:
             self.set_eval_file(path)
 

@@ -10,8 +10,9 @@ import re
 from pathlib import Path
 
 from PySide6.QtCore import QUrl, Signal
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
+from desktop import file_dialogs
 from desktop.evaluate.controller import EvalController, ExportedReport, LoadedEvaluation
 from desktop.evaluate.results_model import Key
 from desktop.evaluate.setup_bar import plural
@@ -110,7 +111,7 @@ class ShownEvalActions(QWidget):
             return None
         if path is None:
             start = report_folder(shown) / report_name(shown)
-            chosen, _ = QFileDialog.getSaveFileName(
+            chosen, _ = file_dialogs.save_file_name(
                 self, "Export evaluation report", str(start), HTML_FILTER
             )
             if not chosen:

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QPoint
 from PySide6.QtGui import QAction, QContextMenuEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QGraphicsItem, QMenu, QMessageBox, QStyle
+from PySide6.QtWidgets import QGraphicsItem, QMenu, QMessageBox, QStyle
 
+from desktop import file_dialogs
 from desktop.canvas.node_item import NodeItem
 from desktop.dialogs.inputs_dialog import (
     RunInputsDialog,
@@ -155,7 +156,7 @@ class RunCommands(QObject):
 
     def export_run(self, run_id: str, path: Path | None = None) -> Path | None:
         if path is None:
-            name, _ = QFileDialog.getSaveFileName(
+            name, _ = file_dialogs.save_file_name(
                 self.window, "Export run", f"run-{run_id}.json", "JSON (*.json)"
             )
             if not name:

@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import file_dialogs
 from desktop.canvas.node_item import NodeItem
 from desktop.canvas.scene import WorkflowScene
 from desktop.canvas.view import WorkflowView
@@ -155,7 +155,7 @@ class ReplayWindow(QMainWindow):
         return self.events[self._pos].ts if 0 <= self._pos < len(self.events) else None
 
     def export(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
+        path, _ = file_dialogs.save_file_name(
             self, "Export run", f"run-{self.run_id}.json", "JSON (*.json)"
         )
         if path:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
+from desktop import file_dialogs
 from desktop.evaluate.calibration_dialog import CalibrationDialog
 from desktop.evaluate.controller import EvalController
 from desktop.evaluate.evaluate_panel import EvaluatePanel
@@ -159,7 +159,7 @@ def test_export_writes_the_report_and_the_failing_runs_reports(
         return str(folder / "out" / "shout-report"), ""
 
     (folder / "out").mkdir()
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_as)
+    monkeypatch.setattr(file_dialogs, "save_file_name", save_as)
     actions = panel.shown_actions
     assert actions.export_button.isEnabled()
     actions.export_button.click()

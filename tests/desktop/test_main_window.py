@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPointF
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from desktop import file_dialogs
 from desktop.main_window import MainWindow
 from desktop.resources import EXAMPLE
 from engine.workflow.document import WorkflowDocument
@@ -94,7 +95,7 @@ def test_save_then_load_round_trip(
     assert window.isWindowModified() and window.windowTitle().endswith("[*] — Interlock")
 
     target = tmp_path / "copy.interlock.yaml"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    monkeypatch.setattr(file_dialogs, "save_file_name", lambda *a, **k: (str(target), ""))
     window.actions_.save_as.trigger()
     assert not window.isWindowModified() and not window.document.dirty
     assert window.document.path == target

@@ -21,6 +21,7 @@ Key = QKeySequence.StandardKey
 class Actions:
     new: QAction
     open: QAction
+    open_example: QAction
     save: QAction
     save_as: QAction
     revert: QAction
@@ -75,6 +76,7 @@ def build_actions(window: MainWindow) -> Actions:
     acts = Actions(
         new=action("&New", window.new_file, Key.New, style.standardIcon(SP.SP_FileIcon)),
         open=action("&Open…", window.open_file, Key.Open, style.standardIcon(SP.SP_DirOpenIcon)),
+        open_example=action("Open E&xample", window.open_example),
         save=action("&Save", window.save, Key.Save, style.standardIcon(SP.SP_DialogSaveButton)),
         save_as=action("Save &As…", window.save_as, Key.SaveAs),
         revert=action("Re&vert", window.revert),
@@ -125,6 +127,7 @@ def _menus(window: MainWindow, a: Actions) -> None:
     for item in (a.new, a.open):
         file.addAction(item)
     file.addMenu(a.recent_menu)
+    file.addAction(a.open_example)
     file.addSeparator()
     for item in (a.save, a.save_as, a.revert):
         file.addAction(item)

@@ -1,18 +1,22 @@
-"""The `interlock app` sub-command: opens the desktop window on a workflow file."""
+"""The `interlock app` sub-command: opens the desktop window on a workflow file, or on a
+new untitled workflow (File ▸ Open Example opens the bundled one)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from desktop.resources import EXAMPLE
+if TYPE_CHECKING:
+    from PySide6.QtCore import QSettings
+
+    from desktop.main_window import MainWindow
 
 
 def register(subparsers: Any) -> None:
     """Add `app` to the engine CLI (loaded through the `interlock.commands` entry point)."""
     parser = subparsers.add_parser("app", help="open the desktop app")
-    parser.add_argument("file", nargs="?", help="workflow file (default: the bundled example)")
+    parser.add_argument("file", nargs="?", help="workflow file (default: a new one)")
     parser.add_argument("--db", help="SQLite file (default: $INTERLOCK_DB or the app data dir)")
     parser.set_defaults(handler=run_app_command)
 
@@ -22,7 +26,6 @@ def run_app_command(args: argparse.Namespace) -> int:
 
     from desktop.async_loop import run_app
     from desktop.canvas.clipboard import release_clipboard
-    from desktop.main_window import MainWindow
     from desktop.resources import icon
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -31,9 +34,16 @@ def run_app_command(args: argparse.Namespace) -> int:
     app.setOrganizationName("Interlock")
     app.setWindowIcon(icon("interlock"))
     app.aboutToQuit.connect(release_clipboard)
-    window = MainWindow(db_path=args.db)
-    target = args.file or (str(EXAMPLE) if EXAMPLE.is_file() else None)
-    if target is not None:
-        window.open_path(target, ask=False)
+    window = start_window(args.file, args.db)
     window.show()
     return run_app(app)
+
+
+def start_window(file: str | None, db: str | None, settings: QSettings | None = None) -> MainWindow:
+    """The window the app starts with: on `file`, else on a new untitled workflow."""
+    from desktop.main_window import MainWindow
+
+    window = MainWindow(settings=settings, db_path=db)
+    if file:
+        window.open_path(file, ask=False)
+    return window

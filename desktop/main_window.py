@@ -1,11 +1,11 @@
 """The main window: canvas, palette, inspector and problems docks, and the file, edit,
-view, run and evaluate commands around one WorkflowDocument."""
+view, run and evaluate commands around one WorkflowDocument. A file that cannot be parsed
+at all is shown read-only instead of the canvas, and never saved over."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QStackedWidget,
     QToolBar,
     QWidget,
 )
@@ -29,9 +30,11 @@ from desktop.evaluate.window_ui import EvaluateUi
 from desktop.inspector.inspector import InspectorWidget
 from desktop.palette import NodePaletteWidget
 from desktop.problems import ProblemsWidget
-from desktop.resources import icon
+from desktop.recent_files import RecentFiles
+from desktop.resources import EXAMPLE, icon
 from desktop.run.window_ui import RunUi
 from desktop.run_controller import RunController
+from desktop.unreadable_view import UnreadableFile, UnreadableFileView, unreadable
 from engine.nodes import default_registry
 from engine.nodes.base import NodeRegistry
 from engine.workflow.document import Change, WorkflowDocument, new_workflow
@@ -41,7 +44,6 @@ from engine.workflow.validate import Report, validate
 log = logging.getLogger(__name__)
 
 FILE_FILTER = "Interlock workflows (*.interlock.yaml *.yaml *.yml);;All files (*)"
-MAX_RECENT = 10
 WARM_UP_DELAY_MS = 300
 Answer = QMessageBox.StandardButton
 
@@ -60,7 +62,14 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.scene = WorkflowScene(self.document, self.registry, self.undo_stack)
         self.view = WorkflowView(self.scene, self)
-        self.setCentralWidget(self.view)
+        self.unreadable: UnreadableFile | None = None
+        """The file last opened, when it could not be parsed at all (then never saved)."""
+        self.unreadable_view = UnreadableFileView()
+        self.unreadable_view.reload_requested.connect(self.reload_unreadable)
+        self.central = QStackedWidget(self)
+        self.central.addWidget(self.view)
+        self.central.addWidget(self.unreadable_view)
+        self.setCentralWidget(self.central)
         self.run_controller = RunController(self.document, self.scene, self.registry, db_path, self)
         self.last_report = Report()
         self._validate_timer = QTimer(self)
@@ -103,7 +112,7 @@ class MainWindow(QMainWindow):
         screen = self.screen().availableGeometry()
         self.resize(min(1400, screen.width()), min(900, screen.height()))
         self._restore_state()
-        self._rebuild_recent()
+        self.recent = RecentFiles(self.settings, self.actions_.recent_menu, self.open_path)
         self._update_title()
         self.statusBar().showMessage("Ready")
 
@@ -146,14 +155,44 @@ class MainWindow(QMainWindow):
             return False
         with collector.paused():
             loaded = load_lenient(path)  # opens what it can; the rest is listed as problems
-            self._load(loaded.workflow, path, loaded)
-        self._remember(path)
-        if loaded.problems:
+            broken = unreadable(path, loaded)
+            if broken is None:
+                self._load(loaded.workflow, path, loaded)
+            else:
+                self._show_unreadable(broken, loaded)
+        self.recent.remember(path)
+        if broken is not None:
+            self._show_hint(f"Cannot open {path.name}: fix it in an editor, then Reload")
+        elif loaded.problems:
             self._show_hint(f"Opened with {len(loaded.problems)} problems: see Problems")
         return True
 
+    def open_example(self) -> None:
+        """The bundled example as a new unsaved workflow: Save asks where, so the copy in
+        the install folder is never written."""
+        if self.maybe_save():
+            loaded = load_lenient(EXAMPLE)
+            self._load(loaded.workflow, None, loaded)
+
+    def _show_unreadable(self, broken: UnreadableFile, loaded: LenientLoad) -> None:
+        self._load(new_workflow(broken.path.name.split(".")[0] or "Untitled"), None)
+        self.unreadable = broken
+        self.problems.set_source(loaded, broken.path)  # the problem, with its location
+        self.unreadable_view.show_file(broken)
+        self.central.setCurrentWidget(self.unreadable_view)
+        self.palette_widget.setEnabled(False)
+        self.validate_now()
+        self._update_title()
+
+    def reload_unreadable(self) -> None:
+        if self.unreadable is not None:
+            self.open_path(self.unreadable.path, ask=False)
+
     def _load(self, workflow: Any, path: Path | None, loaded: LenientLoad | None = None) -> None:
         self.undo_stack.clear()
+        self.unreadable = None
+        self.central.setCurrentWidget(self.view)
+        self.palette_widget.setEnabled(True)
         self.problems.set_source(loaded, path)
         annotations = loaded.annotations if loaded else None
         # `workflow` is always fresh (new or just loaded): the document takes it, no copy
@@ -167,11 +206,15 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     def save(self) -> bool:
-        if self.document.path is None:
+        if self.document.path is None:  # also while an unreadable file is shown
             return self.save_as()
         return self._save_to(self.document.path)
 
     def save_as(self) -> bool:
+        if self.unreadable is not None:
+            name = self.unreadable.path.name
+            self._show_hint(f"{name} could not be opened, so it is not saved; fix it, Reload")
+            return False
         start = str(self.document.path or Path.home() / "untitled.interlock.yaml")
         path, _ = file_dialogs.save_file_name(self, "Save workflow", start, FILE_FILTER)
         return bool(path) and self._save_to(Path(path))
@@ -183,7 +226,7 @@ class MainWindow(QMainWindow):
             QMessageBox.critical(self, "Cannot save", f"{path}\n\n{exc}")
             return False
         self.undo_stack.setClean()
-        self._remember(path)
+        self.recent.remember(path)
         self._update_title()
         self.statusBar().showMessage(f"Saved {path}", 4000)
         return True
@@ -216,28 +259,10 @@ class MainWindow(QMainWindow):
             return self.save()
         return answer == Answer.Discard
 
-    # -- recent files and window state -------------------------------------------------------
+    # -- window state -----------------------------------------------------------------
 
     def recent_files(self) -> list[str]:
-        value = self.settings.value("recent_files", [])
-        if isinstance(value, str):
-            return [value]
-        return [str(v) for v in value] if isinstance(value, list | tuple) else []
-
-    def _remember(self, path: Path) -> None:
-        entry = str(path.resolve())
-        files = [entry, *(f for f in self.recent_files() if f != entry)][:MAX_RECENT]
-        self.settings.setValue("recent_files", files)
-        self._rebuild_recent()
-
-    def _rebuild_recent(self) -> None:
-        menu = self.actions_.recent_menu
-        menu.clear()
-        for path in self.recent_files():
-            action = menu.addAction(Path(path).name)
-            action.setToolTip(path)
-            action.triggered.connect(partial(self.open_path, path))
-        menu.setEnabled(bool(self.recent_files()))
+        return self.recent.files()
 
     def _restore_state(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -309,9 +334,13 @@ class MainWindow(QMainWindow):
 
     def validate_now(self) -> Report:
         self._validate_timer.stop()
-        base = self.document.path.parent if self.document.path else None
-        self.last_report = validate(self.document.workflow, self.registry, None, base)
-        self.problems.set_report(self.last_report, self.document.workflow)
+        if self.unreadable is not None:  # nothing to check; the panel lists why (with place)
+            self.last_report = Report(errors=list(self.unreadable.problems))
+            self.problems.set_report(Report(), self.document.workflow)
+        else:
+            base = self.document.path.parent if self.document.path else None
+            self.last_report = validate(self.document.workflow, self.registry, None, base)
+            self.problems.set_report(self.last_report, self.document.workflow)
         self.scene.show_problems(self.problems.by_node)
         errors, warnings = len(self.last_report.errors), len(self.last_report.warnings)
         dock = self.problems.parentWidget()
@@ -345,9 +374,13 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         name = self.document.workflow.metadata.name
         where = self.document.path.name if self.document.path else "unsaved"
+        if self.unreadable is not None:
+            name, where = self.unreadable.path.name, "cannot be opened"
         self.setWindowTitle(f"{name} — {where}[*] — Interlock")
         self.setWindowModified(not self.undo_stack.isClean())
         self.actions_.revert.setEnabled(self.document.path is not None)
+        self.actions_.save.setEnabled(self.unreadable is None)
+        self.actions_.save_as.setEnabled(self.unreadable is None)
 
     def about(self) -> None:
         QMessageBox.about(

@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, QSettings
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from desktop import file_dialogs
+from desktop.cli import start_window
 from desktop.main_window import MainWindow
 from desktop.resources import EXAMPLE
 from engine.workflow.document import WorkflowDocument
@@ -212,3 +213,28 @@ def test_copy_in_one_window_paste_in_another(
     assert set(other.scene.node_items) == {"greet", "route"}
     other.undo_stack.undo()
     assert other.document.nodes == []
+
+
+def test_the_app_starts_on_a_new_workflow_and_opens_the_example_as_a_copy(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = start_window(None, str(tmp_path / "runs.db"), settings)
+    monkeypatch.setattr(window, "ask_save_changes", lambda: Answer.Discard)
+    qtbot.addWidget(window)
+    assert window.document.path is None and window.document.nodes == []
+    assert window.windowTitle() == "Untitled — unsaved[*] — Interlock"
+
+    before = EXAMPLE.read_bytes()
+    window.actions_.open_example.trigger()
+    example = load_workflow(EXAMPLE).workflow
+    assert set(window.scene.node_items) == {n.id for n in example.nodes}
+    assert window.document.path is None and not window.isWindowModified()
+    target = tmp_path / "mine.interlock.yaml"
+    monkeypatch.setattr(file_dialogs, "save_file_name", lambda *a, **k: (str(target), ""))
+    assert window.save()  # asks where: the installed example is never written
+    assert window.document.path == target and EXAMPLE.read_bytes() == before
+
+    opened = start_window(str(target), str(tmp_path / "runs.db"), settings)
+    qtbot.addWidget(opened)
+    assert opened.document.path == target

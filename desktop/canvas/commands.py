@@ -10,21 +10,34 @@ from PySide6.QtGui import QUndoCommand
 
 from engine.workflow.annotations import Annotation
 from engine.workflow.document import RemovedNode, WorkflowDocument
-from engine.workflow.model import Edge, Node, NodePolicy
+from engine.workflow.model import Edge, InputDecl, Node, NodePolicy
 
 
 class AddNodeCommand(QUndoCommand):
-    def __init__(self, document: WorkflowDocument, node: Node, index: int | None = None) -> None:
+    """Add a node and, with `declare`, the workflow input it reads, as one step."""
+
+    def __init__(
+        self,
+        document: WorkflowDocument,
+        node: Node,
+        index: int | None = None,
+        declare: InputDecl | None = None,
+    ) -> None:
         super().__init__(f"Add {node.title or node.id}")
         self.document = document
         self.node = node.model_copy(deep=True)
         self.index = index
+        self.declare = declare.model_copy(deep=True) if declare is not None else None
 
     def redo(self) -> None:
+        if self.declare is not None:
+            self.document.add_input(self.declare)
         self.document.add_node(self.node, self.index)
 
     def undo(self) -> None:
         self.document.remove_node(self.node.id)
+        if self.declare is not None:
+            self.document.remove_input(self.declare.name)
 
 
 class AddEdgeCommand(QUndoCommand):

@@ -26,7 +26,7 @@ from desktop.canvas.overview import OverviewLayer, set_drawn, switch_detail
 from desktop.canvas.port_item import PortItem
 from desktop.canvas.ports import make_edge, ports_of, refusal
 from desktop.canvas.run_states import RunStates
-from desktop.canvas.starters import new_node
+from desktop.canvas.starters import input_declaration, new_node
 from engine.nodes.base import NodeRegistry
 from engine.workflow.annotations import Annotation
 from engine.workflow.document import (
@@ -242,7 +242,8 @@ class WorkflowScene(QGraphicsScene):
     def add_node_of_kind(self, kind_name: str, at: QPointF) -> Node:
         """Add a `kind_name` node centred on `at`, select it and return it."""
         node = new_node(self.document, self.registry, kind_name, at.x(), at.y())
-        self.undo_stack.push(AddNodeCommand(self.document, node))
+        declare = input_declaration(self.document, node)
+        self.undo_stack.push(AddNodeCommand(self.document, node, declare=declare))
         self.select_nodes([node.id])
         return node
 

@@ -1,13 +1,15 @@
-"""New nodes from the palette: a fresh id, a title and a starter config that validates."""
+"""New nodes from the palette: a fresh id, a title and a starter config that validates; an
+`input` node comes with the declaration of the workflow input it reads."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from desktop.canvas.style import HEADER_HEIGHT, NODE_WIDTH
 from engine.nodes.base import NodeRegistry
 from engine.workflow.document import WorkflowDocument
-from engine.workflow.model import Node, Position
+from engine.workflow.model import PORT_PATTERN, InputDecl, Node, Position
 
 STARTER_CONFIGS: dict[str, dict[str, Any]] = {
     "template": {"template": "{{ in }}"},
@@ -53,3 +55,12 @@ def new_node(
         position=Position(x=x, y=y),
         config=starter_config(registry, kind_name),
     )
+
+
+def input_declaration(document: WorkflowDocument, node: Node) -> InputDecl | None:
+    """What a new `input` node reads (its id, any type), unless it is declared already."""
+    if node.kind != "input" or not re.match(PORT_PATTERN, node.id):
+        return None
+    if document.has_input(node.id):
+        return None
+    return InputDecl(name=node.id, type="any")

@@ -33,7 +33,15 @@ from engine.workflow.changes import (
 )
 from engine.workflow.lenient import load_lenient
 from engine.workflow.loader import save_workflow
-from engine.workflow.model import Edge, Metadata, Node, NodePolicy, Position, Workflow
+from engine.workflow.model import (
+    Edge,
+    InputDecl,
+    Metadata,
+    Node,
+    NodePolicy,
+    Position,
+    Workflow,
+)
 
 __all__ = [
     "AnnotationAdded",
@@ -301,6 +309,31 @@ class WorkflowDocument:
         self._touch()
         self._emit(EdgeRemoved(stored, index))
         return index
+
+    # -- declared workflow inputs ----------------------------------------------------
+
+    def has_input(self, name: str) -> bool:
+        return any(d.name == name for d in self._workflow.inputs)
+
+    def add_input(self, decl: InputDecl, index: int | None = None) -> int:
+        """Declare a workflow input; returns its index (for undo). No canvas view shows
+        inputs, so no event is emitted beyond the dirty flag."""
+        if self.has_input(decl.name):
+            raise ValueError(f"an input named {decl.name!r} is already declared")
+        inputs = self._workflow.inputs
+        at = len(inputs) if index is None else max(0, min(index, len(inputs)))
+        inputs.insert(at, decl.model_copy(deep=True))
+        self._touch()
+        return at
+
+    def remove_input(self, name: str) -> tuple[InputDecl, int]:
+        """Remove a declared input; returns it and its index (for undo)."""
+        for i, decl in enumerate(self._workflow.inputs):
+            if decl.name == name:
+                del self._workflow.inputs[i]
+                self._touch()
+                return decl, i
+        raise KeyError(name)
 
     # -- annotations (frames and notes) ---------------------------------------------
 

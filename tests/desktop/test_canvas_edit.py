@@ -210,3 +210,20 @@ def test_quick_add_arrow_keys_choose_among_matches(
     QTest.keyClick(popup.search, Qt.Key.Key_Down)
     QTest.keyClick(popup.search, Qt.Key.Key_Enter)
     assert [n.kind for n in document.nodes][-1] == shown[1]
+
+
+def test_quick_add_input_declares_the_input_it_reads(
+    qtbot: QtBot, canvas: WorkflowView, document: WorkflowDocument, undo_stack: QUndoStack
+) -> None:
+    canvas.open_quick_add()
+    popup = canvas.quick_add
+    qtbot.waitUntil(popup.isVisible)
+    qtbot.keyClicks(popup.search, "input")
+    QTest.keyClick(popup.search, Qt.Key.Key_Return)
+    assert document.node("input").kind == "input"
+    assert [(d.name, d.type) for d in document.workflow.inputs] == [("input", "any")]
+    assert undo_stack.count() == 1  # node and declaration are one step
+    undo_stack.undo()
+    assert not document.has_node("input") and document.workflow.inputs == []
+    undo_stack.redo()
+    assert document.has_node("input") and document.has_input("input")

@@ -16,7 +16,7 @@ from desktop.main_window import MainWindow
 from desktop.resources import EXAMPLE
 from engine.workflow.document import WorkflowDocument
 from engine.workflow.loader import load_workflow
-from engine.workflow.model import Workflow
+from engine.workflow.model import PortRef, Workflow
 
 Answer = QMessageBox.StandardButton
 
@@ -84,6 +84,35 @@ def test_opens_the_bundled_example(window: MainWindow) -> None:
     assert window.windowTitle().startswith(f"{workflow.metadata.name} — hello.interlock.yaml")
     assert not window.isWindowModified()
     assert window.last_report.ok, window.problems.messages()
+
+
+def test_input_from_the_palette_validates_without_editing_yaml(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A newcomer's first workflow: an input node and an output node from the palette,
+    connected, validates and saves with the input declared."""
+    palette = window.palette_widget
+    for kind in ("input", "output"):
+        item = palette.item_for(kind)
+        assert item is not None
+        palette.list.itemDoubleClicked.emit(item)
+    source, target = PortRef(node="input", port="value"), PortRef(node="output", port="value")
+    assert window.scene.connect_ports(source, target) is None
+    report = window.validate_now()
+    assert report.ok, window.problems.messages()
+    assert [(d.name, d.type) for d in window.document.workflow.inputs] == [("input", "any")]
+
+    target = tmp_path / "first.interlock.yaml"
+    monkeypatch.setattr(file_dialogs, "save_file_name", lambda *a, **k: (str(target), ""))
+    assert window.save()
+    assert [d.name for d in load_workflow(target).workflow.inputs] == ["input"]
+
+    window.scene.select_nodes(["input"])
+    window.actions_.delete.trigger()  # the declaration stays: other nodes may read it
+    assert not window.document.has_node("input") and window.document.has_input("input")
+    while window.undo_stack.canUndo():
+        window.undo_stack.undo()
+    assert window.document.nodes == [] and window.document.workflow.inputs == []
 
 
 def test_save_then_load_round_trip(

@@ -176,10 +176,17 @@ class RunController(QObject):
             return None
         self.state = state
         self.overlay.show_state(state, live=True)
-        self.task = spawn(self._run(text, work))
+        began: list[bool] = []
+
+        async def body() -> None:
+            began.append(True)
+            await self._run(text, work)
+
+        task = self.task = spawn(body())
+        task.add_done_callback(lambda _: None if began else self._stopped_before_start())
         self.running_changed.emit(True)
         self.started.emit(state.run_id)
-        return self.task
+        return task
 
     async def _run(
         self, text: str, work: Callable[[Engine], Coroutine[Any, Any, RunResult]]
@@ -193,6 +200,8 @@ class RunController(QObject):
             self.last_result = outcome = result
             self.message.emit(_summary(result))
         except asyncio.CancelledError:
+            if not self.state.run_id:  # stopped before the engine began the run
+                self.state.status = "cancelled"
             self.message.emit("Run stopped")
             outcome = asyncio.CancelledError()
         except InterlockError as exc:
@@ -207,6 +216,16 @@ class RunController(QObject):
             self.running_changed.emit(False)
             op_hub().changed.emit(OpChanges(runs=True, approvals=True))
         self.finished.emit(outcome)
+
+    def _stopped_before_start(self) -> None:
+        """The task was cancelled before its first step (Stop right after Run): `_run`
+        never ran, so end the run here as it would have."""
+        if not self.state.run_id:
+            self.state.status = "cancelled"
+        self.message.emit("Run stopped")
+        self.overlay.set_live(False)
+        self.running_changed.emit(False)
+        self.finished.emit(asyncio.CancelledError())
 
     def _on_event(self, event: RunEvent) -> None:
         if self.state.run_id and event.run_id != self.state.run_id:

@@ -4,6 +4,7 @@ the Offline toggle and the settings dialog."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,28 @@ def test_run_overlay_status_and_run_tab(
     ui._refresh_trace()
     assert ui.trace.gantt.order[:2] == ["who", "greet"]
     assert ui.trace.log.visible_rows() == len(window.run_controller.state.events)
+
+
+def test_stop_right_after_run_ends_cancelled(
+    qtbot: QtBot, qloop: Any, window: MainWindow, demo: Path
+) -> None:
+    """Stop pressed before the run's task got to start: the window ends stopped, not
+    stuck running."""
+    window.open_path(demo)
+    ended: list[object] = []
+    window.run_controller.finished.connect(ended.append)
+    window.actions_.run.trigger()
+    assert window.actions_.stop.isEnabled()
+    window.actions_.stop.trigger()  # same turn of the event loop: the task never ran
+    qtbot.waitUntil(lambda: bool(ended))
+    assert isinstance(ended[0], asyncio.CancelledError)
+    assert window.actions_.run.isEnabled() and not window.actions_.stop.isEnabled()
+    assert window.run_ui.commands.run_with_inputs.isEnabled()
+    assert window.run_controller.state.status == "cancelled"
+    assert window.statusBar().currentMessage() == "Run stopped"
+
+    window.actions_.run.trigger()  # and the next run goes ahead
+    assert wait_finished(qtbot, window).status == "succeeded"
 
 
 def test_inputs_dialog_is_generated_and_remembered(

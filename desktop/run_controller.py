@@ -27,7 +27,6 @@ from engine.workflow.document import WorkflowDocument
 from engine.workflow.model import Workflow
 
 log = logging.getLogger(__name__)
-RESUMABLE = frozenset({"failed", "cancelled", "waiting_approval", "running"})
 
 
 class RunController(QObject):
@@ -88,14 +87,6 @@ class RunController(QObject):
     @property
     def last_run_id(self) -> str | None:
         return self.state.run_id or (self.last_result.run_id if self.last_result else None)
-
-    def resumable_run_id(self) -> str | None:
-        """The last run, if it can be continued (it failed, paused or its process died)."""
-        run_id = self.last_run_id
-        if run_id is None:
-            return None
-        record = self.session.store.get_run(run_id)
-        return run_id if record is not None and record.status in RESUMABLE else None
 
     # -- starting runs ---------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """The Approvals dock: pending requests from the SQLite file (runs started here or by the
 CLI), refreshed by a cheap periodic query; deciding one records it through the store like
-`interlock approve` does, and continues a waiting run in this process."""
+`interlock approve` does, and continues the run in this process when it can be (it waits,
+or its process died: a crash while the request was open)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 from desktop.dialogs.approval_dialog import ApprovalDialog
 from desktop.run.ops import EngineOp, OpChanges, op_hub
 from desktop.run.qt import named
+from desktop.run.resumable import resumable
 from engine.approvals.model import ApprovalDecision, ApprovalRecord
 from engine.store.protocol import RunRecord
 
@@ -148,10 +150,13 @@ class ApprovalsPanel(QWidget):
         store = self.controller.session.store
         run_id = record.request.run_id
 
-        def recorded(_: ApprovalRecord) -> None:
+        def record_it() -> bool:
+            store.decide_approval(record.request_id, decision)
+            return resumable(store, run_id)
+
+        def recorded(can_continue: bool) -> None:
             self.decided.emit(run_id, decision)
-            run = store.get_run(run_id)
-            if run is None or run.status != "waiting_approval":
+            if not can_continue:  # finished, or its live process picks the decision up
                 self.controller.message.emit(f"{decision.decision}d {record.request.node_id}")
             elif self.controller.running:
                 self.controller.message.emit(
@@ -160,9 +165,8 @@ class ApprovalsPanel(QWidget):
             else:
                 self.controller.resume(run_id)
 
-        EngineOp.direct(
-            lambda: store.decide_approval(record.request_id, decision),
-            OpChanges(approvals=True, runs=True),
-        ).success(recorded).failure(
+        EngineOp.threaded(record_it, OpChanges(approvals=True, runs=True)).success(
+            recorded
+        ).failure(
             lambda exc: self.controller.message.emit(f"Cannot record the decision: {exc}")
         ).run()

@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction, QContextMenuEvent, QKeySequence
 from PySide6.QtWidgets import QGraphicsItem, QMenu, QMessageBox, QStyle
 
 from desktop import file_dialogs
+from desktop.async_loop import loop_running
 from desktop.canvas.node_item import NodeItem
 from desktop.dialogs.inputs_dialog import (
     RunInputsDialog,
@@ -21,6 +22,8 @@ from desktop.dialogs.inputs_dialog import (
     settings_key,
 )
 from desktop.run.export import export_run_json
+from desktop.run.ops import EngineOp, OpChanges, op_hub
+from desktop.run.resumable import resumable
 from engine.errors import InterlockError
 from engine.providers.remote.calls import OFFLINE_ENV
 
@@ -43,6 +46,10 @@ class RunCommands(QObject):
         self.window = window
         self.controller = window.run_controller
         self.inputs_dialog: RunInputsDialog | None = None
+        self.chosen_run: str | None = None
+        """The run picked in the Runs panel (selected or opened): Resume acts on it, else
+        on the window's last run."""
+        self._resume_checks = 0
         self.replays: list[ReplayWindow] = []
         style = window.style()
         SP = QStyle.StandardPixmap
@@ -67,6 +74,7 @@ class RunCommands(QObject):
         self.models = action("&Models and Endpoints…", self.show_models)
         self.settings = action("Se&ttings…", self.show_settings, "Ctrl+,")
         self.controller.running_changed.connect(self._on_running)
+        op_hub().changed.connect(self._on_changes)
         window.view.viewport().installEventFilter(self)
         self._on_running(False)
 
@@ -110,19 +118,53 @@ class RunCommands(QObject):
         if self._ready():
             self.controller.run_from(node_id)
 
+    def resume_target(self) -> str | None:
+        return self.chosen_run or self.controller.last_run_id
+
     def resume_last(self) -> None:
-        run_id = self.controller.resumable_run_id()
-        if run_id is None:
-            self.controller.message.emit("Nothing to resume: the last run finished")
+        """Continue the chosen (else the last) run; enabled only when it can be."""
+        run_id = self.resume_target()
+        if run_id is not None and not self.controller.running:
+            self.controller.resume(run_id)
+
+    def choose_run(self, run_id: str | None) -> None:
+        if run_id != self.chosen_run:
+            self.chosen_run = run_id
+            self.refresh_resume()
+
+    def refresh_resume(self) -> None:
+        """Enable Resume when its run can be continued: failed or cancelled, its process
+        died, or an approval it waits for is decided (read in a worker thread)."""
+        run_id, session = self.resume_target(), self.controller.session
+        if run_id is None or self.controller.running or not session.store_ready:
+            self.resume.setEnabled(False)
             return
-        self.controller.resume(run_id)
+        if not loop_running():
+            return
+        self._resume_checks += 1
+        check, store = self._resume_checks, session.store
+        EngineOp.threaded(lambda: resumable(store, run_id), OpChanges()).success(
+            lambda ok: self._on_resumable(check, run_id, ok)
+        ).failure(lambda _: self._on_resumable(check, run_id, False)).run()
+
+    def _on_resumable(self, check: int, run_id: str, ok: bool) -> None:
+        if check != self._resume_checks:
+            return  # a later check is under way
+        self.resume.setEnabled(ok and not self.controller.running)
+        self.resume.setToolTip(
+            f"Continue run {run_id}" if ok else f"Run {run_id} cannot be continued"
+        )
+
+    def _on_changes(self, changes: OpChanges) -> None:
+        if changes.runs or changes.approvals:
+            self.refresh_resume()
 
     def _on_running(self, running: bool) -> None:
         has_run = self.controller.last_run_id is not None
         self.run_with_inputs.setEnabled(not running)
         self.rerun.setEnabled(not running and has_run)
-        self.resume.setEnabled(not running and has_run)
         self.export.setEnabled(not running and has_run)
+        self.refresh_resume()
 
     # -- node context menu on the canvas ----------------------------------------------
 

@@ -68,6 +68,8 @@ class RunUi(QObject):
         controller.session_ready.connect(self._on_session_ready, Qt.ConnectionType.QueuedConnection)
         window.scene.selectionChanged.connect(self._on_selection)
         self.runs.open_requested.connect(self.commands.open_replay)
+        self.runs.open_requested.connect(self.commands.choose_run)
+        self.runs.table.itemSelectionChanged.connect(self._on_runs_selection)
         self.runs.compare_requested.connect(self.commands.compare)
         self.runs.export_requested.connect(self.commands.export_run)
         self.runs.resume_requested.connect(controller.resume)
@@ -117,6 +119,12 @@ class RunUi(QObject):
         if session.store_ready:
             self.runs.set_store(session.store)
         self.approvals.refresh()
+        self.commands.refresh_resume()
+
+    def _on_runs_selection(self) -> None:
+        ids = self.runs.selected_ids()
+        if len(ids) == 1:  # Resume continues the run picked here
+            self.commands.choose_run(ids[0])
 
     # -- settings ------------------------------------------------------------------------
 

@@ -72,7 +72,7 @@ class EngineSession:
         if self._providers is None:
             with self._lock:
                 if self._providers is None:
-                    from engine.cli.commands import default_providers
+                    from engine.cli.context import default_providers
 
                     providers = default_providers()
                     for provider in _local(providers):

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from engine import jsontext
 from engine.cli.approval_commands import approver_for
 from engine.cli.context import (
     EXIT_FAILED,
@@ -22,9 +23,10 @@ from engine.cli.context import (
 from engine.cli.progress import ProgressPrinter
 from engine.errors import RunError, WorkflowLoadError
 from engine.nodes import builtin_registry, default_registry
+from engine.readfile import read_regular_file
 from engine.runtime.engine import Engine, RunResult, child_label
 from engine.runtime.events import NodeCached, RunFinished
-from engine.runtime.inputs import parse_cli_value
+from engine.runtime.inputs import MAX_INPUT_BYTES, parse_cli_value, parse_json_text
 from engine.workflow.loader import LoadedWorkflow, load_workflow
 from engine.workflow.schema import workflow_json_schema
 from engine.workflow.validate import validate
@@ -49,8 +51,15 @@ def _parse_inputs(args: argparse.Namespace, loaded: LoadedWorkflow) -> dict[str,
     values: dict[str, Any] = {}
     if args.inputs_file:
         try:
-            data = json.loads(Path(args.inputs_file).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+            raw = read_regular_file(args.inputs_file, MAX_INPUT_BYTES)
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RunError(f"inputs file {args.inputs_file} is not UTF-8: {exc.reason}") from None
+        except OSError as exc:
+            raise RunError(f"cannot read inputs file {args.inputs_file}: {exc}") from None
+        try:
+            data = parse_json_text(text, "it")
+        except RunError as exc:
             raise RunError(f"cannot read inputs file {args.inputs_file}: {exc}") from None
         if not isinstance(data, dict):
             raise RunError(f"inputs file {args.inputs_file} must hold a JSON object")
@@ -80,10 +89,10 @@ def _summary(result: RunResult) -> dict[str, Any]:
 
 def _report(args: argparse.Namespace, result: RunResult) -> int:
     if args.json:
-        print(json.dumps(_summary(result), ensure_ascii=False, indent=2, default=repr))
+        print(jsontext.dumps(_summary(result), ensure_ascii=False, indent=2, default=repr))
     elif result.outputs:
         for name, value in result.outputs.items():
-            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            shown = value if isinstance(value, str) else jsontext.dumps(value, ensure_ascii=False)
             print(f"{name}: {shown}")
     if result.status == "waiting_approval":
         print(
@@ -204,7 +213,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.json:
-        print(json.dumps([_run_json(r) for r in runs], indent=2, default=repr))
+        print(jsontext.dumps([_run_json(r) for r in runs], indent=2, default=repr))
         return EXIT_OK
     if not runs:
         print("no runs yet")
@@ -273,7 +282,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             }
             for a in approvals
         ]
-        print(json.dumps(data, indent=2, ensure_ascii=False, default=repr))
+        print(jsontext.dumps(data, indent=2, ensure_ascii=False, default=repr))
         return EXIT_OK
     tokens = run.prompt_tokens + run.completion_tokens
     print(f"run {run.run_id}: {run.workflow_name} — {run.status}")
@@ -285,11 +294,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     if run.error:
         print(f"  error: {run.error}")
     if run.inputs:
-        print(f"  inputs: {json.dumps(run.inputs, ensure_ascii=False)[:200]}")
+        print(f"  inputs: {jsontext.dumps(run.inputs, ensure_ascii=False)[:200]}")
     for name, value in run.outputs.items():
         state = output_states.get(name)
         note = f" ({state})" if state not in (None, "succeeded", "cached") else ""
-        print(f"  output {name}: {json.dumps(value, ensure_ascii=False)[:200]}{note}")
+        print(f"  output {name}: {jsontext.dumps(value, ensure_ascii=False)[:200]}{note}")
     print("  nodes:")
     for a in attempts:
         finished_at = a.finished_at

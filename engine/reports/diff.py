@@ -4,12 +4,12 @@ output, model, tokens and cost between two `RunReport`s, as text, HTML or JSON."
 from __future__ import annotations
 
 import difflib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup
 
+from engine import jsontext
 from engine.reports import values
 from engine.reports.model import NodeView, RunReport
 from engine.reports.nodes import pretty
@@ -166,7 +166,7 @@ def diff_html(d: RunDiff) -> str:
 
 def render_diff(d: RunDiff, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(diff_json(d), indent=2, ensure_ascii=False, default=repr) + "\n"
+        return jsontext.dumps(diff_json(d), indent=2, ensure_ascii=False, default=repr) + "\n"
     if fmt == "html":
         return diff_html(d)
     return diff_text(d)

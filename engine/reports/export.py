@@ -9,13 +9,13 @@ already holds is refused: a run's event log is append-only and must not be merge
 from __future__ import annotations
 
 import getpass
-import json
 import logging
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import jsonschema
 
+from engine import jsontext
 from engine.approvals.model import ApprovalDecision, ApprovalRequest
 from engine.audit.chain import AuditEntry
 from engine.reports.build import ReportError
@@ -71,7 +71,7 @@ def export_run(report: RunReport) -> dict[str, Any]:
 
 
 def render_json(report: RunReport) -> str:
-    return json.dumps(export_run(report), indent=2, ensure_ascii=False, default=repr) + "\n"
+    return jsontext.dumps(export_run(report), indent=2, ensure_ascii=False, default=repr) + "\n"
 
 
 def check_export(data: Any) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine import jsontext
 from engine.approvals.model import ApprovalRecord
 from engine.reports.model import (
     ApprovalView,
@@ -294,7 +295,8 @@ def prompt_parts(spec: Node | None, inputs: dict[str, Any]) -> list[PromptPart]:
 
 
 def pretty(value: Any) -> list[str]:
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=repr).split("\n")
+    text = jsontext.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=repr)
+    return text.split("\n")
 
 
 def approval_view(record: ApprovalRecord, times: dict[str, dict[str, Any]]) -> ApprovalView:

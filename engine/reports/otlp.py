@@ -5,9 +5,9 @@ conventions, names in `otel_names`), span events for retries, routing and approv
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
+from engine import jsontext
 from engine.reports import otel_names as ot
 from engine.reports.export import interlock_version
 from engine.reports.model import AttemptView, NodeView, RunReport
@@ -26,7 +26,7 @@ def _value(value: Any) -> dict[str, Any]:
         return {"doubleValue": value}
     if isinstance(value, str):
         return {"stringValue": value}
-    return {"stringValue": json.dumps(value, ensure_ascii=False, sort_keys=True, default=repr)}
+    return {"stringValue": jsontext.dumps(value, ensure_ascii=False, sort_keys=True, default=repr)}
 
 
 def attributes(values: dict[str, Any]) -> list[Attr]:
@@ -277,4 +277,4 @@ def otlp_request(report: RunReport) -> dict[str, Any]:
 
 
 def render_otlp(report: RunReport) -> str:
-    return json.dumps(otlp_request(report), indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps(otlp_request(report), indent=2, ensure_ascii=False) + "\n"

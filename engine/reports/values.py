@@ -3,10 +3,11 @@ money and token counts — shared by every human-readable format."""
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from engine import jsontext
 
 PREVIEW_CHARS = 1200
 """Characters of a value shown before it is cut (the JSON export keeps everything)."""
@@ -28,7 +29,7 @@ def as_text(value: Any) -> str:
     """Strings as they are; everything else as pretty JSON."""
     if isinstance(value, str):
         return value
-    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=repr)
+    return jsontext.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=repr)
 
 
 def preview(value: Any, limit: int = PREVIEW_CHARS) -> Preview:

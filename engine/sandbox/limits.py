@@ -47,6 +47,8 @@ class SandboxLimits:
     """Operators, filters and calls applied one inside the other."""
     max_int_bits: int = 14_000
     """Largest integer an operator may produce (about 4,200 digits)."""
+    max_value_depth: int = 100
+    """Lists and mappings nested in a value a template builds or reads."""
 
 
 DEFAULT_LIMITS = SandboxLimits()
@@ -110,8 +112,8 @@ class RenderState:
     limits: SandboxLimits
     deadline: float
     reason: str
-    weights: dict[int, tuple[Any, int]] = field(default_factory=dict)
-    """Weights of the containers built so far, by id (the value is kept so the id stays
+    weights: dict[int, tuple[Any, int, int]] = field(default_factory=dict)
+    """Weights and depths of the containers built so far, by id (the value is kept so the id stays
     its own); containers in the sandbox are immutable."""
 
     def tick(self) -> None:
@@ -135,56 +137,67 @@ class RenderState:
 
     def weigh(self, value: Any, what: str = "a value") -> int:
         """The size of `value`'s text form, about; raises once it passes the limit (so
-        weighing a huge shared structure stops early)."""
+        weighing a huge shared structure stops early) or nests too deeply."""
         if isinstance(value, str | bytes | bytearray):
             size = len(value) + 2
             self.check_size(size, what)
             return size
-        if not isinstance(value, list | tuple | dict | set | frozenset | range | Namespace):
+        if not isinstance(value, _CONTAINERS):
             return _scalar_weight(value)
         known = self.weights.get(id(value))
         if known is not None and known[0] is value:
             return known[1]
-        limit = self.limits.max_chars
-        total = 0
-        stack: list[Any] = [value]
-        steps = 0
+        weight, depth = self._walk(value, what)
+        if not isinstance(value, Namespace | range):  # a namespace changes; a range is cheap
+            self.weights[id(value)] = (value, weight, depth)
+        return weight
+
+    def _walk(self, value: Any, what: str) -> tuple[int, int]:
+        """Weight and depth of a container, reusing what is known of the ones inside."""
+        limit, most = self.limits.max_chars, self.limits.max_value_depth
+        total = deepest = steps = 0
+        stack: list[tuple[Any, int]] = [(value, 1)]
         while stack:
-            item = stack.pop()
+            item, depth = stack.pop()
             steps += 1
             if steps & 0xFFF == 0:
                 self.tick()
             if isinstance(item, str | bytes | bytearray):
                 total += len(item) + 4
-            elif isinstance(item, range):
-                total += _CONTAINER + 8 * len(item)
-            elif isinstance(item, list | tuple | set | frozenset):
-                cached = self.weights.get(id(item)) if item is not value else None
-                if cached is not None and cached[0] is item:
-                    total += cached[1]
-                else:
-                    total += _CONTAINER + 2 * len(item)
-                    stack.extend(item)
-            elif isinstance(item, dict):
-                total += _CONTAINER + 4 * len(item)
-                stack.extend(item.keys())
-                stack.extend(item.values())
-            elif isinstance(item, Namespace):
-                attrs = item._Namespace__attrs
-                total += _CONTAINER + 4 * len(attrs)
-                stack.extend(attrs.keys())
-                stack.extend(attrs.values())
-            else:
+            elif not isinstance(item, _CONTAINERS):
                 total += _scalar_weight(item)
+            elif isinstance(item, range):
+                total += _CONTAINER + 8 * len(item)  # at most jinja's MAX_RANGE items
+                deepest = max(deepest, depth)
+            elif (known := self.weights.get(id(item))) is not None and known[0] is item:
+                total += known[1]
+                deepest = max(deepest, depth - 1 + known[2])
+            else:
+                children = _children(item)
+                total += _CONTAINER + 2 * len(children)
+                deepest = max(deepest, depth)
+                stack.extend((child, depth + 1) for child in children)
+            if deepest > most:
+                raise SandboxLimitError(f"{what} is nested deeper than {most} levels")
             if total > limit:
                 raise self.fail(what)
-        if not isinstance(value, Namespace | range):  # a namespace changes; a range is cheap
-            self.weights[id(value)] = (value, total)
-        return total
+        return total, deepest
 
     def sized(self, value: Any, what: str = "a value") -> Any:
         self.weigh(value, what)
         return value
+
+
+_CONTAINERS = (list, tuple, dict, set, frozenset, range, Namespace)
+
+
+def _children(item: Any) -> list[Any]:
+    if isinstance(item, dict):
+        return [*item.keys(), *item.values()]
+    if isinstance(item, Namespace):
+        attrs: dict[str, Any] = item._Namespace__attrs
+        return [*attrs.keys(), *attrs.values()]
+    return list(item)
 
 
 def _scalar_weight(value: Any) -> int:

@@ -20,9 +20,20 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 """Built once: `json.dumps` with options builds a new encoder on every call."""
 
 
+_ASCII_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
+
+
 def dump_json(value: Any) -> str:
+    """JSON text for a column; text holding a lone surrogate (which UTF-8 cannot store) is
+    kept exactly, as `\\udXXX` escapes."""
     try:
-        return _ENCODER.encode(value)
+        text = _ENCODER.encode(value)
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                text = _ASCII_ENCODER.encode(value)
+        return text
     except (TypeError, ValueError) as exc:
         raise StoreError(f"value is not JSON-serializable: {exc}") from exc
 

@@ -25,11 +25,13 @@ from engine.cli import (
     dataset_commands,
     endpoint_commands,
     eval_commands,
+    mcp_commands,
     model_commands,
     report_commands,
     route_commands,
     tool_commands,
 )
+from engine.cli.redacted_output import redacted_output
 from engine.errors import InterlockError
 
 log = logging.getLogger(__name__)
@@ -115,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_commands.add_parsers(sub)
     report_commands.add_parsers(sub)
     endpoint_commands.add_parsers(sub)
+    mcp_commands.add_parsers(sub)
     tool_commands.add_parsers(sub)
     approval_commands.add_parsers(sub, db_option, commands.continue_run)
     dataset_commands.add_parsers(sub, db_option)
@@ -149,6 +152,11 @@ def _stdout_closed() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with redacted_output():  # no known secret is ever printed or logged
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     arguments = eval_commands.normalize_argv(list(sys.argv[1:] if argv is None else argv))
     try:

@@ -22,7 +22,7 @@ from engine.tools.base import Tool
 from engine.tools.errors import ToolRefused
 from engine.tools.events import AgentFinished, AgentTurn
 from engine.tools.gateway import ToolGateway
-from engine.tools.registry import ToolRegistry, builtin_tools
+from engine.tools.registry import ToolRegistry, builtin_tools, granted
 
 
 class Example(KindConfig):
@@ -97,6 +97,10 @@ class AgentKind(NodeKind[AgentConfig]):
     async def run(
         self, ctx: NodeContext, config: AgentConfig, inputs: dict[str, Any]
     ) -> NodeResult:
+        grants = ctx.policy.allowed_tools or ()
+        await self.tools.prepare(  # MCP servers list their tools (granted ones only)
+            [n for n in config.tools if granted(n, grants)], offline=ctx.policy.offline
+        )
         return await _AgentRun(self.tools, ctx, config, inputs).loop()
 
 
@@ -115,7 +119,7 @@ class _AgentRun:
         self.gateway = ToolGateway(
             ctx, tools, offered=config.tools, scopes=config.scopes, actor="agent", model=self.model
         )
-        self.offered: list[Tool] = [t for n in config.tools if (t := tools.get(n)) is not None]
+        self.offered: list[Tool] = tools.expand(config.tools)
         variables = {"inputs": inputs, "run": ctx.run_inputs, **inputs}
         system = render(config.system, variables) if config.system else None
         self.messages = [ChatMessage("system", actions.system_prompt(self.offered, system))]

@@ -85,16 +85,16 @@ class ToolKind(NodeKind[ToolNodeConfig]):
         return [PortSpec("result", "any")]
 
     def check(self, config: ToolNodeConfig, base_dir: Path | None) -> list[str]:
-        tool = self.tools.get(config.tool)
-        if tool is None:
+        if config.tool not in self.tools:
             return [f"unknown tool {config.tool!r} (known: {', '.join(self.tools.names())})"]
+        tool = self.tools.get(config.tool)  # None for a tool source's (MCP) until first use
         problems = []
         for source in _strings(config.arguments):
             expression = _single_expression(source)
             problem = check_expression(expression) if expression else check_template(source)
             if problem:
                 problems.append(problem)
-        if config.scopes is not None:
+        if config.scopes is not None and tool is not None:
             try:
                 tool.parse_scope(config.scopes)
             except ToolInvalid as exc:

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 SideEffect = Literal["read", "write", "external"]
 """read: looks only; write: changes local state; external: acts beyond this machine."""
+Decision = Literal["allow", "ask", "deny"]
+"""What the gateway does with a granted call no approval rule matches."""
 
 
 class Scope(BaseModel):
@@ -74,6 +76,11 @@ class Tool:
     handler: Handler
     idempotent: bool = False
     """Whether the call accepts an idempotency key (write/external calls get one)."""
+    decision: Decision = "allow"
+    """ask: every call needs a person's approval; deny: never called (tool sources set
+    these from the user's settings; built-ins rely on the workflow's approval rules)."""
+    decision_reason: str = ""
+    """Shown to the approver (or in the refusal) when `decision` is not allow."""
 
     def parse_scope(self, data: dict[str, Any] | None) -> Scope:
         try:

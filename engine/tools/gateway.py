@@ -23,7 +23,7 @@ from engine.tools.base import Scope, Tool, ToolCall
 from engine.tools.errors import ToolError, ToolInvalid, ToolRefused
 from engine.tools.events import ToolCalled, ToolCallRefused, ToolFailed, ToolGated, ToolSucceeded
 from engine.tools.policy import ApprovalRule, idempotency_key, parse_rules
-from engine.tools.registry import ToolRegistry
+from engine.tools.registry import ToolRegistry, granted
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +94,25 @@ class ToolGateway:
 
     def refusal(self, name: str) -> str | None:
         """Why `name` may not be called from here, or None."""
-        if self.tools.get(name) is None:
+        if name not in self.tools:
             return f"there is no tool {name!r}"
-        if self.offered is not None and name not in self.offered:
+        if reason := self._grant_refusal(name):
+            return reason
+        if self.tools.get(name) is None:  # a tool source's tool that did not load
+            return f"there is no tool {name!r}"
+        return self._denied(name)
+
+    def _grant_refusal(self, name: str) -> str | None:
+        if self.offered is not None and not granted(name, self.offered):
             return f"tool {name!r} is not in this node's allow-list"
-        if name not in (self.policy.allowed_tools or ()):
+        if not granted(name, self.policy.allowed_tools or ()):
             return f"tool {name!r} is not granted by the workflow policy"
+        return None
+
+    def _denied(self, name: str) -> str | None:
+        tool = self.tools.get(name)
+        if tool is not None and tool.decision == "deny":
+            return f"{tool.decision_reason or name}: calls are denied"
         return None
 
     def scope_for(self, tool: Tool) -> Scope:
@@ -120,6 +133,13 @@ class ToolGateway:
         index = self.calls
         self.calls += 1
         shown = _shown(arguments)
+        if self.tools.get(name) is None and name in self.tools and not self._grant_refusal(name):
+            try:  # a tool source's tool (MCP): list the server's tools first
+                await self.tools.prepare([name], offline=self.policy.offline)
+            except ToolRefused as exc:
+                return self._refused(name, index, shown, str(exc))
+            except ToolError as exc:
+                return self._failed(name, index, shown, exc, action="tool_call")
         reason = self.refusal(name)
         tool = self.tools.get(name)
         if reason is not None or tool is None:
@@ -170,18 +190,7 @@ class ToolGateway:
         except ToolRefused as exc:
             return self._refused(name, index, shown, str(exc), action="tool_result")
         except ToolError as exc:
-            self._audit("tool_result", "error", name, shown, {"call": index, "error": str(exc)})
-            self.ctx.emit(
-                ToolFailed,
-                _fields(tool=name, call_index=index, error=str(exc), error_class=exc.error_class),
-            )
-            return CallOutcome(
-                name,
-                "error",
-                message=str(exc),
-                error_class=exc.error_class,
-                retry_after_s=exc.retry_after_s,
-            )
+            return self._failed(name, index, shown, exc)
         duration = time.monotonic() - started
         self._audit(
             "tool_result",
@@ -203,6 +212,8 @@ class ToolGateway:
         """Ask for approval when a rule matches; the refusal reason, or None to proceed.
         Without an approver the NodeError propagates: the node fails closed."""
         rule = next((r for r in self.rules if r.matches(tool, args)), None)
+        if rule is None and tool.decision == "ask":
+            rule = ApprovalRule(name=(tool.decision_reason or f"{tool.name} asks")[:200])
         if rule is None:
             return None
         request = ApprovalRequest(
@@ -256,6 +267,28 @@ class ToolGateway:
         if decision.approved:
             return None
         return f"approval rule {rule.name!r}: rejected by {decision.decider}"
+
+    def _failed(
+        self,
+        name: str,
+        index: int,
+        shown: dict[str, Any],
+        exc: ToolError,
+        *,
+        action: str = "tool_result",
+    ) -> CallOutcome:
+        self._audit(action, "error", name, shown, {"call": index, "error": str(exc)})
+        self.ctx.emit(
+            ToolFailed,
+            _fields(tool=name, call_index=index, error=str(exc), error_class=exc.error_class),
+        )
+        return CallOutcome(
+            name,
+            "error",
+            message=str(exc),
+            error_class=exc.error_class,
+            retry_after_s=exc.retry_after_s,
+        )
 
     def _refused(
         self,

@@ -105,7 +105,8 @@ def check_policy(policy: WorkflowPolicy, tools: ToolRegistry) -> list[str]:
     for name, scope in policy.tool_scopes.items():
         tool = tools.get(name)
         if tool is None:
-            problems.append(f"policy.tool_scopes: unknown tool {name!r}")
+            if name not in tools:  # a source's tool (MCP) is checked when it is loaded
+                problems.append(f"policy.tool_scopes: unknown tool {name!r}")
             continue
         try:
             tool.parse_scope(scope)

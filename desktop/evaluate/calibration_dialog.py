@@ -1,7 +1,8 @@
 """Calibrate routing…: pick an llm node of the evaluated workflow, a quality target and a
 ladder, run each rung alone over the dataset (as an evaluation, with progress), read the
-frontier, and apply the chosen route to the open workflow as one undoable edit. Nothing is
-saved: the user sees the workflow modified and saves it (routing learns nothing silently)."""
+frontier, and apply the chosen route (or the selected frontier row's) to the open workflow
+as one undoable edit. Nothing is saved: the user sees the workflow modified and saves it
+(routing learns nothing silently)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ from engine.workflow.model import Workflow
 
 if TYPE_CHECKING:
     from engine.evaluation.calibrate import Calibration
+    from engine.routing.calibration import CascadePoint
 
 DEFAULT_TARGET = 0.98
 ERROR = "color:#e0413a"
@@ -136,6 +138,7 @@ class CalibrationDialog(QDialog):
         progress.addWidget(self.status, 3)
         layout.addLayout(progress)
         self.view = CalibrationView()
+        self.view.point_selected.connect(self._on_point)
         layout.addWidget(self.view, 1)
         buttons = QHBoxLayout()
         self.applied = named(QLabel(), "calibration_applied")
@@ -143,8 +146,8 @@ class CalibrationDialog(QDialog):
         buttons.addWidget(self.applied, 1)
         self.apply_button = named(QPushButton("Apply to workflow"), "apply_calibration")
         self.apply_button.setToolTip(
-            "Write the route into the node of the open workflow as one edit (undoable); "
-            "save the workflow to keep it"
+            "Write the route of the selected frontier row (at first the chosen one) into the "
+            "node of the open workflow as one edit (undoable); save the workflow to keep it"
         )
         self.apply_button.clicked.connect(lambda: self.apply())
         close = QPushButton("Close")
@@ -293,6 +296,18 @@ class CalibrationDialog(QDialog):
         )
         self._enable()
 
+    def _on_point(self, point: CascadePoint) -> None:
+        """A frontier row selected: its cascade is the one to apply (the chosen row's again
+        undoes the pick); the verdict, the chart and the route preview follow."""
+        from engine.evaluation.calibrate import pick  # loaded with the calibration
+
+        result = self.calibration
+        if result is None or self.calibrating or point == result.applied:
+            return
+        self.calibration = pick(result, point)
+        self.view.set_calibration(self.calibration, self._route_preview(self.calibration))
+        self.applied.setText("")
+
     def _route_preview(self, result: Calibration) -> dict[str, Any] | None:
         workflow = self._target_workflow()
         if workflow is None or not any(n.id == result.node_id for n in workflow.nodes):
@@ -325,7 +340,8 @@ class CalibrationDialog(QDialog):
         return answer == QMessageBox.StandardButton.Open
 
     def apply(self) -> bool:
-        """Write the chosen route into the node of the open workflow: one undo step."""
+        """Write the applied route (the chosen one, or the selected frontier row's) into the
+        node of the open workflow: one undo step."""
         result, setup = self.calibration, self.setup
         if result is None or setup is None:
             return False
@@ -359,8 +375,9 @@ class CalibrationDialog(QDialog):
             SetConfigCommand(document, result.node_id, config, "calibrated route")
         )
         self.view.set_calibration(result, route_of(config, document.node(result.node_id).kind))
+        which = "the selected cascade" if result.picked is not None else "the chosen cascade"
         self.applied.setText(
-            f"Applied to {html.escape(result.node_id)} in {html.escape(path.name)}: "
+            f"Applied {which} to {html.escape(result.node_id)} in {html.escape(path.name)}: "
             "<b>save the workflow</b> to keep it (Edit &gt; Undo takes it back)"
         )
         self._enable()

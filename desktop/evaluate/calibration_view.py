@@ -1,13 +1,14 @@
 """What a routing calibration found, as the calibration dialog shows it: each rung of the
-ladder alone, the frontier of cascades (table and chart, the chosen one marked), whether it
-reaches the quality target, and the route policy it would write into the node."""
+ladder alone, the frontier of cascades (table and chart, the chosen one marked, the one to
+apply selected), whether it reaches the quality target, and the route policy it would
+write into the node."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,7 +31,7 @@ from engine.routing.calibration import ALWAYS_ESCALATE, CascadePoint
 if TYPE_CHECKING:
     from engine.evaluation.calibrate import Calibration
 
-RUNG_HEADERS = ["Rung", "Model", "Score alone", "Where", "Answers (chosen)"]
+RUNG_HEADERS = ["Rung", "Model", "Score alone", "Where", "Answers (applied)"]
 FRONTIER_HEADERS = ["Remote", "Escalated", "Cost", "Score", "Thresholds"]
 HINT = (
     "Choose a node and calibrate: each rung of its ladder runs alone over the dataset, then "
@@ -55,20 +56,30 @@ def thresholds_text(point: CascadePoint, ladder: list[str]) -> str:
     return ", ".join([*parts, f"else {ladder[-1]}"])
 
 
+def _reach(reaches: bool) -> str:
+    if reaches:
+        return f"<span style='{OK}'><b>reaches</b></span>"
+    return f"<span style='{SHORT}'><b>does not reach</b></span>"
+
+
 def verdict_html(result: Calibration) -> str:
     chosen, wanted = result.chosen, result.target * result.top_score
-    reach = (
-        f"<span style='{OK}'><b>reaches</b></span>"
-        if result.met
-        else f"<span style='{SHORT}'><b>does not reach</b></span>"
-    )
-    return (
+    text = (
         f"Chosen cascade: score <b>{chosen.score:.3f}</b> with "
         f"{100 * chosen.remote_share:.0f}% of rows remote and "
-        f"{100 * chosen.escalated_share:.0f}% escalated; it {reach} the target "
+        f"{100 * chosen.escalated_share:.0f}% escalated; it {_reach(result.met)} the target "
         f"{result.target:g} &times; {result.top_score:.3f} (the top rung's score) = {wanted:.3f}. "
         f"{len(result.rows)} rows, evaluation {result.eval_id}."
     )
+    picked = result.picked
+    if picked is not None:
+        text += (
+            f"<br><b>Applying the selected cascade instead:</b> score <b>{picked.score:.3f}</b> "
+            f"with {100 * picked.remote_share:.0f}% remote and "
+            f"{100 * picked.escalated_share:.0f}% escalated; it "
+            f"{_reach(result.reaches_target(picked))} the target."
+        )
+    return text
 
 
 def route_yaml(route: dict[str, Any]) -> str:
@@ -94,6 +105,9 @@ def _table(headers: list[str], name: str) -> QTableWidget:
 
 
 class CalibrationView(QWidget):
+    point_selected = Signal(object)
+    """A `CascadePoint`: the user selected its row of the frontier table."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("calibration_view")
@@ -107,7 +121,13 @@ class CalibrationView(QWidget):
 
         self.rungs = _table(RUNG_HEADERS, "calibration_rungs")
         self.frontier = _table(FRONTIER_HEADERS, "calibration_frontier")
-        self.frontier.setToolTip("Cascades no other beats on both cost and score, cheapest first")
+        self.frontier.setToolTip(
+            "Cascades no other beats on both cost and score, cheapest first. ● is the cheapest "
+            "reaching the target; select another row to apply that cascade instead"
+        )
+        self.frontier.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.frontier.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.frontier.itemSelectionChanged.connect(self._on_frontier_selection)
         self.route = named(QPlainTextEdit(), "calibration_route")
         self.route.setReadOnly(True)
         self.route.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -118,7 +138,9 @@ class CalibrationView(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(QLabel("<b>Each rung alone</b>"))
         column.addWidget(self.rungs, 1)
-        column.addWidget(QLabel("<b>Frontier</b> (cheapest first; ● chosen)"))
+        column.addWidget(
+            QLabel("<b>Frontier</b> (cheapest first; ● chosen; the selected row is applied)")
+        )
         column.addWidget(self.frontier, 2)
         column.addWidget(QLabel("<b>Route policy</b> it would write into the node"))
         column.addWidget(self.route, 3)
@@ -157,7 +179,7 @@ class CalibrationView(QWidget):
     def set_calibration(self, result: Calibration, route: dict[str, Any] | None) -> None:
         self.result = result
         self.verdict.setText(verdict_html(result))
-        answered = result.chosen.answered_by
+        answered = result.applied.answered_by
         self.rungs.setRowCount(len(result.ladder))
         for i, model in enumerate(result.ladder):
             cells = [
@@ -169,6 +191,7 @@ class CalibrationView(QWidget):
             ]
             for j, item in enumerate(cells):
                 self.rungs.setItem(i, j, item)
+        self.frontier.blockSignals(True)  # filling and selecting the applied row picks nothing
         self.frontier.setRowCount(len(result.frontier))
         for i, point in enumerate(result.frontier):
             chosen = point == result.chosen
@@ -185,6 +208,10 @@ class CalibrationView(QWidget):
                     font.setBold(True)
                     item.setFont(font)
                 self.frontier.setItem(i, j, item)
+        self.frontier.clearSelection()
+        if result.applied in result.frontier:
+            self.frontier.selectRow(result.frontier.index(result.applied))
+        self.frontier.blockSignals(False)
         for table in (self.rungs, self.frontier):
             table.resizeColumnsToContents()
             table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -192,6 +219,15 @@ class CalibrationView(QWidget):
         self.axis.setCurrentIndex(self.axis.findData(axis))
         self.chart.set_calibration(result, axis)
         self.route.setPlainText(route_yaml(route) if route is not None else "")
+
+    def selected_row(self) -> int | None:
+        rows = self.frontier.selectionModel().selectedRows()
+        return rows[0].row() if rows else None
+
+    def _on_frontier_selection(self) -> None:
+        row = self.selected_row()
+        if self.result is not None and row is not None and row < len(self.result.frontier):
+            self.point_selected.emit(self.result.frontier[row])
 
     def _on_axis(self, index: int) -> None:
         axis: Axis = self.axis.itemData(index)

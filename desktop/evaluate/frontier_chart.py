@@ -1,6 +1,7 @@
 """The chart of a routing calibration: the cascades on the cost-vs-score frontier (share of
 rows sent to a remote model, or escalated past the first rung, across; score up), each rung
-alone, the quality target and the chosen point, on the Evaluate dock's scatter frame."""
+alone, the quality target, the chosen point and a point picked instead, on the Evaluate
+dock's scatter frame."""
 
 from __future__ import annotations
 
@@ -53,19 +54,22 @@ class FrontierChart(ScatterChart):
         self.setObjectName("frontier_chart")
         self.setToolTip(
             "Blue: cascades no other beats on both cost and score; squares: each rung alone; "
-            "green: the chosen cascade; dashed: the quality target"
+            "green: the chosen cascade; ringed: the cascade selected instead; dashed: the "
+            "quality target"
         )
         self.result: Calibration | None = None
         self.axis: Axis = "remote"
         self.frontier: list[Point] = []
         self.rungs: list[Point] = []
         self.chosen: Point | None = None
+        self.picked: Point | None = None
         self.target: float | None = None
 
     def set_calibration(self, result: Calibration | None, axis: Axis | None = None) -> None:
         self.result = result
         if result is None:
-            self.points, self.frontier, self.rungs, self.chosen = [], [], [], None
+            self.points, self.frontier, self.rungs = [], [], []
+            self.chosen = self.picked = None
             self.label, self.target = "", None
             self.update()
             return
@@ -77,8 +81,17 @@ class FrontierChart(ScatterChart):
         self.rungs = rung_points(result, self.axis)
         chosen = result.chosen
         self.chosen = ("chosen", point_x(chosen, self.axis), chosen.score)
+        picked = result.picked
+        self.picked = (
+            None if picked is None else ("applied", point_x(picked, self.axis), picked.score)
+        )
         self.target = result.target * result.top_score
-        self.points = [*self.frontier, *self.rungs, self.chosen]
+        self.points = [
+            *self.frontier,
+            *self.rungs,
+            self.chosen,
+            *([self.picked] if self.picked else []),
+        ]
         self.update()
 
     def top_x(self) -> float:
@@ -128,3 +141,11 @@ class FrontierChart(ScatterChart):
             painter.drawEllipse(centre, 5, 5)
             below = QPointF(centre.x(), centre.y() + 30)  # under the point, off the rungs'
             self.paint_label(painter, metrics, below, f"chosen ({y:.2f})")
+        if self.picked is not None:
+            _, x, y = self.picked
+            centre = self.position(x, y)
+            painter.setPen(QPen(palette.text, 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(centre, 9, 9)
+            above = QPointF(centre.x(), centre.y() - 18)  # a line over a rung's label there
+            self.paint_label(painter, metrics, above, f"applied ({y:.2f})")

@@ -294,6 +294,41 @@ def test_applying_to_another_open_workflow_offers_to_open_the_calibrated_one(
     assert window.document.node("label").config["route"] == calibrated_route({}, result)
 
 
+def test_selecting_another_frontier_row_applies_that_cascade_recorded_as_picked(
+    qtbot: QtBot, qloop: Any, window: MainWindow, folder: Path
+) -> None:
+    window.open_path(folder / "topic.interlock.yaml")
+    dialog = _open_dialog(qtbot, window, folder)
+    result = calibration()
+    dialog.show_calibration(result)
+    view = dialog.view
+    chosen_row = result.frontier.index(result.chosen)
+    assert view.selected_row() == chosen_row  # what Apply writes, before any pick
+    cheapest = result.frontier[0]
+    assert chosen_row != 0 and cheapest.score < result.chosen.score
+
+    view.frontier.selectRow(0)
+    assert dialog.calibration is not None and dialog.calibration.picked == cheapest
+    assert "selected cascade instead" in view.verdict.text()
+    assert "picked: true" in view.route.toPlainText()
+    assert view.chart.picked == ("applied", cheapest.escalated_share, cheapest.score)
+    assert "●" in view.frontier.item(chosen_row, 3).text()  # the target's choice stays marked
+    answers = [view.rungs.item(i, 4).text() for i in range(2)]
+    assert answers == [str(n) for n in cheapest.answered_by]
+    dialog.apply_button.click()
+    route = window.document.node("label").config["route"]
+    assert route["escalate"]["calibration"]["picked"] is True
+    assert route["escalate"]["calibration"]["expected_score"] == round(cheapest.score, 4)
+    assert route["escalate"].get("min_confidence") is None  # the cheapest never escalates
+    assert "selected cascade" in dialog.applied.text()
+
+    view.frontier.selectRow(chosen_row)  # back to the target's choice
+    assert dialog.calibration.picked is None and view.chart.picked is None
+    dialog.apply_button.click()
+    assert window.undo_stack.count() == 2
+    assert window.document.node("label").config["route"] == calibrated_route({}, result)
+
+
 @pytest.mark.slow
 @pytest.mark.model
 def test_calibrating_on_the_bundled_models_shows_both_rungs(

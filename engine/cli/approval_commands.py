@@ -198,7 +198,15 @@ def cmd_decide(args: argparse.Namespace) -> int:
         run = store.get_run(args.run_id)
     finally:
         store.close()
-    if args.no_continue or run is None or run.status != "waiting_approval":
+    if args.no_continue or run is None or run.status not in ("waiting_approval", "running"):
         return EXIT_OK
-    code: int = args.continue_run(args)
+    try:
+        # A paused run continues here; so does one whose process died while it waited.
+        code: int = args.continue_run(args)
+    except RunError as exc:
+        if run.status != "running":
+            raise
+        # Its own process is alive and waiting for this decision: it goes on by itself.
+        print(f"the run goes on in its own process ({exc})", file=sys.stderr)
+        return EXIT_OK
     return code

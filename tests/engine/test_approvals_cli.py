@@ -134,18 +134,28 @@ def test_gate_survives_sigkill_and_resumes_with_the_edited_value(
         bad = cli(env, "approve", run_id, "gate", "--edit", "42")
         assert bad.returncode == 2 and "does not match the schema" in bad.stderr
         ok = cli(
-            env, "approve", run_id, "gate", "--edit", '"edited hello"', "-m", "tone", "--as", "ana"
+            env,
+            "approve",
+            run_id,
+            "gate",
+            "--edit",
+            '"edited hello"',
+            "-m",
+            "tone",
+            "--as",
+            "ana",
+            "--json",
         )
+        # The run's process is gone: approving continues the run here, once.
         assert ok.returncode == 0, ok.stderr
-        assert canary.hits == []  # the run's process is gone: deciding does not run the gate
+        assert json.loads(ok.stdout)["status"] == "succeeded"
+        assert [hit["body"] for hit in canary.hits] == [{"in": "edited hello"}]
         again = cli(env, "reject", run_id, "gate")
         assert again.returncode == 2 and "already decided (approved by ana)" in again.stderr
         assert "Traceback" not in again.stderr
-
-        resumed = cli(env, "resume", run_id, "--json")
-        assert resumed.returncode == 0, resumed.stderr
-        assert json.loads(resumed.stdout)["status"] == "succeeded"
-        assert [hit["body"] for hit in canary.hits] == [{"in": "edited hello"}]
+        resumed = cli(env, "resume", run_id)
+        assert resumed.returncode == 2 and "already succeeded" in resumed.stderr
+        assert len(canary.hits) == 1
 
     after = node_events(db, run_id)[len(before) :]
     restarted = {n for _, t, n in after if t == "node_started"}

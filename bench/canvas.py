@@ -69,13 +69,15 @@ def frame_times(window: object, zoom: float | None, states: bool) -> list[float]
     start = scene.nodes_rect().topLeft()
     image = QImage(*FRAME, QImage.Format.Format_ARGB32_Premultiplied)
     ids = list(scene.node_items)
+    overlay = window.run_controller.overlay
     times = []
     for frame in range(FRAMES):
         if states:  # 100 updates/s at 60 fps: ~2 per frame, coalesced into one flush
             for k in range(2):
                 node = ids[(frame * 7 + k * 13) % len(ids)]
-                scene.queue_run_state(node, ("running", "succeeded")[frame % 2])
-            scene.flush_run_states()
+                overlay.state.node(node).state = ("running", "succeeded")[frame % 2]
+                overlay.mark(node)
+            overlay.flush()
         source = QRectF(start.x() + frame * 12 / scale, start.y(), width, height)
         timer = QElapsedTimer()
         timer.start()
@@ -94,13 +96,15 @@ def coalescing(window: object) -> tuple[int, int]:
     from desktop.main_window import MainWindow
 
     assert isinstance(window, MainWindow)
-    scene = window.scene
-    ids = list(scene.node_items)
+    overlay = window.run_controller.overlay
+    ids = list(window.scene.node_items)
     sent = [0]
-    before = scene.run_states.flushes
+    before = overlay.flush_count
 
     def tick() -> None:
-        scene.queue_run_state(ids[sent[0] % len(ids)], "running")
+        node = ids[sent[0] % len(ids)]
+        overlay.state.node(node).state = "running"
+        overlay.mark(node)  # what each run event does: the overlay repaints once per frame
         sent[0] += 1
 
     timer = QTimer()
@@ -111,8 +115,8 @@ def coalescing(window: object) -> tuple[int, int]:
     timer.start()
     loop.exec()
     timer.stop()
-    scene.flush_run_states()
-    return sent[0], scene.run_states.flushes - before
+    overlay.flush()
+    return sent[0], overlay.flush_count - before
 
 
 def bench_size(n: int, tmp: Path) -> dict[str, float]:

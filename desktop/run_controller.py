@@ -17,12 +17,12 @@ from desktop.canvas.scene import WorkflowScene
 from desktop.run.ops import OpChanges, op_hub
 from desktop.run.overlay import CanvasRunOverlay
 from desktop.run.session import EngineSession
-from desktop.run.state import RunState, fold
 from engine.approvals.service import Approver, defer
 from engine.errors import InterlockError
 from engine.nodes.base import NodeRegistry
 from engine.runtime.engine import Engine, RunResult
 from engine.runtime.events import RunEvent
+from engine.runtime.fold import RunState, fold
 from engine.workflow.document import WorkflowDocument
 from engine.workflow.model import Workflow
 

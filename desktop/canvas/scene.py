@@ -25,7 +25,6 @@ from desktop.canvas.node_item import NodeItem
 from desktop.canvas.overview import OverviewLayer, set_drawn, switch_detail
 from desktop.canvas.port_item import PortItem
 from desktop.canvas.ports import make_edge, ports_of, refusal
-from desktop.canvas.run_states import RunStates
 from desktop.canvas.starters import input_declaration, new_node
 from engine.nodes.base import NodeRegistry
 from engine.workflow.annotations import Annotation
@@ -78,7 +77,6 @@ class WorkflowScene(QGraphicsScene):
         self.detailed = True
         self.moves = MoveTracker(self)
         self._graveyard: list[QGraphicsItem] = []
-        self.run_states = RunStates(self.node_items, self)
         self.overview = OverviewLayer()
         self._unsubscribe = document.subscribe(self._on_change)
         self._rebuild()
@@ -126,7 +124,6 @@ class WorkflowScene(QGraphicsScene):
         self.node_items.clear()
         self.edge_items.clear()
         self.annotation_items.clear()
-        self.run_states.drop_pending()
         for annotation in self.document.annotations:
             self._add_annotation_item(annotation)
         for node in self.document.nodes:
@@ -361,22 +358,10 @@ class WorkflowScene(QGraphicsScene):
     # -- overlays: run states (coalesced) and problem badges ---------------------------
 
     def set_run_state(self, node_id: str, state: str | None) -> None:
-        """Paint a node's run state now (callers that coalesce themselves)."""
-        self.run_states.pending.pop(node_id, None)
+        """Paint a node's run state now (the run overlay coalesces updates per frame)."""
         item = self.node_items.get(node_id)
         if item is not None:
             item.set_run_state(state)
-
-    def queue_run_state(self, node_id: str, state: str | None) -> None:
-        """Queue a node's run state: queued states are painted together, at most once per
-        frame, however fast updates arrive."""
-        self.run_states.set(node_id, state)
-
-    def flush_run_states(self) -> None:
-        self.run_states.flush()
-
-    def clear_run_states(self) -> None:
-        self.run_states.clear()
 
     def set_detail(self, detailed: bool) -> None:
         """Zoomed in, items paint themselves; far out, the overview layer paints them all."""

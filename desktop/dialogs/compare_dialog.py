@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.run.qt import named
-from desktop.run.state import NodeRun, RunState, fold
+from engine.runtime.fold import NodeRun, RunState, fold
 from engine.store.protocol import RunRecord, RunStore
 
 FIELDS = ("status", "model", "tokens", "cost", "output")

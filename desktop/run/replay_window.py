@@ -28,9 +28,9 @@ from desktop.run.export import export_run_json
 from desktop.run.node_run_view import NodeRunView
 from desktop.run.overlay import CanvasRunOverlay
 from desktop.run.qt import named
-from desktop.run.state import RunState, fold
 from engine.errors import RunError, WorkflowLoadError
 from engine.nodes.base import NodeRegistry
+from engine.runtime.fold import RunState, fold
 from engine.store.protocol import RunStore
 from engine.workflow.document import WorkflowDocument
 from engine.workflow.loader import loads_workflow

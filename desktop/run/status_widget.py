@@ -7,7 +7,7 @@ import time
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
-from desktop.run.state import RunState
+from engine.runtime.fold import RunState
 
 
 class RunStatusWidget(QWidget):

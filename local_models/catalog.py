@@ -143,6 +143,15 @@ class ModelCatalog:
             imported = [k for k, e in self._entries.items() if e.source != "bundled"]
         return [b.model_id for b in BUNDLED] + imported
 
+    def checksum(self, model_id: str) -> str | None:
+        """The model file's sha256, known without touching the file (None: unknown id)."""
+        for bundled in BUNDLED:
+            if bundled.model_id == model_id:
+                return bundled.sha256
+        with self._lock:
+            entry = self._entries.get(model_id)
+        return entry.sha256 if entry is not None else None
+
     def get(self, model_id: str) -> CatalogEntry:
         """The entry for `model_id`; `ModelNotAvailable` (with the fix) if it can't be used."""
         for bundled in BUNDLED:

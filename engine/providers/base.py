@@ -6,6 +6,7 @@ the `llm` node kind only ever talks to a `ProviderRegistry`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -95,6 +96,19 @@ class ProviderRegistry:
 
     def models(self) -> list[str]:
         return [m for p in self._providers for m in p.models()]
+
+    def fingerprint(self) -> str:
+        """A digest of every model on offer and what identifies it (a local file's
+        checksum, a remote endpoint's address): cached results keyed with it miss as soon
+        as a model file, an endpoint or the default model changes."""
+        parts = [f"default={self.default_model}"]
+        for provider in self._providers:
+            describe = getattr(provider, "model_fingerprint", None)
+            plain = type(provider).__repr__ is object.__repr__  # would differ every process
+            shown = type(provider).__qualname__ if plain else repr(provider)
+            for model in sorted(provider.models()):
+                parts.append(f"{model}={describe(model) if describe else shown}")
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     def resolve(self, model: str | None) -> tuple[Provider, str]:
         wanted = model if model and model != "auto" else self.default_model

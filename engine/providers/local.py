@@ -30,6 +30,10 @@ class LocalProvider:
         self.catalog = catalog
         self.pool = pool if pool is not None else InferencePool(catalog)
 
+    def model_fingerprint(self, model_id: str) -> str:
+        """What identifies the model's behaviour: its file's checksum."""
+        return f"sha256:{self.catalog.checksum(model_id)}"
+
     def models(self) -> list[str]:
         """Catalog ids, without touching model files (bundled ones are checked on use)."""
         return self.catalog.ids()

@@ -100,9 +100,16 @@ class NodeRunner:
     budget: RunBudget = field(init=False)
     _durations: dict[str, float] = field(default_factory=dict)
     _reusable: dict[str, bool] = field(default_factory=dict)
+    _models_fingerprint: str | None = None
 
     def __post_init__(self) -> None:
         self.budget = RunBudget.from_policy(self.policy.budget, self.totals)
+
+    def _models(self) -> str:
+        """The providers' fingerprint, once per run (models on offer don't change in it)."""
+        if self._models_fingerprint is None:
+            self._models_fingerprint = self.providers.fingerprint()
+        return self._models_fingerprint
 
     def _cacheable(self, compiled: CompiledNode) -> bool:
         node_id = compiled.node.id
@@ -142,9 +149,8 @@ class NodeRunner:
         key = None
         cacheable = self.use_cache and self.store is not None and self._cacheable(compiled)
         if cacheable and node.policy.cache:
-            key = cache_key(
-                compiled, inputs, compiled.kind.cache_facts(compiled.config, self.base_dir)
-            )
+            facts = compiled.kind.cache_facts(compiled.config, self.base_dir)
+            key = cache_key(compiled, inputs, {**facts, "models": self._models()})
             assert self.store is not None
             hit = None if node.id in self.fresh else self.store.cache_get(key)
             if hit is not None:

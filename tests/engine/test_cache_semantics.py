@@ -145,3 +145,29 @@ def test_sampling_without_a_seed_is_never_cached_and_its_seed_is_recorded(
         _first, second = twice(_sampling(seed, temperature))
         assert "node_cached" in _states(second, "ask")
     assert len(local.requests) == 4
+
+
+class _Versioned(ScriptedLocal):
+    """A local provider whose model file has a given checksum."""
+
+    def __init__(self, checksum: str) -> None:
+        super().__init__(["an answer"])
+        self.checksum = checksum
+
+    def model_fingerprint(self, model_id: str) -> str:
+        return f"sha256:{self.checksum}"
+
+
+def test_a_changed_model_file_misses_the_cache(tmp_path: Path) -> None:
+    store = SqliteRunStore(tmp_path / "runs.db")
+
+    def ask_with(checksum: str) -> list[RunEvent]:
+        providers = ProviderRegistry([_Versioned(checksum)], default_model="tiny")
+        events: list[RunEvent] = []
+        engine = Engine(make_registry(), providers, store)
+        asyncio.run(engine.run(_sampling(0, 0.0), {}, subscribers=[events.append]))
+        return events
+
+    ask_with("aaa")
+    assert "node_cached" in _states(ask_with("aaa"), "ask")  # same model file: reused
+    assert "node_cached" not in _states(ask_with("bbb"), "ask")  # re-downloaded/replaced

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 
 import pytest
 
@@ -53,3 +54,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     data_dir = config.stash.get(_DATA_DIR_KEY, None)
     if data_dir is not None:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_known_secrets() -> Iterator[None]:
+    """The secrets a process knows (keys it read) are process-wide: each test starts with
+    none, so one test's key never redacts another's data."""
+    from engine.audit.secrets import forget_secrets
+
+    yield
+    forget_secrets()

@@ -1,11 +1,14 @@
-"""Secret redaction for audit entries and events: values under secret-looking keys, and
-token-shaped strings anywhere (bearer/basic credentials, common API key formats, JWTs)."""
+"""Secret redaction for audit entries and events: values under secret-looking keys, the
+secrets this process knows (`engine.audit.secrets`), and token-shaped strings anywhere
+(bearer/basic credentials, common API key formats, JWTs)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from engine.audit.secrets import redact_known
 
 REDACTED = "[redacted]"
 
@@ -52,7 +55,7 @@ def redact_text(text: str) -> str:
     """`text` with token-shaped substrings replaced (and lone surrogates escaped, so the
     result always encodes as UTF-8)."""
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return _TOKENS.sub(REDACTED, text)
+    return _TOKENS.sub(REDACTED, redact_known(text))
 
 
 def redact(value: Any, _depth: int = 0) -> Any:

@@ -31,6 +31,7 @@ from engine.cli import (
     route_commands,
     tool_commands,
 )
+from engine.cli.redacted_output import redacted_output
 from engine.errors import InterlockError
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,11 @@ def _stdout_closed() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with redacted_output():  # no known secret is ever printed or logged
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     arguments = eval_commands.normalize_argv(list(sys.argv[1:] if argv is None else argv))
     try:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from engine.audit.secrets import redact_known
 from engine.runtime.events import (
     EVENT_TYPES,
     NodeCached,
@@ -323,9 +324,14 @@ def plan(events: Iterable[RunEvent]) -> tuple[list[RowOp], list[Row]]:
             raise StoreError(f"not a RunEvent: {event!r}")
         op = derive(event)
         if op is not None:
-            ops.append(op)
+            ops.append(RowOp(op.kind, _redacted(op.values)))
         rows.append(event_row(event))
     return ops, rows
+
+
+def _redacted(row: Row) -> Row:
+    """Known secrets out of a row's text columns (its JSON ones are redacted by dump_json)."""
+    return {k: redact_known(v) if isinstance(v, str) else v for k, v in row.items()}
 
 
 # ---- rows -> records --------------------------------------------------------------------

@@ -8,6 +8,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from engine.audit.secrets import redact_known
 from engine.store.errors import StoreError
 from engine.store.protocol import AttemptRecord, RunRecord, WorkflowVersion
 
@@ -24,8 +25,8 @@ _ASCII_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
 
 
 def dump_json(value: Any) -> str:
-    """JSON text for a column; text holding a lone surrogate (which UTF-8 cannot store) is
-    kept exactly, as `\\udXXX` escapes."""
+    """JSON text for a column, known secrets redacted (`engine.audit.secrets`); text holding
+    a lone surrogate (which UTF-8 cannot store) is kept exactly, as `\\udXXX` escapes."""
     try:
         text = _ENCODER.encode(value)
         if not text.isascii():
@@ -33,7 +34,7 @@ def dump_json(value: Any) -> str:
                 text.encode("utf-8")
             except UnicodeEncodeError:
                 text = _ASCII_ENCODER.encode(value)
-        return text
+        return redact_known(text)
     except (TypeError, ValueError) as exc:
         raise StoreError(f"value is not JSON-serializable: {exc}") from exc
 

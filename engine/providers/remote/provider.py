@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from engine.audit.secrets import register_secret
 from engine.providers.base import ModelRequest, ModelResult, ProviderError, TokenCallback
 from engine.providers.remote.calls import LOCAL_ONLY, current_call
 from engine.providers.remote.endpoint import Endpoint
@@ -65,6 +66,7 @@ class RemoteProvider:
         self.retry = retry or TransportRetry()
         self.breaker = breaker or CircuitBreaker()
         self._api_key = api_key
+        register_secret(api_key)
         self._transport = transport
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: httpx.AsyncClient | None = None
@@ -245,7 +247,7 @@ class RemoteProvider:
 
     def _status_fault(self, response: httpx.Response) -> _Fault:
         status = response.status_code
-        detail = self._clean(response.text[:200].strip())
+        detail = _shorten(self._clean(response.text).strip(), 200)  # redacted, then cut
         what = f"HTTP {status}" + (f": {detail}" if detail else "")
         if status == 429:
             wait = parse_retry_after(response.headers.get("retry-after"))
@@ -284,6 +286,10 @@ def _json_body(raw: bytes) -> Any:
         return json.loads(raw)
     except ValueError as exc:
         raise MalformedResponse(f"response body is not JSON: {exc}") from None
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _report(call: Any, kind: str, **details: Any) -> None:

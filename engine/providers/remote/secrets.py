@@ -1,5 +1,6 @@
 """API keys: the OS keyring (service "interlock", username = endpoint name), falling back to
-`INTERLOCK_KEY_<ENDPOINT>` where no keyring backend exists; plus redaction of key-like text."""
+`INTERLOCK_KEY_<ENDPOINT>` where no keyring backend exists; every key read is registered as
+a known secret (`engine.audit.secrets`); plus redaction of key-like text."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import logging
 import os
 import re
 from typing import Any
+
+from engine.audit.secrets import redact_known, register_secret
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +55,11 @@ def get_key(endpoint: str) -> str | None:
             log.debug("keyring lookup for %s failed: %s", endpoint, type(exc).__name__)
             key = None
         if key:
+            register_secret(str(key))
             return str(key)
-    return os.environ.get(env_var(endpoint)) or None
+    key = os.environ.get(env_var(endpoint)) or None
+    register_secret(key)
+    return key
 
 
 def set_key(endpoint: str, key: str) -> None:
@@ -76,9 +82,12 @@ def delete_key(endpoint: str) -> None:
 
 
 def redact(text: str, *secrets: str | None) -> str:
-    """`text` with the given secrets and anything that looks like a key replaced."""
+    """`text` with the given secrets (and every known one, with their fragments and
+    encodings) and anything that looks like a key replaced."""
     for secret in secrets:
+        register_secret(secret)
         if secret:
             text = text.replace(secret, _REDACTED)
+    text = redact_known(text)
     text = _KEYLIKE.sub(lambda m: m.group(1) + _REDACTED, text)
     return _TOKENLIKE.sub(_REDACTED, text)

@@ -1,0 +1,59 @@
+"""The CLI's stdout and stderr with every known secret redacted (`engine.audit.secrets`):
+whatever a command prints, an error shows or a log line says passes through here. Text is
+redacted a line at a time, so a secret written in pieces is still caught."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+from engine.audit.secrets import redact_known
+
+
+class RedactingStream:
+    """A text stream that redacts known secrets before writing to `target`."""
+
+    def __init__(self, target: TextIO) -> None:
+        self.target = target
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        cut = max(self._pending.rfind("\n"), self._pending.rfind("\r"))
+        if cut >= 0:
+            ready, self._pending = self._pending[: cut + 1], self._pending[cut + 1 :]
+            self.target.write(redact_known(ready))
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            pending, self._pending = self._pending, ""
+            self.target.write(redact_known(pending))
+        self.target.flush()
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:  # fileno, isatty, encoding, buffer...
+        return getattr(self.target, name)
+
+
+@contextmanager
+def redacted_output() -> Iterator[None]:
+    """Route sys.stdout and sys.stderr through `RedactingStream` while a command runs."""
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout = RedactingStream(stdout)
+    sys.stderr = RedactingStream(stderr)
+    try:
+        yield
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BrokenPipeError:  # the reader went away; main() already said so
+            pass
+        finally:
+            sys.stdout, sys.stderr = stdout, stderr

@@ -30,19 +30,39 @@ def env_var(endpoint: str) -> str:
     return "INTERLOCK_KEY_" + re.sub(r"[^A-Za-z0-9]", "_", endpoint).upper()
 
 
+_INSECURE = ("keyrings.alt.", "keyring.backends.null.", "keyring.backends.fail.")
+"""Backends that are no keyring at all, or keep keys in a plain (or base64) file."""
+
+
+def _insecure(backend: Any) -> bool:
+    """Whether `backend` (or every backend a chainer tries) is one of `_INSECURE`."""
+    parts = getattr(backend, "backends", None)
+    if parts is not None:  # keyring's ChainerBackend
+        return all(_insecure(part) for part in parts)
+    name = f"{type(backend).__module__}.{type(backend).__qualname__}"
+    return name.startswith(_INSECURE)
+
+
 def _backend() -> Any | None:
-    """The usable keyring backend, or None when only the fail backend exists."""
+    """The secure keyring backend, or None when there is none: keyring's fail and null
+    backends and the plaintext or base64 file keyrings of keyrings.alt never hold a key."""
     try:
         import keyring
-        from keyring.backends import fail
 
         backend = keyring.get_keyring()
     except Exception as exc:  # a broken keyring install must not break runs
         log.debug("no keyring: %s", type(exc).__name__)
         return None
-    if isinstance(backend, fail.Keyring):
+    if _insecure(backend):
+        log.debug("no secure keyring (only %s)", type(backend).__qualname__)
         return None
     return backend
+
+
+def keyring_name() -> str | None:
+    """The secure keyring keys go to here, for messages; None without one."""
+    backend = _backend()
+    return None if backend is None else type(backend).__qualname__
 
 
 def get_key(endpoint: str) -> str | None:
@@ -66,7 +86,8 @@ def set_key(endpoint: str, key: str) -> None:
     backend = _backend()
     if backend is None:
         raise NoKeyringBackend(
-            f"no OS keyring on this machine; set {env_var(endpoint)} in the environment instead"
+            f"no secure OS keyring on this machine (a plaintext file keyring is never used); "
+            f"set {env_var(endpoint)} in the environment instead"
         )
     backend.set_password(SERVICE, endpoint, key)
 

@@ -76,11 +76,10 @@ def test_keys_need_a_keyring_and_are_never_written_to_the_config(
     assert main(["endpoints", "add", "lab", "--url", "http://u:p@h/v1", "--model", "m"]) == 2
 
 
-def test_a_file_keyring_stores_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_keyring_stores_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import keyring.core
 
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.support.memory_keyring.MemoryKeyring")
     keyring.core._keyring_backend = None
     monkeypatch.setenv("K", KEY)
     assert (

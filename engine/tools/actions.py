@@ -18,7 +18,13 @@ RESULT_CLOSE = "</tool_result>"
 
 def model_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """A tool's argument schema reduced to what grammars handle well: types, properties,
-    required, enums; no length bounds (a 5 MB maxLength would explode a grammar)."""
+    required, enums; no length bounds (a 5 MB maxLength would explode a grammar). An
+    optional value (`anyOf: [T, null]`, as MCP servers' schemas write `Optional[T]`) is T."""
+    branches = schema.get("anyOf")
+    if isinstance(branches, list) and "type" not in schema and {"type": "null"} in branches:
+        options = [b for b in branches if b != {"type": "null"} and isinstance(b, dict)]
+        if len(options) == 1:
+            return model_schema(options[0])
     out: dict[str, Any] = {}
     for key in _KEEP:
         if key not in schema or key == "description":

@@ -183,6 +183,8 @@ class ToolGateway:
             depth=self.ctx.depth,
         )
         detail = {"call": index, "side_effect": tool.side_effect, "idempotency": key}
+        if tool.decision_reason:  # a tool source's own allow/ask, and why
+            detail["decision"] = f"{tool.decision} ({tool.decision_reason})"
         self._audit("tool_call", "started", name, shown, detail)
         started = time.monotonic()
         try:

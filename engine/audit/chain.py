@@ -48,6 +48,14 @@ class AuditEntry:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
+@dataclass(frozen=True, slots=True)
+class UnreadableEntry(AuditEntry):
+    """A stored entry that could not be decoded (corrupted JSON, wrong types): it never
+    verifies, so the trail is reported broken at its position."""
+
+    problem: str = ""
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no spaces, UTF-8 kept: the same value always gives the same text."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -118,6 +126,8 @@ def verify_chain(
 
 
 def _check(entry: AuditEntry, position: int, prev: str) -> str:
+    if isinstance(entry, UnreadableEntry):
+        return f"the entry cannot be read ({entry.problem})"
     if entry.seq != position:
         return f"expected seq {position}, found {entry.seq} (entries missing or reordered)"
     if entry.prev_hash != prev:

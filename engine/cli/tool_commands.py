@@ -37,20 +37,26 @@ def add_parsers(sub: Any) -> None:
 
 
 def _read_export(path: str) -> tuple[list[Any], dict[str, Any] | None]:
-    from engine.audit.chain import AuditEntry
+    """The entries of an exported trail and its head line; a line that cannot be read is an
+    `UnreadableEntry` (the trail is broken there), not a reason to stop reading."""
+    from engine.audit.chain import AuditEntry, UnreadableEntry
 
-    entries, head = [], None
+    entries: list[Any] = []
+    head = None
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
             data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{number}: not JSON: {exc}") from None
-        if "head" in data and "action" not in data:
-            head = data
-        else:
+            if not isinstance(data, dict):
+                raise TypeError("not a JSON object")
+            if "head" in data and "action" not in data:
+                head = data
+                continue
             entries.append(AuditEntry.from_json(data))
+        except (ValueError, TypeError) as exc:
+            problem = f"line {number}: {type(exc).__name__}: {exc}"
+            entries.append(UnreadableEntry("unreadable", "unreadable", problem=problem))
     return entries, head
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.audit.chain import AuditEntry
+from engine.audit.chain import AuditEntry, UnreadableEntry
 from engine.store.rows import RowLike, dump_json, load_json
 
 
@@ -28,7 +28,23 @@ def audit_row(entry: AuditEntry) -> dict[str, Any]:
 
 
 def audit_entry(row: RowLike) -> AuditEntry:
-    return AuditEntry(
+    """The entry of a row; a row that cannot be decoded gives an `UnreadableEntry`, which
+    verification reports as broken instead of failing to read the whole trail."""
+    try:
+        return _decoded(row)
+    except (ValueError, TypeError, KeyError) as exc:
+        seq = row.get("seq") if hasattr(row, "get") else None
+        return UnreadableEntry(
+            action="unreadable",
+            outcome="unreadable",
+            seq=seq if isinstance(seq, int) else 0,
+            hash=str(row.get("hash") or "") if hasattr(row, "get") else "",
+            problem=f"{type(exc).__name__}: {exc}",
+        )
+
+
+def _decoded(row: RowLike) -> AuditEntry:
+    entry = AuditEntry(
         action=row["action"],
         outcome=row["outcome"],
         run_id=row["run_id"],
@@ -43,3 +59,6 @@ def audit_entry(row: RowLike) -> AuditEntry:
         prev_hash=row["prev_hash"],
         hash=row["hash"],
     )
+    if not isinstance(entry.arguments, dict) or not isinstance(entry.detail, dict):
+        raise TypeError("arguments and detail must be JSON objects")
+    return entry

@@ -99,6 +99,7 @@ def check_policy(policy: WorkflowPolicy, tools: ToolRegistry) -> list[str]:
     """Messages for `validate`: unknown granted tools, scopes that do not parse, bad rules."""
     problems = [
         f"policy.allowed_tools: unknown tool {name!r}"
+        + (" (no such MCP server is registered: `interlock mcp add`)" if ":" in name else "")
         for name in policy.allowed_tools or ()
         if name not in tools
     ]

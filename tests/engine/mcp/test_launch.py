@@ -4,12 +4,14 @@ module, registrations round-trip through the config file, and `mcp:SERVER/*` gra
 
 from __future__ import annotations
 
+import json
 import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
+from engine.cli.main import main
 from engine.config import ConfigError
 from engine.mcp.launch import check_command
 from engine.mcp.registration import McpServer, load_servers
@@ -125,3 +127,22 @@ def test_the_registry_knows_registered_servers_without_starting_them(config: Pat
     assert "mcp:other/x" not in tools
     assert tools.get("mcp:time/get_current_time") is None  # not listed until first use
     assert isinstance(tools.source_for("mcp:time/x"), McpToolSource)
+
+
+def test_list_shows_registrations_and_validate_names_a_missing_server(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workflow = tmp_path / "t.interlock.yaml"
+    workflow.write_text(
+        "version: 1\nmetadata: {name: t}\nnodes:\n  - id: now\n    kind: tool\n"
+        "    config: {tool: 'mcp:time/get_current_time', inputs: []}\n"
+        "policy: {allowed_tools: ['mcp:time/*']}\n"
+    )
+    assert main(["validate", str(workflow)]) == 2
+    assert "no such MCP server is registered" in capsys.readouterr().out
+    assert add("time", "--", str(BIN / "mcp-server-time")) == 0
+    assert main(["validate", str(workflow)]) == 0
+    capsys.readouterr()
+    assert main(["mcp", "list", "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["name"] == "time" and row["transport"] == "stdio" and len(row["sha256"]) == 64

@@ -38,6 +38,7 @@ from desktop.unreadable_view import UnreadableFile, UnreadableFileView, unreadab
 from engine.nodes import default_registry
 from engine.nodes.base import NodeRegistry
 from engine.workflow.document import Change, WorkflowDocument, new_workflow
+from engine.workflow.layout import lay_out, needs_layout
 from engine.workflow.lenient import LenientLoad, load_lenient
 from engine.workflow.validate import Report, validate
 
@@ -195,6 +196,8 @@ class MainWindow(QMainWindow):
         self.palette_widget.setEnabled(True)
         self.problems.set_source(loaded, path)
         annotations = loaded.annotations if loaded else None
+        if needs_layout(workflow):  # a file written without positions opens readable
+            lay_out(workflow)
         # `workflow` is always fresh (new or just loaded): the document takes it, no copy
         self.document.reset(workflow, path, annotations, owned=True)
         self.undo_stack.setClean()

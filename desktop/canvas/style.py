@@ -15,8 +15,6 @@ CORNER = 7.0
 GRID = 20.0
 LOD_TEXT = 0.45
 """Below this zoom (level of detail) nodes are drawn as blocks: no text, icons or ports."""
-MIN_FIT_ZOOM = 0.7
-"""Fit-to-window never zooms out past this when text would become unreadable."""
 
 STATE_COLORS: dict[str, str] = {
     "queued": "#8a94a3",

@@ -30,7 +30,7 @@ from desktop.canvas.minimap import MARGIN, MinimapWidget
 from desktop.canvas.node_item import TITLE_RECT
 from desktop.canvas.quick_add import QuickAddPopup
 from desktop.canvas.scene import WorkflowScene
-from desktop.canvas.style import GRID, LOD_TEXT, MIN_FIT_ZOOM, colors, reset_caches, title_font
+from desktop.canvas.style import GRID, LOD_TEXT, colors, reset_caches, title_font
 from engine.workflow.document import Change, DirtyChanged, DocumentReset
 
 KIND_MIME = "application/x-interlock-node-kind"
@@ -86,7 +86,8 @@ class WorkflowView(QGraphicsView):
     def set_zoom(self, factor: float, anchor: QPoint | None = None) -> None:
         """Zoom to `factor`, keeping the scene point under `anchor` (viewport pixels; default
         the mouse if it is over the canvas, else the centre) where it is."""
-        factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
+        # A fitted huge graph may sit below MIN_ZOOM: zooming from there never jumps in.
+        factor = max(min(MIN_ZOOM, self.zoom), min(MAX_ZOOM, factor))
         if anchor is None:
             anchor = self._cursor_or_centre()
         before = self.mapToScene(anchor)
@@ -124,8 +125,8 @@ class WorkflowView(QGraphicsView):
         self.fit_rect(rect if not rect.isNull() else self.workflow_scene.nodes_rect())
 
     def fit_rect(self, rect: QRectF) -> None:
-        """Show `rect` whole, but no closer than 1:1 and never so far out that node text is
-        unreadable: then centre on it (the minimap shows the rest)."""
+        """Show `rect` whole, no closer than 1:1; a graph too big for legible text is shown
+        whole anyway, nodes drawn as blocks (zoom in, or use the minimap, to read them)."""
         if rect.isNull():
             self.resetTransform()
             self.centerOn(0, 0)
@@ -133,20 +134,11 @@ class WorkflowView(QGraphicsView):
         self.update_scene_rect()
         padded = rect.adjusted(-40, -40, 40, 40)
         self.fitInView(padded, Qt.AspectRatioMode.KeepAspectRatio)
-        if MIN_FIT_ZOOM <= self.zoom <= 1.0:  # else set_zoom below sets the detail
+        if self.zoom <= 1.0:  # else set_zoom below sets the detail
             self.workflow_scene.set_detail(self.zoom >= LOD_TEXT)
-        if self.zoom > 1.0:
+        else:
             self.set_zoom(1.0)
             self.centerOn(rect.center())
-        elif self.zoom < MIN_FIT_ZOOM:
-            # Too big to fit legibly: show its start (workflows read left to right).
-            self.set_zoom(MIN_FIT_ZOOM)
-            seen = self.mapToScene(self.viewport().rect()).boundingRect()
-            x = padded.left() + seen.width() / 2
-            y = rect.center().y()
-            if padded.height() > seen.height():
-                y = padded.top() + seen.height() / 2
-            self.centerOn(x, y)
         self.minimap.update()
 
     def visible_center(self) -> QPointF:

@@ -9,7 +9,6 @@ from pytestqt.qtbot import QtBot
 
 from desktop.canvas.edge_item import EdgeItem
 from desktop.canvas.scene import WorkflowScene
-from desktop.canvas.style import MIN_FIT_ZOOM
 from desktop.canvas.view import MIN_ZOOM, WorkflowView
 from engine.workflow.document import WorkflowDocument
 from engine.workflow.loader import dumps_workflow
@@ -212,7 +211,7 @@ def test_zoom(canvas: WorkflowView) -> None:
         canvas.zoom_out()
     assert canvas.zoom == MIN_ZOOM
     canvas.zoom_fit()
-    assert MIN_FIT_ZOOM <= canvas.zoom <= 1
+    assert MIN_ZOOM < canvas.zoom <= 1
     rect = canvas.mapToScene(canvas.viewport().rect()).boundingRect()
     for item in _scene(canvas).node_items.values():
         assert rect.contains(item.sceneBoundingRect())

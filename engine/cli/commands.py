@@ -25,8 +25,9 @@ from engine.errors import RunError, WorkflowLoadError
 from engine.nodes import builtin_registry, default_registry
 from engine.readfile import read_regular_file
 from engine.runtime.engine import Engine, RunResult, child_label
-from engine.runtime.events import NodeCached, RunFinished
+from engine.runtime.events import NodeCached, RunFinished, RunStarted
 from engine.runtime.inputs import MAX_INPUT_BYTES, parse_cli_value, parse_json_text
+from engine.store.protocol import RunStore
 from engine.workflow.loader import LoadedWorkflow, load_workflow
 from engine.workflow.schema import workflow_json_schema
 from engine.workflow.validate import validate
@@ -120,6 +121,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     inputs = _parse_inputs(args, loaded)
     store = open_db(args.db)
+    if args.from_node and (refused := _imported(store, args.run, "re-run from a node")):
+        store.close()
+        raise RunError(refused)
     engine = Engine(
         default_registry(),
         default_providers(),
@@ -157,9 +161,19 @@ def cmd_resume(args: argparse.Namespace) -> int:
     return continue_run(args)
 
 
+def _imported(store: RunStore, run_id: str, action: str) -> str | None:
+    """Why `action` is refused for `run_id` when it was imported from an export."""
+    from engine.reports.export import refuse_imported  # jsonschema: only when needed
+
+    return refuse_imported(store, run_id, action)
+
+
 def continue_run(args: argparse.Namespace) -> int:
     """Resume `args.run_id` in this process (after a crash, or once approvals are decided)."""
     store = open_db(args.db)
+    if refused := _imported(store, args.run_id, "resumed or continued"):
+        store.close()
+        raise RunError(refused)
     mode = args.approve or ("defer" if args.handler is not cmd_resume else None)
     engine = Engine(
         default_registry(), default_providers(), store, approver=approver_for(mode, store)
@@ -262,12 +276,15 @@ def cmd_show(args: argparse.Namespace) -> int:
         reused = {e.node_id: e for e in events if isinstance(e, NodeCached)}
         children = store.child_runs(args.run_id)
         output_states = ends[-1].output_states if ends else {}
+        starts = [e for e in events if isinstance(e, RunStarted)]
+        imported = starts[0].imported if starts else None
     finally:
         store.close()
     if args.json:
         data = _run_json(run)
         data["attempts"] = [_run_json(a) for a in attempts]
         data["output_states"] = output_states
+        data["imported"] = imported
         data["children"] = [
             {"run_id": c.run_id, "label": child_label(run.run_id, c.run_id), "status": c.status}
             for c in children
@@ -286,6 +303,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         return EXIT_OK
     tokens = run.prompt_tokens + run.completion_tokens
     print(f"run {run.run_id}: {run.workflow_name} — {run.status}")
+    if imported is not None:
+        print(f"  imported from an export made {imported.get('exported_at') or '(date unknown)'}")
     print(
         f"  started {_when(run.started_at)}, "
         f"finished {_when(run.finished_at)}, "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import time
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -21,7 +22,7 @@ from engine.audit.chain import AuditEntry
 from engine.reports.build import ReportError
 from engine.reports.model import RunReport
 from engine.reports.schema import EXPORT_FORMAT, EXPORT_VERSION, run_export_schema
-from engine.runtime.events import from_record
+from engine.runtime.events import RunStarted, from_record
 from engine.store.protocol import RunStore, WorkflowVersion
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,9 @@ def import_run(store: RunStore, data: Any) -> str:
                 workflow["hash"], workflow["name"], workflow["content"], workflow.get("path")
             )
         )
-    store.append_events([from_record({"run_id": run_id, **e}) for e in data["events"]])
+    store.append_events(
+        [from_record(_marked({"run_id": run_id, **e}, data)) for e in data["events"]]
+    )
     for item in data["approvals"]:
         record = store.put_approval(ApprovalRequest.from_json(item["request"]))
         if record.request_id != item["request_id"]:
@@ -133,6 +136,32 @@ def import_run(store: RunStore, data: Any) -> str:
             )
         )
     return run_id
+
+
+def _marked(record: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """The run_started event of an imported run says so (whatever the export claimed)."""
+    if record.get("type") != "run_started":
+        return record
+    mark = {"exported_at": data.get("exported_at"), "imported_at": time.time(), "by": _user()}
+    return {**record, "data": {**(record.get("data") or {}), "imported": mark}}
+
+
+def imported(store: RunStore, run_id: str) -> dict[str, Any] | None:
+    """The import mark of `run_id` (see `RunStarted.imported`), None for a run made here."""
+    started = next((e for e in store.events(run_id) if isinstance(e, RunStarted)), None)
+    return started.imported if started is not None else None
+
+
+def refuse_imported(store: RunStore, run_id: str, action: str) -> str | None:
+    """Why `action` (resume, re-run from a node) is refused for an imported run, or None."""
+    mark = imported(store, run_id)
+    if mark is None:
+        return None
+    return (
+        f"run {run_id} was imported from an export ({mark.get('exported_at') or 'unknown date'}); "
+        f"an imported run is a record to read and compare and cannot be {action}. To run its "
+        "workflow, save it from the report, check what it is granted, and run that file"
+    )
 
 
 def _user() -> str:

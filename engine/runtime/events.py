@@ -128,6 +128,9 @@ class RunStarted(RunEvent):
     """For re-runs from a node: the run whose results were reused."""
     offline: bool = False
     """The run's offline setting, captured at start: no remote model, no network tool."""
+    imported: dict[str, Any] | None = None
+    """Set by `import-run` on a run from an export (when and from where): a record to read
+    and compare, which is never resumed or re-run from."""
 
 
 @event_type

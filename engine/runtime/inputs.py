@@ -38,6 +38,14 @@ class _Refused(ValueError):
     pass
 
 
+class InvalidJson(RunError):
+    """Text that is not JSON at all; `detail` says where."""
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
 def _refuse_constant(name: str) -> Any:
     raise _Refused(f"{name}, which is not a JSON number")
 
@@ -70,9 +78,8 @@ def parse_json_text(text: str, what: str) -> Any:
     except RecursionError:
         raise RunError(f"{what} is nested deeper than {MAX_DEPTH} levels") from None
     except json.JSONDecodeError as exc:
-        raise RunError(
-            f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        ) from None
+        detail = f"{exc.msg} (line {exc.lineno}, column {exc.colno})"
+        raise InvalidJson(f"{what} is not valid JSON: {detail}", detail) from None
     except _Refused as exc:
         raise RunError(f"{what} holds {exc}") from None
     problem = value_problem(value)
@@ -126,10 +133,8 @@ def parse_cli_value(decl: InputDecl | None, text: str) -> Any:
         return text
     try:
         return parse_json_text(text, f"input {name!r}")
-    except RunError as exc:
-        if "not valid JSON" not in str(exc):
-            raise
-        raise RunError(f"{exc}; it must be {decl.type} (JSON)") from None
+    except InvalidJson as exc:
+        raise RunError(f"input {name!r} must be {decl.type} (JSON): {exc.detail}") from None
 
 
 def resolve_inputs(workflow: Workflow, given: dict[str, Any]) -> dict[str, Any]:

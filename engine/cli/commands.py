@@ -101,7 +101,29 @@ def _report(args: argparse.Namespace, result: RunResult) -> int:
             file=sys.stderr,
         )
         return EXIT_WAITING
+    if result.status != "succeeded" and (note := _store_problem(result)):
+        print(note, file=sys.stderr)
     return EXIT_OK if result.status == "succeeded" else EXIT_FAILED
+
+
+def _store_problem(result: RunResult) -> str | None:
+    """A plain word for a run stopped because its record could not be written."""
+    error = result.error or ""
+    lowered = error.lower()
+    if "run store" not in lowered:
+        return None
+    if "disk is full" in lowered or "no space left" in lowered:
+        what = "the disk is full"
+    elif "disk i/o error" in lowered or "file too large" in lowered:
+        what = "the run store's file could not be written"
+    else:
+        return None
+    cause = error.rsplit(": ", 1)[-1]
+    return (
+        f"interlock: error: {what} ({cause}): run {result.run_id} stopped because it could "
+        f"not be recorded; earlier runs are intact. Free some space, then "
+        f"`interlock resume {result.run_id}`"
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:

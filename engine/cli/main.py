@@ -133,6 +133,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _PlainFormatter(logging.Formatter):
+    """Log lines without tracebacks: the exception's type and message end the line
+    (`--verbose` shows the whole traceback)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is None:
+            return super().format(record)
+        plain = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+        return f"{super().format(plain)} ({type(exc).__name__}: {exc})"
+
+
 def _usage_error(error: UsageError, as_json: bool) -> int:
     sys.stderr.write(error.usage)
     print(f"{error.prog}: error: {error}", file=sys.stderr)
@@ -167,6 +179,9 @@ def _main(argv: Sequence[str] | None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:  # an error logged with its traceback shows as one plain line
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(_PlainFormatter("%(levelname)s %(name)s: %(message)s"))
     try:
         code: int = args.handler(args)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit

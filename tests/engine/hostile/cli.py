@@ -15,14 +15,18 @@ ROOT = Path(__file__).resolve().parents[3]
 INTERLOCK = str(Path(sys.executable).parent / "interlock")
 
 _MEASURED = """\
-import resource, subprocess, sys
-code = subprocess.call(sys.argv[2:])
+import os, resource, subprocess, sys
+limit = int(os.environ.pop("TEST_FILE_SIZE_LIMIT", "0"))
+child = (lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))) if limit else None
+code = subprocess.call(sys.argv[2:], preexec_fn=child)
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 with open(sys.argv[1], "w") as f:
     f.write(str(peak))
 sys.exit(code)
 """
-"""A launcher whose only child is the command: its children's peak RSS is the command's."""
+"""A launcher whose only child is the command: its children's peak RSS is the command's.
+With TEST_FILE_SIZE_LIMIT in the environment, the command may not grow any file past that
+many bytes (writes fail with EFBIG, as on a full disk)."""
 
 
 @dataclass(frozen=True)

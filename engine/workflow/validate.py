@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from engine.errors import RETRY_CLASSES
 from engine.nodes.base import AnyKind, JoinRule, NodeRegistry, PortSpec, config_errors
 from engine.runtime.graph import node_ports
+from engine.sandbox import sandbox_scope
 from engine.workflow.includes import IncludeGraph, included_files
 from engine.workflow.loader import Locations, Problem
 from engine.workflow.model import Workflow
@@ -76,6 +77,7 @@ def validate(
     loc = locations or Locations()
     report = Report()
     error = report.errors.append
+    templates = workflow.policy.templates
 
     seen: dict[str, int] = {}
     for i, node in enumerate(workflow.nodes):
@@ -96,7 +98,12 @@ def validate(
             error(loc.problem(("nodes", i, "config", *path), f"node {node.id!r}: {message}"))
         if not problems:
             parsed = kind.parse_config(node.config)
-            checks = [*kind.check(parsed, base_dir), *kind.check_nested(parsed, registry, base_dir)]
+            # Templates are checked against the workflow's own limits.
+            with sandbox_scope(max_chars=templates.max_chars, max_seconds=templates.max_seconds):
+                checks = [
+                    *kind.check(parsed, base_dir),
+                    *kind.check_nested(parsed, registry, base_dir),
+                ]
             for found in checks:
                 inside, message = found if isinstance(found, tuple) else ((), found)
                 error(loc.problem(("nodes", i, "config", *inside), f"node {node.id!r}: {message}"))

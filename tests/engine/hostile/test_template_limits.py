@@ -256,3 +256,31 @@ def test_cli_validate_reports_hostile_templates_as_located_problems(
     assert done.code == 2, done.text
     assert re.search(rf"{re.escape(str(path))}:\d+:\d+: node 'bomb': ", done.out), done.text
     assert done.max_rss_mb < 400, done.max_rss_mb
+
+
+def test_validation_checks_constants_against_the_workflows_own_limit() -> None:
+    from engine.nodes import default_registry
+    from engine.workflow.model import Workflow
+    from engine.workflow.validate import validate
+
+    def workflow(max_chars: int) -> Workflow:
+        return Workflow.model_validate(
+            {
+                "version": 1,
+                "metadata": {"name": "limits"},
+                "nodes": [
+                    {
+                        "id": "t",
+                        "kind": "template",
+                        "config": {"inputs": [], "template": "{{ 'a' * 5000 }}"},
+                    },
+                    {"id": "out", "kind": "output"},
+                ],
+                "edges": [{"source": "t.text", "target": "out.value"}],
+                "policy": {"templates": {"max_chars": max_chars}},
+            }
+        )
+
+    assert validate(workflow(5_000_000), default_registry()).ok
+    report = validate(workflow(2_000), default_registry())
+    assert not report.ok and "2,000 characters" in report.errors[0].message

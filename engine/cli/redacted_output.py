@@ -24,14 +24,22 @@ class RedactingStream:
         cut = max(self._pending.rfind("\n"), self._pending.rfind("\r"))
         if cut >= 0:
             ready, self._pending = self._pending[: cut + 1], self._pending[cut + 1 :]
-            self.target.write(redact_known(ready))
+            self._emit(ready)
         return len(text)
 
     def flush(self) -> None:
         if self._pending:
             pending, self._pending = self._pending, ""
-            self.target.write(redact_known(pending))
+            self._emit(pending)
         self.target.flush()
+
+    def _emit(self, text: str) -> None:
+        text = redact_known(text)
+        try:
+            self.target.write(text)
+        except UnicodeEncodeError:  # a lone surrogate: shown as an escape, not a traceback
+            encoding = getattr(self.target, "encoding", None) or "utf-8"
+            self.target.write(text.encode(encoding, "backslashreplace").decode(encoding))
 
     def writelines(self, lines: Any) -> None:
         for line in lines:

@@ -145,3 +145,18 @@ def test_no_trace_of_the_canary_key_anywhere(tmp_path: Path) -> None:
     failures = "\n".join(d.err for d in printed[:3])
     for behaviour in FAILING:
         assert f"ask_{behaviour}" in failures
+
+
+def test_cli_output_is_redacted_a_line_at_a_time(known_key: str) -> None:
+    import io
+
+    from engine.cli.redacted_output import RedactingStream
+
+    raw = io.BytesIO()
+    target = io.TextIOWrapper(raw, encoding="utf-8", errors="strict")
+    stream = RedactingStream(target)
+    for piece in ("answer: ", known_key[:5], known_key[5:20], known_key[20:], "\n", "caf\udce9"):
+        stream.write(piece)
+    stream.flush()
+    text = raw.getvalue().decode("utf-8")
+    assert text == "answer: [redacted]\ncaf\\udce9"

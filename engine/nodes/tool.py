@@ -69,7 +69,7 @@ def render_value(value: Any, variables: dict[str, Any]) -> Any:
 
 class ToolKind(NodeKind[ToolNodeConfig]):
     name = "tool"
-    description = "Call a granted tool (files, HTTP, SQL, search, workflows)"
+    description = "Call a granted tool (files, HTTP, SQL, search, workflows, MCP servers)"
     icon = "tool"
     config_model = ToolNodeConfig
     cacheable = False

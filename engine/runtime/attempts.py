@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,8 +33,11 @@ from engine.runtime.events import (
 )
 from engine.runtime.graph import CompiledNode
 from engine.sandbox import sandbox_scope
+from engine.store.errors import StoreError
 from engine.store.protocol import RunStore
 from engine.workflow.model import WorkflowPolicy
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -325,7 +329,10 @@ class NodeRunner:
             fallback=fallback,
         )
         if key is not None and self.store is not None:
-            self.store.cache_put(key, compiled.kind.name, outputs, self.run_id)
+            try:
+                self.store.cache_put(key, compiled.kind.name, outputs, self.run_id)
+            except StoreError as exc:  # the cache is optional; the recorder stops the run
+                log.warning("could not cache %s's result: %s", node_id, exc)
         return Outcome("succeeded", outputs)
 
     def _failed(

@@ -26,6 +26,7 @@ from engine.runtime.events import (
     EventBus,
     NodeCached,
     NodeSucceeded,
+    RunEvent,
     RunFinished,
     RunResumed,
     RunStarted,
@@ -91,6 +92,17 @@ def child_label(parent_run_id: str, child_run_id: str) -> str:
     """The node label a child run id carries (see `child_run_id`)."""
     middle = child_run_id.removeprefix(parent_run_id + ".")
     return middle.rsplit(".", 1)[0] if middle != child_run_id else child_run_id
+
+
+def _refuse_imported(run_id: str, events: Sequence[RunEvent], action: str) -> None:
+    """An imported run (someone else's export) is a record to read, never to execute."""
+    start = next((e for e in events if isinstance(e, RunStarted)), None)
+    if start is not None and start.imported:
+        raise RunError(
+            f"run {run_id} was imported from an export; an imported run is a record to read "
+            f"and compare and cannot be {action}. To run its workflow, save it from the "
+            "report, check what it grants, and run that file"
+        )
 
 
 class Engine:
@@ -247,10 +259,11 @@ class Engine:
         store = self._require_store()
         record = store.get_run(run_id)
         assert record is not None
+        events = store.events(run_id)
+        _refuse_imported(run_id, events, "resumed")
         if record.status == "succeeded":
             raise RunError(f"run {run_id} already succeeded; nothing to resume")
         workflow = self._stored_workflow(record.workflow_hash)
-        events = store.events(run_id)
         presets, attempts, announced = replay(events)
         if base_dir is None and record.workflow_path:
             base_dir = Path(record.workflow_path).parent
@@ -309,7 +322,9 @@ class Engine:
         graph.add_edges_from((e.source.node, e.target.node) for e in workflow.edges)
         invalid = {node_id} | (nx.descendants(graph, node_id) if node_id in graph else set())
         presets: dict[str, Preset] = {}
-        for event in store.events(run_id):
+        events = store.events(run_id)
+        _refuse_imported(run_id, events, "re-run from a node")
+        for event in events:
             nid = event.node_id
             if nid is None or nid in invalid:
                 continue

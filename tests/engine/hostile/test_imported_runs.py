@@ -65,3 +65,32 @@ def test_an_imported_run_is_never_resumed_or_rerun(tmp_path: Path) -> None:
     done = interlock(env_theirs, "resume", run_id)
     assert "imported" not in done.err
     assert done.code in (0, 1), done.text
+
+
+def test_the_engine_itself_refuses_to_execute_an_imported_run(tmp_path: Path) -> None:
+    """The app and any other caller get the same refusal as the CLI."""
+    import asyncio
+
+    from engine.errors import RunError
+    from engine.reports.build import build_report
+    from engine.reports.export import export_run, import_run
+    from engine.runtime.engine import Engine
+    from engine.store.sqlite import SqliteRunStore
+    from tests.engine.helpers import wf
+    from tests.support.kinds import make_registry
+
+    workflow = wf(
+        [{"id": "t", "kind": "template", "config": {"template": "x", "inputs": []}},
+         {"id": "o", "kind": "output"}],
+        [("t.text", "o.value")],
+    )  # fmt: skip
+    theirs = SqliteRunStore(tmp_path / "theirs.db")
+    done = asyncio.run(Engine(make_registry(), store=theirs).run(workflow, {}))
+    data = export_run(build_report(theirs, done.run_id))
+    mine = SqliteRunStore(tmp_path / "mine.db")
+    run_id = import_run(mine, data)
+    engine = Engine(make_registry(), store=mine)
+    with pytest.raises(RunError, match="imported from an export"):
+        asyncio.run(engine.resume(run_id, force=True))
+    with pytest.raises(RunError, match="imported from an export"):
+        asyncio.run(engine.rerun_from(run_id, "t"))

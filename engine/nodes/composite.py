@@ -37,6 +37,40 @@ def _load_child(path: str, base_dir: Path | None, depth: int) -> tuple[Workflow,
         raise NodeError(f"cannot load {full}: {exc}", error_class="config") from None
 
 
+def check_child_ports(
+    path: str,
+    base_dir: Path | None,
+    receiving: tuple[str, str],
+    collected: tuple[str, str | None],
+) -> tuple[list[str | ConfigProblem], list[str]]:
+    """Problems of a child workflow run per item or iteration, and its output names: the
+    file loads, declares the input `receiving[0]` (which gets `receiving[1]`), and has
+    the output named by the config key `collected[0]` (value `collected[1]`, if set)."""
+    found: list[str | ConfigProblem] = list(_check_child(path, base_dir))
+    if found:
+        return found, []
+    child, _ = _load_child(path, base_dir, 0)
+    problems: list[str | ConfigProblem] = []
+    declared = [decl.name for decl in child.inputs]
+    name, what = receiving
+    if name not in declared:
+        problems.append(
+            f"workflow file {path!r} declares no input {name!r} to receive {what} "
+            f"(its inputs: {', '.join(declared) or 'none'})"
+        )
+    outputs = output_names(child)
+    key, wanted = collected
+    if wanted is not None and wanted not in outputs:
+        problems.append(
+            (
+                (key,),
+                f"workflow file {path!r} has no output {wanted!r} "
+                f"(its outputs: {', '.join(outputs) or 'none'})",
+            )
+        )
+    return problems, outputs
+
+
 def output_names(workflow: Workflow) -> list[str]:
     """The names a workflow's outputs publish."""
     return [
@@ -311,26 +345,13 @@ class MapKind(NodeKind[MapConfig]):
         ]
         if config.workflow is None:
             return problems
-        found = _check_child(config.workflow, base_dir)
-        if found:
-            return [*problems, *found]
-        child, _ = _load_child(config.workflow, base_dir, 0)
-        declared = [decl.name for decl in child.inputs]
-        if config.item_input not in declared:
-            problems.append(
-                f"workflow file {config.workflow!r} declares no input {config.item_input!r} "
-                f"to receive each item (its inputs: {', '.join(declared) or 'none'})"
-            )
-        outputs = output_names(child)
-        if config.result_port is not None and config.result_port not in outputs:
-            problems.append(
-                (
-                    ("result_port",),
-                    f"workflow file {config.workflow!r} has no output {config.result_port!r} "
-                    f"(its outputs: {', '.join(outputs) or 'none'})",
-                )
-            )
-        return problems
+        found, _ = check_child_ports(
+            config.workflow,
+            base_dir,
+            (config.item_input, "each item"),
+            ("result_port", config.result_port),
+        )
+        return [*problems, *found]
 
     def check_nested(
         self, config: MapConfig, registry: NodeRegistry, base_dir: Path | None

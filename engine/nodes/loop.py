@@ -27,12 +27,11 @@ from engine.nodes.base import (
 from engine.nodes.composite import (
     MAX_DEPTH,
     NodeTemplate,
-    _check_child,
     _child_digest,
     _child_reusable,
     _load_child,
+    check_child_ports,
     check_template,
-    output_names,
 )
 from engine.runtime.events import LoopIteration
 from engine.sandbox import SandboxError, check_expression, evaluate, expression_names
@@ -106,27 +105,18 @@ class LoopKind(NodeKind[LoopConfig]):
             PortSpec("converged", "boolean", "Whether `until` held."),
         ]
 
-    def check(self, config: LoopConfig, base_dir: Path | None) -> list[str]:
-        problems: list[str] = []
+    def check(self, config: LoopConfig, base_dir: Path | None) -> list[str | ConfigProblem]:
+        problems: list[str | ConfigProblem] = []
         if config.until is not None and (problem := check_expression(config.until)):
             problems.append(f"until: {problem}")
         if config.workflow is not None:
-            found = _check_child(config.workflow, base_dir)
-            if found:
-                return problems + found
-            child, _ = _load_child(config.workflow, base_dir, 0)
-            declared = [decl.name for decl in child.inputs]
-            if config.state not in declared:
-                problems.append(
-                    f"workflow file {config.workflow!r} declares no input {config.state!r} "
-                    f"to receive the loop's state (its inputs: {', '.join(declared) or 'none'})"
-                )
-            outputs = output_names(child)
-            if config.carry is not None and config.carry not in outputs:
-                problems.append(
-                    f"carry: workflow file {config.workflow!r} has no output {config.carry!r} "
-                    f"(its outputs: {', '.join(outputs) or 'none'})"
-                )
+            found, outputs = check_child_ports(
+                config.workflow,
+                base_dir,
+                (config.state, "the loop's state"),
+                ("carry", config.carry),
+            )
+            problems += found
             if config.until is not None and not problems:
                 unknown = expression_names(config.until) - {"outputs", "iteration", *outputs}
                 if unknown:

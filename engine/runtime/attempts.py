@@ -32,7 +32,7 @@ from engine.runtime.events import (
     RunEvent,
 )
 from engine.runtime.graph import CompiledNode
-from engine.sandbox import sandbox_scope
+from engine.sandbox import RunOutput, sandbox_scope
 from engine.store.errors import StoreError
 from engine.store.protocol import RunStore
 from engine.workflow.model import WorkflowPolicy
@@ -105,9 +105,16 @@ class NodeRunner:
     _durations: dict[str, float] = field(default_factory=dict)
     _reusable: dict[str, bool] = field(default_factory=dict)
     _models_fingerprint: str | None = None
+    _output: RunOutput | None = None
 
     def __post_init__(self) -> None:
         self.budget = RunBudget.from_policy(self.policy.budget, self.totals)
+
+    def _template_output(self) -> RunOutput:
+        """The run's template output so far (one tally for all its nodes)."""
+        if self._output is None:
+            self._output = RunOutput(self.policy.templates.max_run_chars)
+        return self._output
 
     def _models(self) -> str:
         """The providers' fingerprint, once per run (models on offer don't change in it)."""
@@ -270,6 +277,7 @@ class NodeRunner:
             timeout_s=compiled.node.policy.timeout_s,
             max_chars=limits.max_chars,
             max_seconds=limits.max_seconds,
+            run=self._template_output(),
         )
         try:
             with scope:

@@ -17,16 +17,19 @@ from engine.sandbox.checks import check_constants, check_depth, check_nesting
 from engine.sandbox.environment import build_environment
 from engine.sandbox.limits import (
     DEFAULT_LIMITS,
+    RunOutput,
     SandboxError,
     SandboxLimitError,
     SandboxLimits,
     SandboxTimeout,
+    count_run_output,
     current_limits,
     rendering,
     sandbox_scope,
 )
 
 __all__ = [
+    "RunOutput",
     "SandboxError",
     "SandboxLimitError",
     "SandboxLimits",
@@ -155,6 +158,7 @@ def render(source: str, variables: dict[str, Any]) -> str:
                 size += len(piece)
                 current.check_size(size, "the template's output")
                 pieces.append(piece)
+            count_run_output(size)
             return "".join(pieces)
         except Exception as exc:
             raise _run_problem("template", source, exc) from None

@@ -54,11 +54,28 @@ class SandboxLimits:
 DEFAULT_LIMITS = SandboxLimits()
 
 
+@dataclass(slots=True)
+class RunOutput:
+    """What all of one run's templates have output so far, against the run's cap."""
+
+    max_chars: int
+    chars: int = 0
+
+    def add(self, count: int) -> None:
+        self.chars += count
+        if self.chars > self.max_chars:
+            raise SandboxError(
+                f"the run's templates have output more than {self.max_chars:,} characters "
+                "(policy.templates.max_run_chars)"
+            )
+
+
 @dataclass(frozen=True, slots=True)
 class _Scope:
     limits: SandboxLimits
     deadline: float | None = None
     timeout_s: float | None = None
+    run: RunOutput | None = None
 
 
 _SCOPE: ContextVar[_Scope | None] = ContextVar("sandbox_scope", default=None)
@@ -70,6 +87,7 @@ def sandbox_scope(
     timeout_s: float | None = None,
     max_chars: int | None = None,
     max_seconds: float | None = None,
+    run: RunOutput | None = None,
 ) -> Iterator[None]:
     """Templates rendered inside (in this task or thread) use these limits and stop at
     `timeout_s` from now: a node attempt's budget."""
@@ -79,21 +97,29 @@ def sandbox_scope(
         max_chars=max_chars if max_chars is not None else base.max_chars,
         max_seconds=max_seconds if max_seconds is not None else base.max_seconds,
     )
-    scope = _Scope(limits)
+    run = run if run is not None else (outer.run if outer is not None else None)
+    scope = _Scope(limits, run=run)
     if timeout_s is not None:
-        scope = _Scope(limits, time.monotonic() + timeout_s, timeout_s)
+        scope = _Scope(limits, time.monotonic() + timeout_s, timeout_s, run)
     inherited = outer.deadline if outer is not None else None
     if (
         outer is not None
         and inherited is not None
         and inherited < (scope.deadline or inherited + 1)
     ):
-        scope = _Scope(limits, inherited, outer.timeout_s)  # an enclosing node's is sooner
+        scope = _Scope(limits, inherited, outer.timeout_s, run)  # an enclosing node's is sooner
     token = _SCOPE.set(scope)
     try:
         yield
     finally:
         _SCOPE.reset(token)
+
+
+def count_run_output(chars: int) -> None:
+    """Count a finished render's output toward its run's cap (outside a run: nothing)."""
+    scope = _SCOPE.get()
+    if scope is not None and scope.run is not None:
+        scope.run.add(chars)
 
 
 def current_limits() -> SandboxLimits:

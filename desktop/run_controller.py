@@ -21,8 +21,8 @@ from engine.approvals.service import Approver, defer
 from engine.errors import InterlockError
 from engine.nodes.base import NodeRegistry
 from engine.runtime.engine import Engine, RunResult
-from engine.runtime.events import RunEvent
-from engine.runtime.fold import RunState, fold
+from engine.trace.events import RunEvent
+from engine.trace.fold import RunState, fold
 from engine.workflow.document import WorkflowDocument
 from engine.workflow.model import Workflow
 

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.run.qt import named
-from engine.runtime.fold import NodeRun, RunState, fold
 from engine.store.protocol import RunRecord, RunStore
+from engine.trace.fold import NodeRun, RunState, fold
 
 FIELDS = ("status", "model", "tokens", "cost", "output")
 HEADERS = ["Node"] + [f"{f} {side}" for f in FIELDS for side in ("A", "B")]

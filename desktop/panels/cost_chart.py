@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from desktop.canvas.style import colors, small_font, title_font
-from engine.runtime.fold import RunState
+from engine.trace.fold import RunState
 
 LOCAL = QColor("#22a559")
 REMOTE = QColor("#3b82f6")

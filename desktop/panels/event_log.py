@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.run.qt import named
-from engine.runtime.events import RunEvent
+from engine.trace.events import RunEvent
 
 COLUMNS = ("seq", "t", "type", "node", "data")
 Index = QModelIndex | QPersistentModelIndex

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from desktop.canvas.style import colors, small_font
 from desktop.run.badges import RUN_COLORS, state_color
-from engine.runtime.fold import RunState
+from engine.trace.fold import RunState
 
 ROW = 22.0
 LABEL_W = 140.0

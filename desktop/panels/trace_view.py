@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QScrollArea, QTabWidget, QWidget
 from desktop.panels.cost_chart import CostChartWidget
 from desktop.panels.event_log import EventLogWidget
 from desktop.panels.gantt import GanttWidget
-from engine.runtime.fold import RunState
+from engine.trace.fold import RunState
 
 
 def _scrolled(widget: QWidget) -> QScrollArea:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from desktop.run.badges import RUN_COLORS
 from desktop.run.qt import named
-from engine.runtime.fold import NodeRun, RunState
+from engine.trace.fold import NodeRun, RunState
 
 SECTIONS = {
     "routing_decision": "Routing",

@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from desktop.canvas.node_item import NodeItem
 from desktop.canvas.scene import WorkflowScene
 from desktop.run.badges import EdgeCarryGlow, NodeRunBadge, format_metrics
-from engine.runtime.fold import RunState
+from engine.trace.fold import RunState
 
 FRAME_MS = 16
 TICK_MS = 250

@@ -30,8 +30,8 @@ from desktop.run.overlay import CanvasRunOverlay
 from desktop.run.qt import named
 from engine.errors import RunError, WorkflowLoadError
 from engine.nodes.base import NodeRegistry
-from engine.runtime.fold import RunState, fold
 from engine.store.protocol import RunStore
+from engine.trace.fold import RunState, fold
 from engine.workflow.document import WorkflowDocument
 from engine.workflow.loader import loads_workflow
 

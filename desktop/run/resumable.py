@@ -7,10 +7,10 @@ from __future__ import annotations
 import os
 import socket
 
-from engine.runtime.events import ApprovalDecided, RunResumed, RunStarted
 from engine.runtime.ownership import process_alive
 from engine.store.leases import Lease
 from engine.store.protocol import RunStore
+from engine.trace.events import ApprovalDecided, RunResumed, RunStarted
 
 ENDED_UNFINISHED = frozenset({"failed", "cancelled"})
 

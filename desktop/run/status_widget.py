@@ -7,7 +7,7 @@ import time
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
-from engine.runtime.fold import RunState
+from engine.trace.fold import RunState
 
 
 class RunStatusWidget(QWidget):

@@ -18,8 +18,8 @@ from engine.approvals.validate import check_decision
 from engine.audit.chain import AuditEntry
 from engine.audit.redact import redact
 from engine.errors import NodeError
-from engine.runtime.events import ApprovalDecided, ApprovalRequested, EventBus
 from engine.store.protocol import RunStore
+from engine.trace.events import ApprovalDecided, ApprovalRequested, EventBus
 
 Approver = Callable[[ApprovalRecord], Awaitable["ApprovalDecision | None"]]
 """Answers a pending request, or returns None to pause the run until a later decision."""

@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from engine.runtime.events import (
+from engine.trace.events import (
     LoopIteration,
     NodeCached,
     NodeFailed,

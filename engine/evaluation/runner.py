@@ -31,9 +31,9 @@ from engine.evaluation.variants import apply_variant
 from engine.nodes.base import NodeRegistry
 from engine.providers.base import ProviderRegistry
 from engine.runtime.engine import Engine, PreparedWorkflow
-from engine.runtime.events import NodeCached, NodeSucceeded
 from engine.store.evaluations import EvalStore
 from engine.store.protocol import WorkflowVersion
+from engine.trace.events import NodeCached, NodeSucceeded
 from engine.workflow.loader import (
     LoadedWorkflow,
     Problem,

@@ -33,8 +33,8 @@ from engine.nodes.composite import (
     check_child_ports,
     check_template,
 )
-from engine.runtime.events import LoopIteration
 from engine.sandbox import SandboxError, check_expression, evaluate, expression_names
+from engine.trace.events import LoopIteration
 
 MAX_ITERATIONS = 1000
 

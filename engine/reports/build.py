@@ -27,10 +27,10 @@ from engine.reports.model import (
 from engine.reports.nodes import NodeFold, event_data, event_view
 from engine.reports.redaction import scrub, scrub_fields, scrub_text
 from engine.runtime.engine import child_label
-from engine.runtime.events import RunEvent
-from engine.runtime.fold import fold as fold_run
-from engine.runtime.status import TERMINAL, NodeStatus
 from engine.store.protocol import RunRecord, RunStore
+from engine.trace.events import RunEvent
+from engine.trace.fold import fold as fold_run
+from engine.trace.status import TERMINAL, NodeStatus
 from engine.workflow.model import Workflow
 
 log = logging.getLogger(__name__)

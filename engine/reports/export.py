@@ -22,8 +22,8 @@ from engine.audit.chain import AuditEntry
 from engine.reports.build import ReportError
 from engine.reports.model import RunReport
 from engine.reports.schema import EXPORT_FORMAT, EXPORT_VERSION, run_export_schema
-from engine.runtime.events import RunStarted, from_record
 from engine.store.protocol import RunStore, WorkflowVersion
+from engine.trace.events import RunStarted, from_record
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from engine.reports.model import (
     ToolCallView,
 )
 from engine.reports.redaction import scrub, scrub_fields, scrub_text
-from engine.runtime.events import RunEvent, UnknownEvent
+from engine.trace.events import RunEvent, UnknownEvent
 from engine.workflow.model import Node
 
 QUIET = frozenset({"node_queued", "node_token"})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from engine.runtime.events import RunEvent, event_type
+from engine.trace.events import RunEvent, event_type
 
 
 @event_type

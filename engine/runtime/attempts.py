@@ -18,7 +18,11 @@ from engine.errors import NodeError, NodeTimeout
 from engine.nodes.base import NodeContext, NodeResult, RunChild
 from engine.providers.base import ProviderRegistry
 from engine.routing.budget import RunBudget, Usage
-from engine.runtime.events import (
+from engine.runtime.graph import CompiledNode
+from engine.sandbox import RunOutput, sandbox_scope
+from engine.store.errors import StoreError
+from engine.store.protocol import RunStore
+from engine.trace.events import (
     EventBus,
     NodeCached,
     NodeFailed,
@@ -31,10 +35,6 @@ from engine.runtime.events import (
     NodeWaiting,
     RunEvent,
 )
-from engine.runtime.graph import CompiledNode
-from engine.sandbox import RunOutput, sandbox_scope
-from engine.store.errors import StoreError
-from engine.store.protocol import RunStore
 from engine.workflow.model import WorkflowPolicy
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,14 @@ from engine.nodes.base import ChildRunResult, NodeRegistry
 from engine.providers.base import ProviderRegistry
 from engine.providers.remote.calls import offline_switch
 from engine.runtime.attempts import NodeRunner, Totals
-from engine.runtime.events import (
+from engine.runtime.execution import Execution, Preset
+from engine.runtime.graph import CompiledNode, compile_workflow
+from engine.runtime.inputs import resolve_inputs
+from engine.runtime.ownership import RunOwnership
+from engine.runtime.recorder import StoreRecorder
+from engine.runtime.resume import loop_progress, replay, usage_so_far
+from engine.store.protocol import RunStore, WorkflowVersion
+from engine.trace.events import (
     EventBus,
     NodeCached,
     NodeSucceeded,
@@ -32,13 +39,6 @@ from engine.runtime.events import (
     RunStarted,
     Subscriber,
 )
-from engine.runtime.execution import Execution, Preset
-from engine.runtime.graph import CompiledNode, compile_workflow
-from engine.runtime.inputs import resolve_inputs
-from engine.runtime.ownership import RunOwnership
-from engine.runtime.recorder import StoreRecorder
-from engine.runtime.resume import loop_progress, replay, usage_so_far
-from engine.store.protocol import RunStore, WorkflowVersion
 from engine.workflow.loader import dumps_workflow, loads_workflow, workflow_hash
 from engine.workflow.model import Workflow, WorkflowPolicy
 

@@ -11,8 +11,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from engine.runtime.events import EventBus, NodeQueued
 from engine.runtime.graph import CompiledNode
+from engine.trace.events import EventBus, NodeQueued
 
 if TYPE_CHECKING:
     from engine.runtime.attempts import NodeRunner

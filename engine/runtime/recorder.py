@@ -16,8 +16,8 @@ import logging
 from collections.abc import Callable
 from types import TracebackType
 
-from engine.runtime.events import RunEvent
 from engine.store.protocol import RunStore
+from engine.trace.events import RunEvent
 
 log = logging.getLogger(__name__)
 

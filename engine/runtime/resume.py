@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine.routing.budget import Usage
-from engine.runtime.events import (
+from engine.runtime.execution import Preset
+from engine.trace.events import (
     ApprovalDecided,
     ApprovalRequested,
     LoopIteration,
@@ -20,7 +21,6 @@ from engine.runtime.events import (
     NodeWaiting,
     RunEvent,
 )
-from engine.runtime.execution import Preset
 
 _KEPT = (NodeSucceeded, NodeCached, NodeSkipped)
 _ATTEMPT_ENDS = (NodeSucceeded, NodeFailed, NodeRetrying, NodeWaiting, NodeSkipped)

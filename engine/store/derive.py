@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from engine.audit.secrets import redact_known
-from engine.runtime.events import (
+from engine.store.errors import StoreError
+from engine.store.rows import Row, RowLike, dump_json, load_json
+from engine.trace.events import (
     EVENT_TYPES,
     NodeCached,
     NodeFailed,
@@ -25,8 +27,6 @@ from engine.runtime.events import (
     UnknownEvent,
     from_record,
 )
-from engine.store.errors import StoreError
-from engine.store.rows import Row, RowLike, dump_json, load_json
 
 OpKind = Literal[
     "insert_run", "resume_run", "finish_run", "start_attempt", "finish_attempt", "append_attempt"

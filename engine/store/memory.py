@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 
 from engine.approvals.model import ApprovalDecision, ApprovalRecord, ApprovalRequest
 from engine.audit.chain import GENESIS, AuditEntry, seal
-from engine.runtime.events import RunEvent
 from engine.store import approvals as approval_rows
 from engine.store import derive
 from engine.store.derive import RowOp
@@ -33,6 +32,7 @@ from engine.store.rows import (
     workflow_row,
     workflow_version,
 )
+from engine.trace.events import RunEvent
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from engine.approvals.model import ApprovalDecision, ApprovalRecord, ApprovalRequest
 from engine.audit.chain import AuditEntry
-from engine.runtime.events import RunEvent
 from engine.store.leases import Alive, Lease
+from engine.trace.events import RunEvent
 
 
 @dataclass(frozen=True, slots=True)

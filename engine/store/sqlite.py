@@ -26,7 +26,6 @@ from sqlalchemy.sql.expression import ClauseElement
 
 from engine.approvals.model import ApprovalDecision, ApprovalRecord, ApprovalRequest
 from engine.audit.chain import GENESIS, AuditEntry, seal
-from engine.runtime.events import RunEvent
 from engine.store import approvals as approval_rows
 from engine.store import derive
 from engine.store.audit import audit_entry, audit_row
@@ -53,6 +52,7 @@ from engine.store.tables import (
     RUNS,
     WORKFLOWS,
 )
+from engine.trace.events import RunEvent
 
 log = logging.getLogger(__name__)
 

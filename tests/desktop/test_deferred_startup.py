@@ -20,7 +20,7 @@ from desktop.panels.event_log import EventLogWidget
 from desktop.resources import EXAMPLE
 from desktop.run.session import EngineSession
 from engine.nodes.base import NodeRegistry
-from engine.runtime.events import NodeStarted, NodeSucceeded, RunStarted
+from engine.trace.events import NodeStarted, NodeSucceeded, RunStarted
 from engine.workflow.lenient import load_lenient
 from tests.desktop.run_helpers import wait_finished
 from tests.desktop.test_main_window import NO_LLM

@@ -6,8 +6,8 @@ import asyncio
 from typing import Any
 
 from engine.runtime.engine import Engine, RunResult
-from engine.runtime.events import RunEvent
 from engine.store.memory import MemoryRunStore
+from engine.trace.events import RunEvent
 from engine.workflow.model import Workflow
 from tests.support.kinds import make_registry
 

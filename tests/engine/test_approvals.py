@@ -11,8 +11,8 @@ from engine.approvals import ApprovalDecision, ApprovalRecord, ApprovalRequest
 from engine.approvals.service import Approver, defer
 from engine.approvals.validate import check_decision
 from engine.runtime.engine import Engine, RunResult
-from engine.runtime.events import ApprovalDecided, ApprovalRequested, NodeWaiting, RunEvent
 from engine.store.memory import MemoryRunStore
+from engine.trace.events import ApprovalDecided, ApprovalRequested, NodeWaiting, RunEvent
 from tests.engine.helpers import wf
 from tests.support.kinds import make_registry
 

@@ -11,8 +11,8 @@ from typing import Any
 from engine.approvals.model import ApprovalDecision, ApprovalRecord
 from engine.providers.base import ProviderRegistry
 from engine.runtime.engine import Engine
-from engine.runtime.events import RunEvent
 from engine.store.sqlite import SqliteRunStore
+from engine.trace.events import RunEvent
 from engine.workflow.loader import save_workflow
 from tests.engine.helpers import run, wf
 from tests.engine.routing.mock_remote import ScriptedLocal

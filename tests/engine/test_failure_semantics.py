@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from engine.runtime.engine import Engine, RunResult
-from engine.runtime.events import TERMINAL_NODE_EVENTS, RunEvent
 from engine.store.sqlite import SqliteRunStore
+from engine.trace.events import TERMINAL_NODE_EVENTS, RunEvent
 from engine.workflow.loader import save_workflow
 from tests.engine.helpers import run, wf
 from tests.support.kinds import make_registry

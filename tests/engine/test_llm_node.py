@@ -15,8 +15,8 @@ from engine.providers.base import (
     TokenCallback,
 )
 from engine.runtime.engine import Engine
-from engine.runtime.events import NodeRetrying, NodeToken, RunEvent
 from engine.store.memory import MemoryRunStore
+from engine.trace.events import NodeRetrying, NodeToken, RunEvent
 from tests.engine.helpers import wf
 from tests.support.kinds import make_registry
 

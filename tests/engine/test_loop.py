@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from engine.runtime.engine import Engine
-from engine.runtime.events import LoopIteration, RunEvent
 from engine.store.sqlite import SqliteRunStore
+from engine.trace.events import LoopIteration, RunEvent
 from engine.workflow.loader import save_workflow
 from engine.workflow.validate import validate
 from tests.engine.helpers import run, wf

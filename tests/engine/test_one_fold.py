@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from engine.reports.build import build_report
 from engine.runtime.engine import Engine
-from engine.runtime.events import RunEvent, RunFinished
-from engine.runtime.fold import RunState, fold
 from engine.store.sqlite import SqliteRunStore
+from engine.trace.events import RunEvent, RunFinished
+from engine.trace.fold import RunState, fold
 from engine.workflow.model import Workflow
 from tests.engine.test_properties import dags
 from tests.support.kinds import make_registry

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from engine.cli.main import main
 from engine.runtime.engine import Engine
-from engine.runtime.events import NodeSkipped, NodeStarted, RunEvent
 from engine.store.memory import MemoryRunStore
+from engine.trace.events import NodeSkipped, NodeStarted, RunEvent
 from engine.workflow.model import Workflow
 from tests.support.kinds import make_registry
 

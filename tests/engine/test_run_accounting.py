@@ -15,8 +15,8 @@ from engine.approvals.service import defer
 from engine.providers.base import ProviderRegistry
 from engine.providers.local import LocalProvider
 from engine.runtime.engine import Engine, RunResult
-from engine.runtime.events import RunEvent
 from engine.store.sqlite import SqliteRunStore
+from engine.trace.events import RunEvent
 from local_models import SMOLLM2_ID, ModelCatalog
 from tests.engine.helpers import wf
 from tests.engine.routing.mock_remote import ScriptedLocal

@@ -18,9 +18,9 @@ import pytest
 
 from engine.errors import RunError
 from engine.runtime.engine import Engine
-from engine.runtime.events import NodeStarted, RunEvent
 from engine.store.leases import Lease
 from engine.store.sqlite import SqliteRunStore
+from engine.trace.events import NodeStarted, RunEvent
 from tests.engine.helpers import wf
 from tests.support.kinds import make_registry
 

@@ -9,8 +9,8 @@ import pytest
 
 from engine.errors import RunError
 from engine.runtime.engine import Engine
-from engine.runtime.events import NodeRetrying, NodeStarted, RunFinished
 from engine.store.memory import MemoryRunStore
+from engine.trace.events import NodeRetrying, NodeStarted, RunFinished
 from engine.workflow.loader import save_workflow
 from tests.engine.helpers import run, types_for, wf
 from tests.support.kinds import make_registry

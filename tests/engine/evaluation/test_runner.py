@@ -20,9 +20,9 @@ from engine.evaluation.spec import Variant, load_eval, loads_eval
 from engine.evaluation.summary import compare, summarize
 from engine.evaluation.variants import apply_variant
 from engine.providers.base import ProviderRegistry
-from engine.runtime.events import RunFinished, RunStarted
 from engine.store import SqliteRunStore
 from engine.store.evaluations import EvalStore
+from engine.trace.events import RunFinished, RunStarted
 from engine.workflow.loader import loads_workflow
 from tests.support.kinds import make_registry
 

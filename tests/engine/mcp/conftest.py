@@ -17,8 +17,8 @@ from engine.approvals.model import ApprovalDecision, ApprovalRecord
 from engine.cli.main import main
 from engine.nodes import builtin_registry
 from engine.runtime.engine import Engine, RunResult
-from engine.runtime.events import RunEvent
 from engine.store.memory import MemoryRunStore
+from engine.trace.events import RunEvent
 from engine.workflow.model import Workflow
 
 BIN = Path(sys.executable).parent

@@ -18,8 +18,8 @@ from engine.cli.main import main
 from engine.nodes import builtin_registry
 from engine.providers.base import ProviderRegistry
 from engine.runtime.engine import Engine
-from engine.runtime.events import RunEvent
 from engine.store.memory import MemoryRunStore
+from engine.trace.events import RunEvent
 from engine.workflow.model import Workflow
 from tests.engine.mcp.conftest import BIN, Runner, add, tool_workflow
 from tests.engine.tools.test_agent_loop import ScriptedProvider

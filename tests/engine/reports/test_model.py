@@ -6,7 +6,7 @@ from __future__ import annotations
 from engine.audit.chain import verify_chain
 from engine.reports import build_report
 from engine.reports.redaction import REDACTED, scrub, scrub_fields
-from engine.runtime.events import UnknownEvent
+from engine.trace.events import UnknownEvent
 from tests.engine.reports.conftest import Runs
 
 

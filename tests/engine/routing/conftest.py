@@ -12,8 +12,8 @@ import pytest
 
 from engine.providers.base import Provider, ProviderRegistry
 from engine.runtime.engine import Engine, RunResult
-from engine.runtime.events import RunEvent
 from engine.store.memory import MemoryRunStore
+from engine.trace.events import RunEvent
 from tests.engine.helpers import wf
 from tests.support.kinds import make_registry
 

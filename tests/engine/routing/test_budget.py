@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.routing.budget import RunBudget
-from engine.runtime.events import NodeFailed
+from engine.trace.events import NodeFailed
 from tests.engine.helpers import wf
 from tests.engine.routing.conftest import llm_workflow, of_type, run_with
 from tests.engine.routing.mock_remote import Recorder, ScriptedLocal, remote, sse

@@ -13,8 +13,8 @@ from engine.providers.base import ProviderRegistry
 from engine.providers.remote import Endpoint, RemoteProvider, TransportRetry
 from engine.routing.events import ModelCall, RoutingDecision
 from engine.runtime.engine import Engine
-from engine.runtime.events import NodeSucceeded
 from engine.store import open_store
+from engine.trace.events import NodeSucceeded
 from tests.engine.routing.conftest import llm_workflow, of_type, run_with
 from tests.engine.routing.mock_remote import ScriptedLocal
 from tests.support.fault_server import FaultServer, fault_server

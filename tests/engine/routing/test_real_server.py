@@ -22,8 +22,8 @@ from engine.providers.local import LocalProvider
 from engine.providers.remote import Endpoint, RemoteProvider
 from engine.routing.events import ModelCall, RoutingDecision
 from engine.runtime.engine import Engine
-from engine.runtime.events import NodeSucceeded
 from engine.store import open_store
+from engine.trace.events import NodeSucceeded
 from local_models import ModelCatalog
 from tests.engine.routing.conftest import llm_workflow
 from tests.support.fault_server import fault_server

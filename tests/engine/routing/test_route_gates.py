@@ -10,8 +10,8 @@ from engine.approvals import ApprovalDecision, ApprovalRecord
 from engine.approvals.service import defer
 from engine.providers.base import ProviderRegistry
 from engine.runtime.engine import Engine
-from engine.runtime.events import RunEvent
 from engine.store.memory import MemoryRunStore
+from engine.trace.events import RunEvent
 from tests.engine.routing.conftest import llm_workflow, of_type
 from tests.engine.routing.mock_remote import Recorder, ScriptedLocal, remote, sse
 from tests.support.kinds import make_registry

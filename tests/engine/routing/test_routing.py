@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.runtime.events import NodeFailed, NodeLog, NodeSucceeded
+from engine.trace.events import NodeFailed, NodeLog, NodeSucceeded
 from tests.engine.routing.conftest import llm_workflow, of_type, run_with
 from tests.engine.routing.mock_remote import Recorder, ScriptedLocal, fail, remote, sse
 

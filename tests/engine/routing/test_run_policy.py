@@ -10,8 +10,8 @@ import pytest
 
 from engine.providers.base import ProviderRegistry
 from engine.runtime.engine import Engine
-from engine.runtime.events import NodeStarted, RunEvent, RunStarted
 from engine.store.memory import MemoryRunStore
+from engine.trace.events import NodeStarted, RunEvent, RunStarted
 from tests.engine.helpers import wf
 from tests.engine.routing.mock_remote import Recorder, ScriptedLocal, remote, sse
 from tests.support.kinds import make_registry

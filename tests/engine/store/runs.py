@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.runtime.events import (
+from engine.store import RunStore
+from engine.trace.events import (
     NodeCached,
     NodeFailed,
     NodeLog,
@@ -18,7 +19,6 @@ from engine.runtime.events import (
     RunFinished,
     RunStarted,
 )
-from engine.store import RunStore
 
 
 class Events:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.runtime.events import NodeStarted, NodeSucceeded, RunResumed, RunStarted
 from engine.store import RunStore
+from engine.trace.events import NodeStarted, NodeSucceeded, RunResumed, RunStarted
 from tests.engine.store.runs import Events
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.runtime.events import NodeStarted, NodeSucceeded, RunStarted
 from engine.store import SqliteRunStore, StoreError
 from engine.store.migrations import HEAD
 from engine.store.protocol import CacheHit
+from engine.trace.events import NodeStarted, NodeSucceeded, RunStarted
 from tests.engine.store.runs import append_like_runtime, run_life
 
 REPO = Path(__file__).resolve().parents[3]
@@ -100,7 +100,7 @@ def test_reader_sees_committed_data_while_writer_holds_the_lock(tmp_path: Path) 
 
 WRITER = """
     import sys
-    from engine.runtime.events import NodeStarted, NodeSucceeded, RunFinished, RunStarted
+    from engine.trace.events import NodeStarted, NodeSucceeded, RunFinished, RunStarted
     from engine.store import SqliteRunStore
     path, run_id, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     store = SqliteRunStore(path)
@@ -152,7 +152,7 @@ def test_processes_writing_concurrently_do_not_corrupt(tmp_path: Path) -> None:
 def test_committed_events_survive_kill_9(tmp_path: Path) -> None:
     code = """
         import os, signal, sys
-        from engine.runtime.events import NodeStarted, NodeSucceeded, RunStarted
+        from engine.trace.events import NodeStarted, NodeSucceeded, RunStarted
         from engine.store import SqliteRunStore
         store = SqliteRunStore(sys.argv[1])
         store.append_events([RunStarted(run_id="r", seq=1, workflow_hash="h")])

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from engine.runtime.events import (
+from engine.store import (
+    AttemptRecord,
+    RunRecord,
+    RunStore,
+    WorkflowVersion,
+)
+from engine.store.protocol import CacheHit
+from engine.trace.events import (
     NodeCached,
     NodeFailed,
     NodeSkipped,
@@ -15,13 +22,6 @@ from engine.runtime.events import (
     RunStarted,
     from_record,
 )
-from engine.store import (
-    AttemptRecord,
-    RunRecord,
-    RunStore,
-    WorkflowVersion,
-)
-from engine.store.protocol import CacheHit
 from tests.engine.store.runs import NESTED, Events, append_like_runtime, run_life
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.runtime.events import NodeQueued, NodeStarted, NodeSucceeded, NodeToken, RunStarted
 from engine.store import DuplicateEventError, RunStore, StoreError
+from engine.trace.events import NodeQueued, NodeStarted, NodeSucceeded, NodeToken, RunStarted
 from tests.engine.store.runs import Events, run_life, snapshot
 
 

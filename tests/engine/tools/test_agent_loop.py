@@ -12,8 +12,8 @@ from typing import Any
 from engine.nodes import builtin_registry
 from engine.providers.base import ModelRequest, ModelResult, ProviderRegistry, TokenCallback
 from engine.runtime.engine import Engine, RunResult
-from engine.runtime.events import RunEvent
 from engine.store.memory import MemoryRunStore
+from engine.trace.events import RunEvent
 from engine.workflow.model import Workflow
 
 

@@ -20,9 +20,9 @@ import pytest
 from engine.cli.commands import default_providers
 from engine.nodes import builtin_registry
 from engine.runtime.engine import Engine, RunResult
-from engine.runtime.events import RunEvent
 from engine.store import SqliteRunStore
 from engine.tools.actions import result_message
+from engine.trace.events import RunEvent
 from engine.workflow.model import Workflow
 
 pytestmark = [pytest.mark.slow, pytest.mark.model]

@@ -14,8 +14,8 @@ from engine.approvals.model import ApprovalDecision, ApprovalRecord
 from engine.audit import verify_chain
 from engine.nodes import builtin_registry
 from engine.runtime.engine import Engine, RunResult
-from engine.runtime.events import RunEvent
 from engine.store.memory import MemoryRunStore
+from engine.trace.events import RunEvent
 from engine.workflow.model import Workflow
 from tests.engine.tools.servers import Listener
 

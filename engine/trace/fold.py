@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.runtime.events import (
+from engine.trace.events import (
     ApprovalDecided,
     ApprovalRequested,
     NodeCached,
@@ -25,7 +25,7 @@ from engine.runtime.events import (
     RunResumed,
     RunStarted,
 )
-from engine.runtime.status import TERMINAL, NodeStatus, RunStatus
+from engine.trace.status import TERMINAL, NodeStatus, RunStatus
 
 STATES = tuple(NodeStatus)
 

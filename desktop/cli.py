@@ -40,10 +40,14 @@ def run_app_command(args: argparse.Namespace) -> int:
 
 
 def start_window(file: str | None, db: str | None, settings: QSettings | None = None) -> MainWindow:
-    """The window the app starts with: on `file`, else on a new untitled workflow."""
+    """The window the app starts with: on `file`, else on a new untitled workflow; once
+    it shows, it offers edits left unsaved when Interlock last ended without saving."""
+    from PySide6.QtCore import QTimer
+
     from desktop.main_window import MainWindow
 
     window = MainWindow(settings=settings, db_path=db)
     if file:
         window.open_path(file, ask=False)
+    QTimer.singleShot(0, window, window.offer_recovery)
     return window

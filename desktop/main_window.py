@@ -27,10 +27,14 @@ from desktop.canvas.scene import WorkflowScene
 from desktop.canvas.view import WorkflowView
 from desktop.canvas_actions import install_canvas_actions
 from desktop.evaluate.window_ui import EvaluateUi
+from desktop.external_edits import DiskChangeBar, ExternalEdits, view_kept, with_bar
+from desktop.file_watch import FileWatch
 from desktop.inspector.inspector import InspectorWidget
 from desktop.palette import NodePaletteWidget
 from desktop.problems import ProblemsWidget
 from desktop.recent_files import RecentFiles
+from desktop.recovery import Autosaver, RecoveryOffer
+from desktop.recovery_store import RecoveryEntry
 from desktop.resources import EXAMPLE, icon
 from desktop.run.window_ui import RunUi
 from desktop.run_controller import RunController
@@ -39,7 +43,7 @@ from engine.nodes import default_registry
 from engine.nodes.base import NodeRegistry
 from engine.workflow.document import Change, WorkflowDocument, new_workflow
 from engine.workflow.layout import lay_out, needs_layout
-from engine.workflow.lenient import LenientLoad, load_lenient
+from engine.workflow.lenient import LenientLoad, load_lenient, loads_lenient
 from engine.workflow.validate import Report, validate
 
 log = logging.getLogger(__name__)
@@ -70,7 +74,8 @@ class MainWindow(QMainWindow):
         self.central = QStackedWidget(self)
         self.central.addWidget(self.view)
         self.central.addWidget(self.unreadable_view)
-        self.setCentralWidget(self.central)
+        self.disk_bar = DiskChangeBar()
+        self.setCentralWidget(with_bar(self.disk_bar, self.central))
         self.run_controller = RunController(self.document, self.scene, self.registry, db_path, self)
         self.last_report = Report()
         self._validate_timer = QTimer(self)
@@ -106,6 +111,11 @@ class MainWindow(QMainWindow):
         self.run_controller.message.connect(self._show_hint)
         self.run_controller.running_changed.connect(self._on_running)
         self._unsubscribe = self.document.subscribe(self._on_document_change)
+        self.external_edits = ExternalEdits(
+            FileWatch(self), self.disk_bar, self.undo_stack, self.reload_from_disk, self._show_hint
+        )
+        self.autosaver = Autosaver(self.document, self.undo_stack, parent=self)
+        self.recovery = RecoveryOffer(self, self.autosaver)
 
         self._fit_on_show = False
         self._after_paint = _AfterFirstPaint(self.view.viewport(), self._on_first_paint)
@@ -184,6 +194,7 @@ class MainWindow(QMainWindow):
         self.palette_widget.setEnabled(False)
         self.validate_now()
         self._update_title()
+        self.external_edits.tracked(broken.path)
 
     def reload_unreadable(self) -> None:
         if self.unreadable is not None:
@@ -199,7 +210,8 @@ class MainWindow(QMainWindow):
         if needs_layout(workflow):  # a file written without positions opens readable
             lay_out(workflow)
         # `workflow` is always fresh (new or just loaded): the document takes it, no copy
-        self.document.reset(workflow, path, annotations, owned=True)
+        source = loaded.text if loaded else None  # saving keeps this text's layout
+        self.document.reset(workflow, path, annotations, owned=True, source=source)
         self.undo_stack.setClean()
         if self.isVisible():
             self.view.zoom_fit()
@@ -207,6 +219,31 @@ class MainWindow(QMainWindow):
             self._fit_on_show = True
         self.validate_now()
         self._update_title()
+        self.external_edits.tracked(path)
+
+    def reload_from_disk(self) -> None:
+        """Open the file again as it is on disk, keeping the view where it was."""
+        if self.unreadable is not None:
+            self.open_path(self.unreadable.path, ask=False)
+        elif self.document.path is not None:
+            with view_kept(self.view):
+                self.open_path(self.document.path, ask=False)
+
+    def offer_recovery(self) -> RecoveryEntry | None:
+        """Offer edits a window left unsaved when Interlock ended (crashed, was killed)."""
+        return self.recovery.offer(self.restore_recovered)
+
+    def restore_recovered(self, entry: RecoveryEntry) -> bool:
+        """Open `entry`'s kept text as unsaved edits of its file (or of a new workflow)."""
+        if not self.maybe_save():
+            return False
+        name = entry.path.name.split(".")[0] if entry.path else entry.name
+        loaded = loads_lenient(entry.text, name or "Untitled")
+        self._load(loaded.workflow, entry.path, loaded)
+        self.undo_stack.resetClean()  # unsaved until saved, even after undo
+        self._update_title()
+        self._show_hint(f"Restored unsaved edits to {entry.label()}")
+        return True
 
     def save(self) -> bool:
         if self.document.path is None:  # also while an unreadable file is shown
@@ -229,6 +266,7 @@ class MainWindow(QMainWindow):
             QMessageBox.critical(self, "Cannot save", f"{path}\n\n{exc}")
             return False
         self.undo_stack.setClean()
+        self.external_edits.tracked(path, self.document.source)
         self.recent.remember(path)
         self._update_title()
         self.statusBar().showMessage(f"Saved {path}", 4000)
@@ -301,6 +339,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/state", self.saveState())
         self.run_ui.close()
         self.run_controller.close()
+        self.autosaver.close()
         self.scene.selectionChanged.disconnect(self._on_selection)
         self._unsubscribe()
         self.scene.detach()

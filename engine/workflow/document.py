@@ -32,7 +32,7 @@ from engine.workflow.changes import (
     Observer,
 )
 from engine.workflow.lenient import load_lenient
-from engine.workflow.loader import save_workflow
+from engine.workflow.loader import write_text_atomically
 from engine.workflow.model import (
     Edge,
     InputDecl,
@@ -42,6 +42,7 @@ from engine.workflow.model import (
     Position,
     Workflow,
 )
+from engine.workflow.roundtrip import dumps_roundtrip
 
 __all__ = [
     "AnnotationAdded",
@@ -86,10 +87,14 @@ class WorkflowDocument:
         workflow: Workflow | None = None,
         path: Path | None = None,
         annotations: list[Annotation] | None = None,
+        source: str | None = None,
     ) -> None:
         self._annotations: list[Annotation] = []
         self._workflow = self._adopt(workflow or new_workflow(), annotations)
         self.path = path
+        self.source = source
+        """The text the workflow was read from or last saved as: saving applies the
+        current state onto it, keeping its comments and layout (None: a plain dump)."""
         self._dirty = False
         self._observers: list[Observer] = []
 
@@ -99,7 +104,7 @@ class WorkflowDocument:
         loaded = load_lenient(path)
         if loaded.problems:
             raise WorkflowLoadError(loaded.problems)
-        return cls(loaded.workflow, Path(path), loaded.annotations)
+        return cls(loaded.workflow, Path(path), loaded.annotations, loaded.text)
 
     def _adopt(
         self, workflow: Workflow, annotations: list[Annotation] | None, owned: bool = False
@@ -196,14 +201,17 @@ class WorkflowDocument:
         annotations: list[Annotation] | None = None,
         *,
         owned: bool = False,
+        source: str | None = None,
     ) -> None:
         """Replace the workflow (new / open / revert). The result is clean. `owned`: the
         caller hands `workflow` and `annotations` over and keeps no reference (a freshly
-        loaded file), so they are not copied; a large file opens faster."""
+        loaded file), so they are not copied; a large file opens faster. `source`: the
+        text it was read from, which saving keeps the layout and comments of."""
         self._workflow = self._adopt(
             workflow, annotations if annotations is not None else [], owned
         )
         self.path = path
+        self.source = source
         self._emit(DocumentReset(self._workflow))
         self.mark_clean()
 
@@ -211,10 +219,17 @@ class WorkflowDocument:
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("the document has no path yet; pass one")
-        save_workflow(self._workflow, target)
+        text = self.dumps()
+        write_text_atomically(text, target)
         self.path = target
+        self.source = text
         self.mark_clean()
         return target
+
+    def dumps(self) -> str:
+        """The text a save writes: the current state applied onto `source` when there is
+        one (its comments and layout kept), else the plain deterministic dump."""
+        return dumps_roundtrip(self._workflow, self.source)
 
     # -- nodes -----------------------------------------------------------------------
 

@@ -40,6 +40,8 @@ class LenientLoad:
     annotations: list[Annotation] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     locations: Locations = field(default_factory=Locations)
+    text: str | None = None
+    """The file's text when it parsed (saving applies edits onto it); None otherwise."""
 
 
 def load_lenient(path: str | Path) -> LenientLoad:
@@ -69,7 +71,7 @@ def loads_lenient(text: str, name: str = "Untitled") -> LenientLoad:
         salvage.problem(("version",), str(exc))
         data = {k: v for k, v in data.items() if k != "version"}
     workflow, annotations = salvage.build(data)
-    return LenientLoad(workflow, annotations, salvage.problems, locations)
+    return LenientLoad(workflow, annotations, salvage.problems, locations, text)
 
 
 def _empty(name: str, *problems: Problem) -> LenientLoad:

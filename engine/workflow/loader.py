@@ -241,9 +241,13 @@ def dumps_workflow(workflow: Workflow) -> str:
 
 def save_workflow(workflow: Workflow, path: str | Path) -> None:
     """Write atomically (temp file + rename) so a crash never leaves half a file."""
-    path = Path(path)
+    write_text_atomically(dumps_workflow(workflow), Path(path))
+
+
+def write_text_atomically(text: str, path: Path) -> None:
+    """Write `text` to a temp file beside `path`, then rename it over `path`."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(dumps_workflow(workflow), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
 
 

@@ -41,10 +41,10 @@ from desktop.run_controller import RunController
 from desktop.unreadable_view import UnreadableFile, UnreadableFileView, unreadable
 from engine.nodes import default_registry
 from engine.nodes.base import NodeRegistry
+from engine.runtime.validate import Report, validate
 from engine.workflow.document import Change, WorkflowDocument, new_workflow
 from engine.workflow.layout import lay_out, needs_layout
 from engine.workflow.lenient import LenientLoad, load_lenient, loads_lenient
-from engine.workflow.validate import Report, validate
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,11 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QStyle, QTreeWidget, QTreeWidgetItem, QWidget
 
+from engine.errors import Problem
+from engine.runtime.validate import Report
 from engine.workflow.lenient import LenientLoad
-from engine.workflow.loader import Locations, Problem
+from engine.workflow.loader import Locations
 from engine.workflow.model import Edge, Workflow
-from engine.workflow.validate import Report
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
 

@@ -17,9 +17,9 @@ from desktop.canvas.scene import WorkflowScene
 from desktop.run.ops import OpChanges, op_hub
 from desktop.run.overlay import CanvasRunOverlay
 from desktop.run.session import EngineSession
-from engine.approvals.service import Approver, defer
 from engine.errors import InterlockError
 from engine.nodes.base import NodeRegistry
+from engine.runtime.approval_gate import Approver, defer
 from engine.runtime.engine import Engine, RunResult
 from engine.trace.events import RunEvent
 from engine.trace.fold import RunState, fold

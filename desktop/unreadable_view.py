@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.errors import WorkflowLoadError
+from engine.errors import Problem, WorkflowLoadError
 from engine.workflow.lenient import LenientLoad
-from engine.workflow.loader import MAX_FILE_BYTES, Problem, parse_yaml
+from engine.workflow.loader import MAX_FILE_BYTES, parse_yaml
 
 SHOWN_BYTES = 256 * 1024
 """How much of a file too large to open is shown."""

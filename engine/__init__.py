@@ -32,7 +32,7 @@ _EXPORTS: dict[str, str] = {
     "Provider": "engine.providers.base",
     "ProviderError": "engine.providers.base",
     "ProviderRegistry": "engine.providers.base",
-    "Report": "engine.workflow.validate",
+    "Report": "engine.runtime.validate",
     "RunError": "engine.errors",
     "RunEvent": "engine.trace.events",
     "RunRecord": "engine.store.protocol",
@@ -48,7 +48,7 @@ _EXPORTS: dict[str, str] = {
     "loads_workflow": "engine.workflow.loader",
     "open_store": "engine.store",
     "save_workflow": "engine.workflow.loader",
-    "validate": "engine.workflow.validate",
+    "validate": "engine.runtime.validate",
 }
 
 __all__ = [

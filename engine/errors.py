@@ -1,4 +1,4 @@
-"""The engine's exception tree.
+"""The engine's exception tree, and the `Problem` values a workflow error carries.
 
 InterlockError
 ├── WorkflowLoadError       a file could not be read, parsed or validated (has .problems)
@@ -12,10 +12,8 @@ InterlockError
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from engine.workflow.loader import Problem
+from dataclasses import dataclass
+from typing import Any
 
 RETRY_CLASSES = (
     "transient",
@@ -36,6 +34,21 @@ RETRY_CLASSES = (
 )
 """What a node's `retry_on` may name: the `error_class` values node attempts fail with,
 and `any` for every one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a workflow file, pointing at a YAML location (1-based)."""
+
+    message: str
+    line: int = 1
+    column: int = 1
+    path: tuple[str | int, ...] = ()
+    """Keys and list indexes from the document root to the offending value."""
+
+    def format(self, file: str) -> str:
+        message = " ".join(self.message.split())  # always one line per problem
+        return f"{file}:{self.line}:{self.column}: {message}"
 
 
 class InterlockError(Exception):

@@ -188,8 +188,8 @@ def workflow_reference(schema: Schema) -> str:
 def governance_reference() -> str:
     """`policy.tool_scopes` per built-in tool and `policy.approval_rules`, from the tools'
     scope models (these keys are free-form in the file schema; each tool checks its own)."""
+    from engine.nodes.toolbox import builtin_tools
     from engine.tools.policy import ApprovalRule
-    from engine.tools.registry import builtin_tools
 
     tools = builtin_tools()
     lines = [

@@ -42,7 +42,7 @@ from desktop.evaluate.controller import EvalController
 from desktop.run.ops import EngineOp, OpChanges
 from desktop.run.qt import named
 from engine.errors import InterlockError, RunError, WorkflowLoadError
-from engine.evaluation.records import RowResult
+from engine.store.evaluation_records import RowResult
 from engine.workflow.model import Workflow
 
 if TYPE_CHECKING:

@@ -14,9 +14,9 @@ from PySide6.QtGui import QUndoStack
 
 from desktop.evaluate.controller import EvalController
 from engine.errors import InterlockError
-from engine.evaluation.records import DatasetInfo
 from engine.evaluation.spec import LoadedEval
 from engine.evaluation.variants import llm_target
+from engine.store.evaluation_records import DatasetInfo
 from engine.workflow.document import WorkflowDocument
 from engine.workflow.model import Workflow
 

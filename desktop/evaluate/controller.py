@@ -17,17 +17,17 @@ from PySide6.QtCore import QObject, Signal
 from desktop.async_loop import spawn
 from desktop.run.ops import OpChanges, op_hub
 from engine.errors import InterlockError
-from engine.evaluation.records import (
+from engine.evaluation.spec import LoadedEval
+from engine.evaluation.summary import EvalSummary, RowChange, compare, expected_rows, summarize
+from engine.nodes.base import NodeRegistry
+from engine.providers.base import ProviderRegistry
+from engine.store.evaluation_records import (
     DatasetInfo,
     EvaluationRecord,
     Example,
     RowResult,
     content_hash,
 )
-from engine.evaluation.spec import LoadedEval
-from engine.evaluation.summary import EvalSummary, RowChange, compare, expected_rows, summarize
-from engine.nodes.base import NodeRegistry
-from engine.providers.base import ProviderRegistry
 from engine.store.evaluations import EvalStore
 from engine.store.protocol import RunRecord, RunStore
 

@@ -45,8 +45,8 @@ from desktop.evaluate.summary_view import EvalSummaryView
 from desktop.run.ops import EngineOp, OpChanges, op_hub
 from desktop.run.qt import named
 from engine.errors import WorkflowLoadError
-from engine.evaluation.records import EvaluationRecord, RowResult
 from engine.evaluation.summary import summarize
+from engine.store.evaluation_records import EvaluationRecord, RowResult
 
 SUMMARY_MS = 250
 RESUMABLE = frozenset({"interrupted", "failed", "running"})

@@ -29,7 +29,7 @@ from desktop import file_dialogs
 from desktop.async_loop import spawn
 from desktop.run.qt import named
 from engine.evaluation.datasets import DatasetError, RowProblem, read_dataset
-from engine.evaluation.records import Example
+from engine.store.evaluation_records import Example
 from engine.workflow.model import Workflow
 
 DATASET_FILTER = "Datasets (*.jsonl *.ndjson *.csv);;All files (*)"

@@ -16,8 +16,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from engine.evaluation.records import RowResult
 from engine.evaluation.summary import RowChange
+from engine.store.evaluation_records import RowResult
 
 FIXED_BEFORE = ["Variant", "Row", "Passed"]
 FIXED_AFTER = ["Cost", "Tokens", "Latency", "Run"]

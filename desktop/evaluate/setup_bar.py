@@ -17,8 +17,8 @@ from desktop.evaluate.import_dialog import DatasetImportDialog
 from desktop.run.ops import EngineOp, OpChanges
 from desktop.run.qt import named
 from engine.errors import WorkflowLoadError
-from engine.evaluation.records import DatasetInfo
 from engine.evaluation.spec import LoadedEval, load_eval
+from engine.store.evaluation_records import DatasetInfo
 from engine.workflow.model import Workflow
 
 OpenWorkflow = Callable[[], tuple[Workflow, Path | None]]

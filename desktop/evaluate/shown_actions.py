@@ -18,7 +18,7 @@ from desktop.evaluate.results_model import Key
 from desktop.evaluate.setup_bar import plural
 from desktop.run.ops import EngineOp, OpChanges
 from desktop.run.qt import named
-from engine.evaluation.records import EvaluationRecord
+from engine.store.evaluation_records import EvaluationRecord
 
 HTML_FILTER = "HTML report (*.html);;All files (*)"
 ERROR = "color:#e0413a"

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDockWidget, QMessageBox, QStyle, QWidget
 
 from desktop.collector import long_lived_imports
 from desktop.run.ops import EngineOp, OpChanges
-from engine.evaluation.records import DatasetInfo
+from engine.store.evaluation_records import DatasetInfo
 from engine.store.protocol import RunRecord
 from engine.workflow.model import Workflow
 

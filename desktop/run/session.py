@@ -13,9 +13,9 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 from desktop.collector import long_lived_imports
-from engine.approvals.service import Approver, defer
 from engine.nodes.base import NodeRegistry
 from engine.providers.base import ProviderRegistry
+from engine.runtime.approval_gate import Approver, defer
 from engine.runtime.engine import Engine
 from engine.store.protocol import RunStore
 

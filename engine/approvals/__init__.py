@@ -1,4 +1,5 @@
-"""Human approvals: requests, decisions, and the gate nodes call to wait for one."""
+"""Human approvals: requests and decisions as values, and the checks on a decision. The gate a
+run's nodes wait at is `engine.runtime.approval_gate`."""
 
 from __future__ import annotations
 

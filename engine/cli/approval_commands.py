@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.approvals.model import ApprovalDecision, ApprovalRecord
-from engine.approvals.service import Approver, defer, deny, waiting_for
 from engine.approvals.validate import check_decision
 from engine.cli.context import open_db
 from engine.errors import RunError
+from engine.runtime.approval_gate import Approver, defer, deny, waiting_for
 from engine.store.protocol import RunStore
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

@@ -23,14 +23,14 @@ from engine.cli.context import (
 from engine.cli.progress import ProgressPrinter
 from engine.errors import RunError, WorkflowLoadError
 from engine.nodes import builtin_registry, default_registry
+from engine.nodes.schema import workflow_json_schema
 from engine.readfile import read_regular_file
 from engine.runtime.engine import Engine, RunResult, child_label
-from engine.runtime.inputs import MAX_INPUT_BYTES, parse_cli_value, parse_json_text
+from engine.runtime.validate import validate
 from engine.store.protocol import RunStore
 from engine.trace.events import NodeCached, RunFinished, RunStarted
+from engine.workflow.inputs import MAX_INPUT_BYTES, parse_cli_value, parse_json_text
 from engine.workflow.loader import LoadedWorkflow, load_workflow
-from engine.workflow.schema import workflow_json_schema
-from engine.workflow.validate import validate
 
 
 def _load_valid(file: str) -> LoadedWorkflow | None:

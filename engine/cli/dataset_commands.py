@@ -11,7 +11,7 @@ from typing import Any, cast
 from engine.cli.context import EXIT_OK, EXIT_USAGE
 from engine.errors import WorkflowLoadError
 from engine.evaluation.datasets import DatasetError, read_dataset, write_csv, write_jsonl
-from engine.evaluation.records import BARE_EXPECTED, Example, content_hash
+from engine.store.evaluation_records import BARE_EXPECTED, Example, content_hash
 from engine.store.evaluations import EvalStore
 from engine.workflow.loader import load_workflow
 

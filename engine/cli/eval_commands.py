@@ -15,7 +15,6 @@ from engine.cli.context import EXIT_FAILED, EXIT_OK, EXIT_USAGE, default_provide
 from engine.cli.dataset_commands import open_db
 from engine.errors import RunError, WorkflowLoadError
 from engine.evaluation.datasets import DatasetError
-from engine.evaluation.records import EvaluationRecord, RowResult
 from engine.evaluation.summary import (
     EvalSummary,
     compare,
@@ -24,6 +23,7 @@ from engine.evaluation.summary import (
     summarize,
     summary_json,
 )
+from engine.store.evaluation_records import EvaluationRecord, RowResult
 from engine.store.evaluations import EvalStore
 
 ACTIONS = ("run", "resume", "rerun", "list", "show", "compare", "report", "schema", "validate")

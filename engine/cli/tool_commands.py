@@ -138,7 +138,7 @@ def cmd_audit_export(args: argparse.Namespace) -> int:
 
 
 def cmd_tools_list(args: argparse.Namespace) -> int:
-    from engine.tools.registry import builtin_tools
+    from engine.nodes.toolbox import builtin_tools
 
     tools = builtin_tools().tools()
     if args.json:

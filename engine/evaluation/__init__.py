@@ -3,7 +3,7 @@ runner that records each row as a normal run, summaries, comparison and reports.
 
 from __future__ import annotations
 
-from engine.evaluation.records import (
+from engine.store.evaluation_records import (
     DatasetInfo,
     EvaluationRecord,
     Example,

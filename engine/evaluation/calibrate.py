@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import RunError
-from engine.evaluation.records import DatasetInfo, EvaluationRecord, RowResult
 from engine.evaluation.runner import Evaluator, RowCallback
 from engine.evaluation.spec import (
     EvalSpec,
@@ -38,6 +37,7 @@ from engine.routing.calibration import (
 from engine.routing.events import ModelCall
 from engine.routing.policy import RoutePolicy
 from engine.routing.router import Router
+from engine.store.evaluation_records import DatasetInfo, EvaluationRecord, RowResult
 from engine.workflow.loader import Locations
 from engine.workflow.model import Workflow
 

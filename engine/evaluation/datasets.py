@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InterlockError
-from engine.evaluation.records import BARE_EXPECTED, Example
-from engine.runtime.inputs import type_matches
+from engine.store.evaluation_records import BARE_EXPECTED, Example
+from engine.workflow.inputs import type_matches
 from engine.workflow.model import Workflow
 
 MAX_DATASET_BYTES = 64 * 1024 * 1024

@@ -10,8 +10,8 @@ from typing import Any
 
 from jinja2.sandbox import SandboxedEnvironment
 
-from engine.evaluation.records import RowResult
 from engine.evaluation.summary import EvalSummary, VariantSummary, row_json, summary_json
+from engine.store.evaluation_records import RowResult
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

@@ -14,10 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from engine.approvals.model import ApprovalDecision, ApprovalRecord
-from engine.approvals.service import Approver, deny
-from engine.errors import RunError, WorkflowLoadError
+from engine.errors import Problem, RunError, WorkflowLoadError
 from engine.evaluation.datasets import DatasetError, check_inputs, inputs_for, read_dataset
-from engine.evaluation.records import (
+from engine.evaluation.scorers import ChildVerdict, RowContext, score_row
+from engine.evaluation.spec import EvalSpec, LoadedEval, ScorerSpec, loads_eval
+from engine.evaluation.variants import apply_variant
+from engine.nodes.base import NodeRegistry
+from engine.providers.base import ProviderRegistry
+from engine.runtime.approval_gate import Approver, deny
+from engine.runtime.engine import Engine, PreparedWorkflow
+from engine.runtime.validate import validate
+from engine.store.evaluation_records import (
     DatasetInfo,
     EvaluationRecord,
     Example,
@@ -25,25 +32,17 @@ from engine.evaluation.records import (
     ScoreResult,
     content_hash,
 )
-from engine.evaluation.scorers import ChildVerdict, RowContext, score_row
-from engine.evaluation.spec import EvalSpec, LoadedEval, ScorerSpec, loads_eval
-from engine.evaluation.variants import apply_variant
-from engine.nodes.base import NodeRegistry
-from engine.providers.base import ProviderRegistry
-from engine.runtime.engine import Engine, PreparedWorkflow
 from engine.store.evaluations import EvalStore
 from engine.store.protocol import WorkflowVersion
 from engine.trace.events import NodeCached, NodeSucceeded
 from engine.workflow.loader import (
     LoadedWorkflow,
-    Problem,
     dumps_workflow,
     load_workflow,
     loads_workflow,
     workflow_hash,
 )
 from engine.workflow.model import Workflow
-from engine.workflow.validate import validate
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.evaluation.records import Example, ScoreResult
 from engine.evaluation.spec import ScorerSpec
+from engine.store.evaluation_records import Example, ScoreResult
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from engine.errors import WorkflowLoadError
+from engine.errors import Problem, WorkflowLoadError
 from engine.routing.policy import RoutePolicy
-from engine.workflow.loader import MAX_FILE_BYTES, Locations, Problem, parse_yaml
+from engine.workflow.loader import MAX_FILE_BYTES, Locations, parse_yaml
 
 EVAL_VERSION = 1
 ScorerType = Literal[

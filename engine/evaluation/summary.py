@@ -9,7 +9,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.evaluation.records import EvaluationRecord, RowResult
+from engine.store.evaluation_records import EvaluationRecord, RowResult
 
 _T95 = {
     1: 12.706,

@@ -6,9 +6,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from engine.errors import WorkflowLoadError
+from engine.errors import Problem, WorkflowLoadError
 from engine.evaluation.spec import LoadedEval, Variant
-from engine.workflow.loader import Problem
 from engine.workflow.model import Workflow
 
 _LLM_KINDS = frozenset({"llm", "agent"})

@@ -1,7 +1,7 @@
 """Built-in node kinds and the registry factory.
 
 The kinds are imported when a registry is built, not with the package, so modules that
-only need `engine.nodes.base` (tools, routing) never pull in every kind and its imports."""
+only need `engine.nodes.base` never pull in every kind and its imports."""
 
 from __future__ import annotations
 

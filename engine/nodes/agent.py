@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 from engine.errors import NodeError
 from engine.nodes.base import KindConfig, NodeContext, NodeKind, NodeResult, PortSpec
 from engine.nodes.basic import _port_names
+from engine.nodes.toolbox import builtin_tools
 from engine.providers.base import ChatMessage, ModelRequest, ProviderError
 from engine.sandbox import check_template, render
 from engine.tools import actions
@@ -22,7 +23,7 @@ from engine.tools.base import Tool
 from engine.tools.errors import ToolRefused
 from engine.tools.events import AgentFinished, AgentTurn
 from engine.tools.gateway import ToolGateway
-from engine.tools.registry import ToolRegistry, builtin_tools, granted
+from engine.tools.registry import ToolRegistry, granted
 
 
 class Example(KindConfig):

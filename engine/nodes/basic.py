@@ -17,8 +17,8 @@ from engine.nodes.base import (
     NodeResult,
     PortSpec,
 )
-from engine.runtime.inputs import type_matches
 from engine.sandbox import check_expression, check_template, evaluate, expression_names, render
+from engine.workflow.inputs import type_matches
 from engine.workflow.model import PORT_PATTERN, PortType
 
 Ports = list[str]

@@ -22,14 +22,12 @@ from engine.nodes.base import (
 )
 from engine.nodes.basic import _port_names
 from engine.workflow.loader import load_workflow, workflow_hash
-from engine.workflow.model import RetryPolicy, Workflow
-
-MAX_DEPTH = 8
+from engine.workflow.model import MAX_NESTING, RetryPolicy, Workflow
 
 
 def _load_child(path: str, base_dir: Path | None, depth: int) -> tuple[Workflow, Path]:
-    if depth >= MAX_DEPTH:
-        raise NodeError(f"workflows nest deeper than {MAX_DEPTH} levels", error_class="config")
+    if depth >= MAX_NESTING:
+        raise NodeError(f"workflows nest deeper than {MAX_NESTING} levels", error_class="config")
     full = (base_dir or Path.cwd()) / path
     try:
         return load_workflow(full).workflow, full.parent

@@ -25,7 +25,6 @@ from engine.nodes.base import (
     PortSpec,
 )
 from engine.nodes.composite import (
-    MAX_DEPTH,
     NodeTemplate,
     _child_digest,
     _child_reusable,
@@ -35,6 +34,7 @@ from engine.nodes.composite import (
 )
 from engine.sandbox import SandboxError, check_expression, evaluate, expression_names
 from engine.trace.events import LoopIteration
+from engine.workflow.model import MAX_NESTING
 
 MAX_ITERATIONS = 1000
 
@@ -225,9 +225,9 @@ class _Body:
     def __init__(self, ctx: NodeContext, config: LoopConfig) -> None:
         self.ctx, self.config = ctx, config
         if config.workflow is not None:
-            if ctx.depth >= MAX_DEPTH:
+            if ctx.depth >= MAX_NESTING:
                 raise NodeError(
-                    f"workflows nest deeper than {MAX_DEPTH} levels", error_class="config"
+                    f"workflows nest deeper than {MAX_NESTING} levels", error_class="config"
                 )
             self.child, self.child_dir = _load_child(config.workflow, ctx.base_dir, ctx.depth)
             self.takes_iteration = any(d.name == "iteration" for d in self.child.inputs)

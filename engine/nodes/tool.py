@@ -12,10 +12,11 @@ from pydantic import Field, field_validator
 
 from engine.nodes.base import KindConfig, NodeContext, NodeKind, NodeResult, PortSpec
 from engine.nodes.basic import _port_names
+from engine.nodes.toolbox import builtin_tools
 from engine.sandbox import check_expression, check_template, evaluate, render
 from engine.tools.errors import ToolInvalid
 from engine.tools.gateway import ToolGateway
-from engine.tools.registry import ToolRegistry, builtin_tools
+from engine.tools.registry import ToolRegistry
 
 _WHOLE_EXPRESSION = re.compile(r"^\{\{(.*)\}\}$", re.DOTALL)
 

@@ -13,12 +13,12 @@ from typing import Any
 
 from engine.approvals.model import ApprovalRequest, canonical
 from engine.errors import NodeError
-from engine.nodes.base import NodeContext
 from engine.providers.base import ChatMessage, ModelRequest, ModelResult, ProviderError
 from engine.providers.remote.calls import CallContext, call_context
 from engine.providers.remote.wire import estimate_prompt_tokens
 from engine.routing.directory import ModelInfo, describe
 from engine.routing.events import ModelCall, ProviderRetry, RoutingDecision
+from engine.routing.host import CallHost
 from engine.routing.policy import Agreement, RoutePolicy, Verifier
 from engine.routing.prompting import few_shot_request, needs_completion
 from engine.routing.router import Decision, Router
@@ -63,7 +63,7 @@ class RoutedCall:
     """Runs one node attempt's model calls; `run` returns the accepted result and spend."""
 
     def __init__(
-        self, ctx: NodeContext, route: RoutePolicy, request: ModelRequest, pinned: str | None
+        self, ctx: CallHost, route: RoutePolicy, request: ModelRequest, pinned: str | None
     ) -> None:
         self.ctx, self.route, self.pinned = ctx, route, pinned
         self.request = request

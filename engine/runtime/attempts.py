@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from engine.approvals.service import ApprovalService, AwaitingApproval
 from engine.errors import NodeError, NodeTimeout
 from engine.nodes.base import NodeContext, NodeResult, RunChild
 from engine.providers.base import ProviderRegistry
 from engine.routing.budget import RunBudget, Usage
+from engine.runtime.approval_gate import ApprovalService, AwaitingApproval
 from engine.runtime.graph import CompiledNode
 from engine.sandbox import RunOutput, sandbox_scope
 from engine.store.errors import StoreError

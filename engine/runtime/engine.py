@@ -16,15 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.approvals.service import ApprovalService, Approver, deny
 from engine.errors import RunError, WorkflowLoadError
 from engine.nodes.base import ChildRunResult, NodeRegistry
 from engine.providers.base import ProviderRegistry
 from engine.providers.remote.calls import offline_switch
+from engine.runtime.approval_gate import ApprovalService, Approver, deny
 from engine.runtime.attempts import NodeRunner, Totals
 from engine.runtime.execution import Execution, Preset
 from engine.runtime.graph import CompiledNode, compile_workflow
-from engine.runtime.inputs import resolve_inputs
 from engine.runtime.ownership import RunOwnership
 from engine.runtime.recorder import StoreRecorder
 from engine.runtime.resume import loop_progress, replay, usage_so_far
@@ -39,6 +38,7 @@ from engine.trace.events import (
     RunStarted,
     Subscriber,
 )
+from engine.workflow.inputs import resolve_inputs
 from engine.workflow.loader import dumps_workflow, loads_workflow, workflow_hash
 from engine.workflow.model import Workflow, WorkflowPolicy
 

@@ -73,6 +73,6 @@ def compile_workflow(workflow: Workflow, registry: NodeRegistry) -> dict[str, Co
 
 
 def _problem(message: str) -> Any:
-    from engine.workflow.loader import Problem
+    from engine.errors import Problem
 
     return Problem(message)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from engine.evaluation.records import (
+from engine.store.evaluation_records import (
     DatasetInfo,
     EvaluationRecord,
     Example,

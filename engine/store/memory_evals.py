@@ -6,9 +6,9 @@ import threading
 import time
 from collections.abc import Sequence
 
-from engine.evaluation.records import DatasetInfo, EvaluationRecord, Example, RowResult
 from engine.store import evaluations as rows
 from engine.store.errors import StoreError
+from engine.store.evaluation_records import DatasetInfo, EvaluationRecord, Example, RowResult
 from engine.store.rows import Row
 
 

@@ -13,8 +13,8 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from engine.evaluation.records import DatasetInfo, EvaluationRecord, Example, RowResult
 from engine.store import evaluations as rows
+from engine.store.evaluation_records import DatasetInfo, EvaluationRecord, Example, RowResult
 from engine.store.tables import DATASET_EXAMPLES, DATASETS, EVAL_RESULTS, EVALUATIONS
 
 _DIALECT = sqlite_dialect(paramstyle="named")

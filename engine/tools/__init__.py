@@ -7,7 +7,7 @@ from engine.tools.base import Scope, SideEffect, Tool, ToolCall
 from engine.tools.errors import ToolError, ToolInvalid, ToolRefused
 from engine.tools.gateway import CallOutcome, ToolGateway
 from engine.tools.policy import ApprovalRule, check_policy, idempotency_key
-from engine.tools.registry import ToolRegistry, builtin_tools
+from engine.tools.registry import ToolRegistry
 
 __all__ = [
     "ApprovalRule",
@@ -21,7 +21,6 @@ __all__ = [
     "ToolInvalid",
     "ToolRefused",
     "ToolRegistry",
-    "builtin_tools",
     "check_policy",
     "idempotency_key",
 ]

@@ -12,7 +12,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -21,7 +21,7 @@ from engine.tools.errors import ToolInvalid
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
 
-    from engine.nodes.base import RunChild
+    from engine.workflow.model import Workflow
 
 SideEffect = Literal["read", "write", "external"]
 """read: looks only; write: changes local state; external: acts beyond this machine."""
@@ -40,6 +40,26 @@ class Scope(BaseModel):
 
 
 S = TypeVar("S", bound=Scope)
+
+
+class ChildRun(Protocol):
+    """A finished child run as a tool reads it (the runtime's `ChildRunResult` is one)."""
+
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def outputs(self) -> dict[str, Any]: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+
+RunChild = Callable[["Workflow", dict[str, Any], "Path | None", str], Awaitable[ChildRun]]
+"""run_child(workflow, inputs, base_dir, label) runs a nested workflow to completion."""
 
 
 @dataclass(frozen=True, slots=True)

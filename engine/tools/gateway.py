@@ -18,10 +18,10 @@ from typing import Any, Literal
 from engine.approvals.model import ApprovalRequest
 from engine.audit.chain import AuditEntry
 from engine.audit.redact import redact
-from engine.nodes.base import NodeContext
 from engine.tools.base import Scope, Tool, ToolCall
 from engine.tools.errors import ToolError, ToolInvalid, ToolRefused
 from engine.tools.events import ToolCalled, ToolCallRefused, ToolFailed, ToolGated, ToolSucceeded
+from engine.tools.host import ToolHost
 from engine.tools.policy import ApprovalRule, idempotency_key, parse_rules
 from engine.tools.registry import ToolRegistry, granted
 
@@ -74,7 +74,7 @@ class ToolGateway:
 
     def __init__(
         self,
-        ctx: NodeContext,
+        ctx: ToolHost,
         tools: ToolRegistry,
         *,
         offered: Collection[str] | None = None,

@@ -9,10 +9,10 @@ from typing import Any
 from pydantic import Field
 
 from engine.errors import WorkflowLoadError
-from engine.nodes.composite import MAX_DEPTH
 from engine.tools.base import Scope, Tool, ToolCall
 from engine.tools.errors import ToolError, ToolRefused
 from engine.workflow.loader import load_workflow
+from engine.workflow.model import MAX_NESTING
 
 
 class WorkflowScope(Scope):
@@ -38,8 +38,8 @@ async def call_workflow(call: ToolCall[WorkflowScope], args: dict[str, Any]) -> 
         raise ToolRefused(f"workflow {name!r} is not granted (granted: {known})")
     if call.run_child is None:
         raise ToolError("this context cannot run child workflows", error_class="config")
-    if call.depth >= MAX_DEPTH:
-        raise ToolRefused(f"workflows nest deeper than {MAX_DEPTH} levels")
+    if call.depth >= MAX_NESTING:
+        raise ToolRefused(f"workflows nest deeper than {MAX_NESTING} levels")
     full = call.base_dir / path
     try:
         child = load_workflow(full).workflow

@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from engine.errors import WorkflowLoadError
+from engine.errors import Problem, WorkflowLoadError
 from engine.workflow.annotations import Annotation
-from engine.workflow.loader import Locations, Path_, Problem, parse_yaml, read_workflow_text
+from engine.workflow.loader import Locations, Path_, parse_yaml, read_workflow_text
 from engine.workflow.migrations import migrate
 from engine.workflow.model import (
     ID_PATTERN,

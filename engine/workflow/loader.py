@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from engine.errors import WorkflowLoadError
+from engine.errors import Problem, WorkflowLoadError
 from engine.readfile import UnreadableFile, read_regular_file
 from engine.workflow.migrations import migrate
 from engine.workflow.model import Workflow
@@ -34,20 +34,6 @@ _ALLOWED_TAGS = frozenset(
 )
 """Plain data only: anything else (python/*, binary, set, custom tags) is refused."""
 _STR_TAG = "tag:yaml.org,2002:str"
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with a workflow file, pointing at a YAML location (1-based)."""
-
-    message: str
-    line: int = 1
-    column: int = 1
-    path: Path_ = ()
-
-    def format(self, file: str) -> str:
-        message = " ".join(self.message.split())  # always one line per problem
-        return f"{file}:{self.line}:{self.column}: {message}"
 
 
 @dataclass

@@ -17,6 +17,10 @@ SCHEMA_VERSION = 1
 ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$"
 PORT_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 
+MAX_NESTING = 8
+"""How deep workflows may nest in one run: sub-workflows, maps, loops and the `workflow`
+tool each run their child one level down."""
+
 PortType = Literal["any", "string", "number", "integer", "boolean", "object", "array", "null"]
 """Types a port or an input may declare; `any` matches everything."""
 

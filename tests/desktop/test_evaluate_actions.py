@@ -20,9 +20,9 @@ from desktop.evaluate.evaluate_panel import EvaluatePanel
 from desktop.main_window import MainWindow
 from desktop.run.session import EngineSession
 from engine.evaluation.calibrate import Calibration, calibrated_route
-from engine.evaluation.records import DatasetInfo
 from engine.nodes.base import NodeRegistry
 from engine.routing.calibration import RungOutcome, choose, frontier, sweep
+from engine.store.evaluation_records import DatasetInfo
 from engine.store.evaluations import EvalStore
 from engine.workflow.loader import load_workflow
 from tests.desktop.run_helpers import wait_finished

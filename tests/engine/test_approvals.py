@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from engine.approvals import ApprovalDecision, ApprovalRecord, ApprovalRequest
-from engine.approvals.service import Approver, defer
 from engine.approvals.validate import check_decision
+from engine.runtime.approval_gate import Approver, defer
 from engine.runtime.engine import Engine, RunResult
 from engine.store.memory import MemoryRunStore
 from engine.trace.events import ApprovalDecided, ApprovalRequested, NodeWaiting, RunEvent

@@ -274,7 +274,7 @@ def test_fallback_attempts_are_labelled_and_none_is_left_running(tmp_path: Path)
 
 @pytest.mark.parametrize("declared", [True, False])
 def test_map_over_a_workflow_passes_each_item_as_input_item(tmp_path: Path, declared: bool) -> None:
-    from engine.workflow.validate import validate
+    from engine.runtime.validate import validate
 
     outs = [{"id": "o", "kind": "output"}]
     name = "item" if declared else "thing"

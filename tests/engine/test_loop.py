@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from engine.runtime.engine import Engine
+from engine.runtime.validate import validate
 from engine.store.sqlite import SqliteRunStore
 from engine.trace.events import LoopIteration, RunEvent
 from engine.workflow.loader import save_workflow
-from engine.workflow.validate import validate
 from tests.engine.helpers import run, wf
 from tests.support.kinds import make_registry
 

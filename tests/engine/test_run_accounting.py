@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from engine.approvals.model import ApprovalDecision
-from engine.approvals.service import defer
 from engine.providers.base import ProviderRegistry
 from engine.providers.local import LocalProvider
+from engine.runtime.approval_gate import defer
 from engine.runtime.engine import Engine, RunResult
 from engine.store.sqlite import SqliteRunStore
 from engine.trace.events import RunEvent

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from engine.nodes import builtin_registry
+from engine.runtime.validate import validate
 from engine.workflow.loader import loads_workflow
-from engine.workflow.validate import validate
 
 HEAD = "version: 1\nmetadata: {name: v}\n"
 

@@ -9,8 +9,8 @@ import pytest
 
 from engine.cli.main import main
 from engine.nodes import builtin_registry
+from engine.runtime.validate import validate
 from engine.workflow.loader import load_workflow
-from engine.workflow.validate import validate
 
 HEAD = "version: 1\nmetadata: {name: checks}\n"
 

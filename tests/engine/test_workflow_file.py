@@ -10,6 +10,7 @@ import pytest
 
 from engine.errors import WorkflowLoadError
 from engine.nodes import builtin_registry
+from engine.nodes.schema import workflow_json_schema
 from engine.runtime.engine import Engine
 from engine.workflow.loader import (
     MAX_DEPTH,
@@ -21,7 +22,6 @@ from engine.workflow.loader import (
 )
 from engine.workflow.migrations import MIGRATIONS, migrate
 from engine.workflow.model import SCHEMA_VERSION
-from engine.workflow.schema import workflow_json_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "resources" / "examples").glob("*.interlock.yaml"))

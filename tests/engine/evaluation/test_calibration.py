@@ -22,7 +22,6 @@ from engine.evaluation.calibrate import (
     pick,
     stored_calibration,
 )
-from engine.evaluation.records import DatasetInfo
 from engine.evaluation.runner import Evaluator
 from engine.nodes import default_registry
 from engine.providers.base import ModelRequest, ModelResult, ProviderRegistry, TokenCallback
@@ -35,9 +34,10 @@ from engine.routing.calibration import (
     sweep,
 )
 from engine.routing.policy import RoutePolicy
+from engine.runtime.validate import validate
 from engine.store import open_store
+from engine.store.evaluation_records import DatasetInfo
 from engine.workflow.loader import load_workflow
-from engine.workflow.validate import validate
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "calibration"
 

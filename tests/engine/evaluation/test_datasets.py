@@ -14,7 +14,7 @@ from engine.evaluation.datasets import (
     write_csv,
     write_jsonl,
 )
-from engine.evaluation.records import BARE_EXPECTED, content_hash
+from engine.store.evaluation_records import BARE_EXPECTED, content_hash
 from engine.store.evaluations import EvalStore
 from engine.workflow.loader import loads_workflow
 from tests.engine.evaluation.conftest import SHOUT

@@ -14,13 +14,13 @@ import pytest
 
 from engine.cli.main import main
 from engine.errors import WorkflowLoadError
-from engine.evaluation.records import RowResult
 from engine.evaluation.runner import Evaluator
 from engine.evaluation.spec import Variant, load_eval, loads_eval
 from engine.evaluation.summary import compare, summarize
 from engine.evaluation.variants import apply_variant
 from engine.providers.base import ProviderRegistry
 from engine.store import SqliteRunStore
+from engine.store.evaluation_records import RowResult
 from engine.store.evaluations import EvalStore
 from engine.trace.events import RunFinished, RunStarted
 from engine.workflow.loader import loads_workflow

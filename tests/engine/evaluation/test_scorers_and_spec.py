@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from engine.errors import WorkflowLoadError
-from engine.evaluation.records import Example
 from engine.evaluation.scorers import ChildVerdict, RowContext, score_row
 from engine.evaluation.spec import ScorerSpec, eval_json_schema, load_eval, loads_eval
+from engine.store.evaluation_records import Example
 
 REPO = Path(__file__).resolve().parents[3]
 

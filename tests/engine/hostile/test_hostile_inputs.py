@@ -14,8 +14,8 @@ import yaml
 
 from engine.errors import RunError
 from engine.jsontext import dumps, strict
-from engine.runtime.inputs import parse_json_text, resolve_inputs
 from engine.sandbox import SandboxLimitError, render
+from engine.workflow.inputs import parse_json_text, resolve_inputs
 from engine.workflow.model import Workflow
 from tests.engine.hostile.cli import assert_no_traceback, cli_env, interlock
 

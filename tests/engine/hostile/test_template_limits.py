@@ -260,8 +260,8 @@ def test_cli_validate_reports_hostile_templates_as_located_problems(
 
 def test_validation_checks_constants_against_the_workflows_own_limit() -> None:
     from engine.nodes import default_registry
+    from engine.runtime.validate import validate
     from engine.workflow.model import Workflow
-    from engine.workflow.validate import validate
 
     def workflow(max_chars: int) -> Workflow:
         return Workflow.model_validate(

@@ -16,8 +16,9 @@ from engine.config import ConfigError
 from engine.mcp.launch import check_command
 from engine.mcp.registration import McpServer, load_servers
 from engine.mcp.source import McpToolSource, parse_name
+from engine.nodes.toolbox import builtin_tools
 from engine.tools.errors import ToolRefused
-from engine.tools.registry import builtin_tools, granted
+from engine.tools.registry import granted
 from tests.engine.mcp.conftest import BIN, add
 
 REFUSED = [

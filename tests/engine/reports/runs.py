@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.approvals.model import ApprovalDecision, ApprovalRecord
-from engine.approvals.service import defer
 from engine.providers.base import ModelRequest, ModelResult, ProviderRegistry, TokenCallback
+from engine.runtime.approval_gate import defer
 from engine.runtime.engine import Engine, RunResult
 from engine.store.sqlite import SqliteRunStore
 from engine.workflow.model import Workflow

@@ -7,8 +7,8 @@ import asyncio
 from typing import Any
 
 from engine.approvals import ApprovalDecision, ApprovalRecord
-from engine.approvals.service import defer
 from engine.providers.base import ProviderRegistry
+from engine.runtime.approval_gate import defer
 from engine.runtime.engine import Engine
 from engine.store.memory import MemoryRunStore
 from engine.trace.events import RunEvent

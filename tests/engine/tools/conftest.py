@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from engine.nodes.base import NodeContext, NodeRegistry
+from engine.nodes.toolbox import builtin_tools
 from engine.providers.base import ProviderRegistry
 from engine.store.memory import MemoryRunStore
 from engine.tools.gateway import CallOutcome, ToolGateway
-from engine.tools.registry import builtin_tools
 from engine.trace.events import RunEvent
 from engine.workflow.model import WorkflowPolicy
 from tests.engine.tools.servers import Listener, listener

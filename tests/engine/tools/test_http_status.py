@@ -15,11 +15,11 @@ import pytest
 
 from engine.nodes import builtin_registry
 from engine.runtime.engine import Engine, RunResult
+from engine.runtime.validate import validate
 from engine.store.memory import MemoryRunStore
 from engine.tools.http_status import accepts, retry_after_s, shown_url
 from engine.trace.events import NodeFailed, NodeRetrying, RunEvent
 from engine.workflow.model import Workflow
-from engine.workflow.validate import validate
 from tests.engine.tools.conftest import Harness, grant
 from tests.engine.tools.servers import Reply, Script, scripted
 

@@ -3,11 +3,11 @@ narrowing as an intersection, and idempotency keys that survive retries."""
 
 from __future__ import annotations
 
+from engine.nodes.toolbox import builtin_tools
 from engine.tools.files import FILE_WRITE, FileScope
 from engine.tools.http import HTTP_REQUEST, HttpScope
 from engine.tools.knowledge import KNOWLEDGE_SEARCH
 from engine.tools.policy import ApprovalRule, check_policy, idempotency_key
-from engine.tools.registry import builtin_tools
 from engine.workflow.model import WorkflowPolicy
 
 

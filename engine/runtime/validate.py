@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.errors import RETRY_CLASSES
+from engine.errors import RETRY_CLASSES, Problem
 from engine.nodes.base import AnyKind, JoinRule, NodeRegistry, PortSpec, config_errors
 from engine.runtime.graph import node_ports
 from engine.sandbox import sandbox_scope
 from engine.workflow.includes import IncludeGraph, included_files
-from engine.workflow.loader import Locations, Problem
+from engine.workflow.loader import Locations
 from engine.workflow.model import Workflow
 
 if TYPE_CHECKING:
@@ -253,8 +253,8 @@ def _include_problems(
 
 def _policy_problems(workflow: Workflow) -> list[str]:
     """Tool grants, scopes and approval rules (see engine.tools.policy)."""
+    from engine.nodes.toolbox import builtin_tools
     from engine.tools.policy import check_policy
-    from engine.tools.registry import builtin_tools
 
     return check_policy(workflow.policy, builtin_tools())
 

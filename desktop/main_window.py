@@ -33,7 +33,7 @@ from desktop.inspector.inspector import InspectorWidget
 from desktop.palette import NodePaletteWidget
 from desktop.problems import ProblemsWidget
 from desktop.recent_files import RecentFiles
-from desktop.recovery import Autosaver, RecoveryOffer
+from desktop.recovery import Autosaver, RecoveryOffer, recovered
 from desktop.recovery_store import RecoveryEntry
 from desktop.resources import EXAMPLE, icon
 from desktop.run.window_ui import RunUi
@@ -44,7 +44,7 @@ from engine.nodes.base import NodeRegistry
 from engine.runtime.validate import Report, validate
 from engine.workflow.document import Change, WorkflowDocument, new_workflow
 from engine.workflow.layout import lay_out, needs_layout
-from engine.workflow.lenient import LenientLoad, load_lenient, loads_lenient
+from engine.workflow.lenient import LenientLoad, load_lenient
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +212,7 @@ class MainWindow(QMainWindow):
         # `workflow` is always fresh (new or just loaded): the document takes it, no copy
         source = loaded.text if loaded else None  # saving keeps this text's layout
         self.document.reset(workflow, path, annotations, owned=True, source=source)
+        self.autosaver.prepare_save()  # parse the text for the first save, off this thread
         self.undo_stack.setClean()
         if self.isVisible():
             self.view.zoom_fit()
@@ -237,8 +238,7 @@ class MainWindow(QMainWindow):
         """Open `entry`'s kept text as unsaved edits of its file (or of a new workflow)."""
         if not self.maybe_save():
             return False
-        name = entry.path.name.split(".")[0] if entry.path else entry.name
-        loaded = loads_lenient(entry.text, name or "Untitled")
+        loaded = recovered(entry)
         self._load(loaded.workflow, entry.path, loaded)
         self.undo_stack.resetClean()  # unsaved until saved, even after undo
         self._update_title()

@@ -1,7 +1,6 @@
-"""Unsaved edits survive a crash: while the document has unsaved edits the window keeps a
-copy in the recovery folder (soon after an edit, and every 30 s), written off the GUI
-thread; a clean save or close removes it. A window that starts finds copies no running
-window holds (their lock is free) and offers to restore them."""
+"""Unsaved edits survive a crash: while there are unsaved edits a copy is kept in the
+recovery folder (after an edit, and every 30 s), written off the GUI thread and removed on
+a clean save or close; a window that starts offers the copies no running window holds."""
 
 from __future__ import annotations
 
@@ -24,9 +23,11 @@ from desktop.recovery_store import (
     remove_entry,
     write_entry,
 )
+from engine.errors import WorkflowLoadError
 from engine.workflow.document import WorkflowDocument
+from engine.workflow.lenient import LenientLoad, loads_lenient
+from engine.workflow.loader import dumps_workflow, read_workflow_text
 from engine.workflow.model import Workflow
-from engine.workflow.roundtrip import dumps_roundtrip
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +103,16 @@ class Autosaver(QObject):
         path = self.document.path
         name = workflow.metadata.name
         self._may_exist = True
-        self._submit(self._write, workflow, self.document.source, path, name)
+        self._submit(self._write, workflow, path, name)
         return True
 
-    def _write(self, workflow: Workflow, source: str | None, path: Path | None, name: str) -> None:
-        write_entry(self.folder, self.slot, path, name, dumps_roundtrip(workflow, source))
+    def _write(self, workflow: Workflow, path: Path | None, name: str) -> None:
+        write_entry(self.folder, self.slot, path, name, dumps_workflow(workflow))
+
+    def prepare_save(self) -> None:
+        """Parse the document's file text for its next save on this thread, not the GUI's
+        (the round-trip parser is slow on a large file)."""
+        self._submit(self.document.prepare_source)
 
     def discard(self) -> None:
         """Remove this window's copy (the edits were saved or dropped)."""
@@ -166,6 +172,18 @@ def _log_failure(future: Future[Any]) -> None:
     exc = future.exception()
     if exc is not None:
         log.warning("autosave failed: %s", exc)
+
+
+def recovered(entry: RecoveryEntry) -> LenientLoad:
+    """The kept workflow, with its file's text on disk as the source a save keeps the
+    layout and comments of (the copy itself is a plain dump, quick to write)."""
+    name = entry.path.name.split(".")[0] if entry.path else entry.name
+    loaded = loads_lenient(entry.text, name or "Untitled")
+    try:
+        loaded.text = read_workflow_text(entry.path) if entry.path is not None else None
+    except WorkflowLoadError:
+        loaded.text = None
+    return loaded
 
 
 class RecoveryOffer:

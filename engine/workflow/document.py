@@ -32,7 +32,7 @@ from engine.workflow.changes import (
     Observer,
 )
 from engine.workflow.lenient import load_lenient
-from engine.workflow.loader import write_text_atomically
+from engine.workflow.loader import dumps_workflow, write_text_atomically
 from engine.workflow.model import (
     Edge,
     InputDecl,
@@ -42,7 +42,7 @@ from engine.workflow.model import (
     Position,
     Workflow,
 )
-from engine.workflow.roundtrip import dumps_roundtrip
+from engine.workflow.roundtrip import RoundTrip, dumps_roundtrip
 
 __all__ = [
     "AnnotationAdded",
@@ -92,9 +92,7 @@ class WorkflowDocument:
         self._annotations: list[Annotation] = []
         self._workflow = self._adopt(workflow or new_workflow(), annotations)
         self.path = path
-        self.source = source
-        """The text the workflow was read from or last saved as: saving applies the
-        current state onto it, keeping its comments and layout (None: a plain dump)."""
+        self._roundtrip = RoundTrip(source) if source else None
         self._dirty = False
         self._observers: list[Observer] = []
 
@@ -211,7 +209,7 @@ class WorkflowDocument:
             workflow, annotations if annotations is not None else [], owned
         )
         self.path = path
-        self.source = source
+        self._roundtrip = RoundTrip(source) if source else None
         self._emit(DocumentReset(self._workflow))
         self.mark_clean()
 
@@ -219,12 +217,28 @@ class WorkflowDocument:
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("the document has no path yet; pass one")
-        text = self.dumps()
+        if self._roundtrip is None:
+            text, roundtrip = dumps_workflow(self._workflow), None
+        else:
+            text, roundtrip = self._roundtrip.dumps(self._workflow)
         write_text_atomically(text, target)
         self.path = target
-        self.source = text
+        self._roundtrip = roundtrip or RoundTrip(text)
         self.mark_clean()
         return target
+
+    @property
+    def source(self) -> str | None:
+        """The text the workflow was read from or last saved as: saving applies the
+        current state onto it, keeping its comments and layout (None: a plain dump)."""
+        return self._roundtrip.text if self._roundtrip is not None else None
+
+    def prepare_source(self) -> None:
+        """Parse `source` for the next save now; slow for a large file, so callers run it
+        off the GUI thread (safe from any thread)."""
+        roundtrip = self._roundtrip
+        if roundtrip is not None:
+            roundtrip.prepare()
 
     def dumps(self) -> str:
         """The text a save writes: the current state applied onto `source` when there is

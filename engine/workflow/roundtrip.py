@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -21,8 +22,9 @@ from engine.workflow.model import Annotation, Edge, InputDecl, Metadata, Node, W
 
 log = logging.getLogger(__name__)
 
-MAX_ROUNDTRIP_CHARS = 512 * 1024
-"""Larger sources are saved plainly: the pure-Python round-trip parser is slow on them."""
+MAX_ROUNDTRIP_CHARS = 64 * 1024
+"""Larger files are saved with the plain dump: the pure-Python round-trip library would
+hold each save for seconds."""
 
 Same = Callable[[Any], bool]
 _Removed = tuple[CommentedMap, Any, Any, int, Any]
@@ -32,24 +34,63 @@ def dumps_roundtrip(workflow: Workflow, source: str | None) -> str:
     """The text saving `workflow` writes: `source` (the text it was loaded from or last
     saved as) with the workflow's current state applied, or the plain dump when there is
     no source or applying it would not read back as `workflow`."""
-    plain = dumps_workflow(workflow)
-    if not source or not source.strip() or len(source) > MAX_ROUNDTRIP_CHARS:
-        return plain
+    if not source:
+        return dumps_workflow(workflow)
+    return RoundTrip(source).dumps(workflow)[0]
+
+
+class RoundTrip:
+    """A document's source text and, once parsed, its round-trip tree. Parsing is the slow
+    part (pure Python), so it can be done ahead, on any thread (`prepare`); a save applies
+    the model onto the tree and hands the tree on with the text it wrote."""
+
+    def __init__(self, text: str, parsed: tuple[YAML, CommentedMap] | None = None) -> None:
+        self.text = text
+        self._parsed = parsed
+        self._lock = threading.Lock()
+
+    def prepare(self) -> None:
+        """Parse the text now, so the next `dumps` only applies and writes."""
+        with self._lock:
+            if self._parsed is None:
+                self._parsed = _parse(self.text)
+
+    def dumps(self, workflow: Workflow) -> tuple[str, RoundTrip]:
+        """The text saving `workflow` writes, and the RoundTrip of that text (its tree
+        already parsed when the layout was kept). Uses up this one's tree."""
+        with self._lock:
+            parsed, self._parsed = self._parsed, None
+        if parsed is None:
+            parsed = _parse(self.text)
+        plain = dumps_workflow(workflow)
+        if parsed is None:
+            return plain, RoundTrip(plain)
+        yaml, tree = parsed
+        try:
+            _apply(tree, workflow)
+            text = _dump(yaml, tree)
+            again = loads_workflow(text).workflow
+        except (WorkflowLoadError, YAMLError, ValueError, TypeError, KeyError) as exc:
+            log.info("saving without the file's layout: %s", exc)
+            return plain, RoundTrip(plain)
+        if workflow_to_data(again) != workflow_to_data(workflow):
+            log.info("saving without the file's layout: it would not read back the same")
+            return plain, RoundTrip(plain)
+        return text, RoundTrip(text, (yaml, tree))
+
+
+def _parse(source: str) -> tuple[YAML, CommentedMap] | None:
+    """The round-trip tree of `source`, or None when it is kept plainly: empty, too
+    large, refused by the safe loader (only plain data reaches ruamel), not a mapping."""
+    if not source.strip() or len(source) > MAX_ROUNDTRIP_CHARS:
+        return None
     try:
-        parse_yaml(source)  # the safe loader first: only plain data reaches ruamel
+        parse_yaml(source)
         yaml, tree = _load(source)
-        if not isinstance(tree, CommentedMap):
-            return plain
-        _apply(tree, workflow)
-        text = _dump(yaml, tree)
-        again = loads_workflow(text).workflow
-    except (WorkflowLoadError, YAMLError, ValueError, TypeError, KeyError) as exc:
+    except (WorkflowLoadError, YAMLError, ValueError, TypeError) as exc:
         log.info("saving without the file's layout: %s", exc)
-        return plain
-    if workflow_to_data(again) != workflow_to_data(workflow):
-        log.info("saving without the file's layout: it would not read back the same")
-        return plain
-    return text
+        return None
+    return (yaml, tree) if isinstance(tree, CommentedMap) else None
 
 
 # -- reading and writing the round-trip tree ---------------------------------------------
@@ -70,25 +111,25 @@ def _dump(yaml: YAML, tree: Any) -> str:
 
 
 def _load(source: str) -> tuple[YAML, Any]:
-    """The round-trip tree of `source` and the emitter settings (indents, line width) that
-    write the unchanged tree back most faithfully: the first that reproduces it exactly,
+    """The round-trip tree of `source` (parsed once) and the emitter settings (indents,
+    line width) that write it back most faithfully: the first that reproduces it exactly,
     else the one that changes fewest lines."""
     map_indent, seq_indent, offset = _guess_indents(source)
     candidates = [(map_indent, seq_indent, offset, 100), (map_indent, seq_indent, offset, 4096)]
     candidates += [(2, 2, 0, 100), (2, 4, 2, 100)]
+    tree = _yaml(*candidates[0]).load(source)
     lines = source.splitlines()
-    best: tuple[int, YAML, Any] | None = None
+    best: tuple[int, YAML] | None = None
     for settings in dict.fromkeys(candidates):
         yaml = _yaml(*settings)
-        tree = yaml.load(source)
         written = _dump(yaml, tree)
         if written == source:
             return yaml, tree
         changed = len(set(lines).symmetric_difference(written.splitlines()))
         if best is None or changed < best[0]:
-            best = (changed, yaml, tree)
+            best = (changed, yaml)
     assert best is not None
-    return best[1], best[2]
+    return best[1], tree
 
 
 def _guess_indents(source: str) -> tuple[int, int, int]:
@@ -129,7 +170,19 @@ def _validates_to(adapter: TypeAdapter[Any], target: Any) -> Same:
 
 
 def _model_same(model: type[BaseModel], target: BaseModel) -> Same:
-    return _validates_to(TypeAdapter(model), target)
+    def same(plain: Any) -> bool:
+        try:
+            return model.model_validate(plain) == target
+        except (ValidationError, ValueError, TypeError):
+            return False
+
+    return same
+
+
+_INPUTS = TypeAdapter(list[InputDecl])
+_NODES = TypeAdapter(list[Node])
+_EDGES = TypeAdapter(list[Edge])
+_ANNOTATIONS = TypeAdapter(list[Annotation])
 
 
 def _apply(tree: CommentedMap, workflow: Workflow) -> None:
@@ -137,10 +190,10 @@ def _apply(tree: CommentedMap, workflow: Workflow) -> None:
     sections: dict[str, Same] = {
         "version": lambda plain: bool(plain == workflow.version),
         "metadata": _model_same(Metadata, workflow.metadata),
-        "inputs": _validates_to(TypeAdapter(list[InputDecl]), workflow.inputs),
-        "nodes": _validates_to(TypeAdapter(list[Node]), workflow.nodes),
-        "edges": _validates_to(TypeAdapter(list[Edge]), workflow.edges),
-        "annotations": _validates_to(TypeAdapter(list[Annotation]), workflow.annotations),
+        "inputs": _validates_to(_INPUTS, workflow.inputs),
+        "nodes": _validates_to(_NODES, workflow.nodes),
+        "edges": _validates_to(_EDGES, workflow.edges),
+        "annotations": _validates_to(_ANNOTATIONS, workflow.annotations),
         "policy": _model_same(type(workflow.policy), workflow.policy),
     }
     for key in list(tree):

@@ -159,3 +159,15 @@ def test_a_source_unlike_the_model_still_saves_the_model() -> None:
     text = dumps_roundtrip(model, "version: 1\nmetadata: {name: other}\nextra: [1, 2]\n")
     assert loads_workflow(text).workflow == model
     assert "extra" not in text
+
+
+def test_a_prepared_source_is_parsed_once_and_handed_on_by_each_save(tmp_path: Path) -> None:
+    doc, path = _open(tmp_path)
+    doc.prepare_source()  # what the app runs off the GUI thread after opening
+    doc.rename_node("b", "One")
+    doc.save()
+    doc.rename_node("b", "Two")
+    doc.save()
+    after = path.read_text(encoding="utf-8")
+    assert _changed_lines(SOURCE, after) == ["+    title: Two"]
+    assert doc.source == after

@@ -12,6 +12,7 @@ from typing import Any
 
 from engine import jsontext
 from engine.cli.approval_commands import approver_for
+from engine.cli.cluster_commands import executor_for
 from engine.cli.context import (
     EXIT_FAILED,
     EXIT_OK,
@@ -146,12 +147,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.from_node and (refused := _imported(store, args.run, "re-run from a node")):
         store.close()
         raise RunError(refused)
+    executor, cluster = executor_for(args, store)
     engine = Engine(
         default_registry(),
         default_providers(),
         store,
         use_cache=not args.no_cache,
         approver=approver_for(args.approve, store),
+        executor=executor,
     )
     progress = ProgressPrinter(quiet=args.quiet)
     path = Path(args.file).resolve()
@@ -175,6 +178,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
         result = asyncio.run(coro)
     finally:
+        if cluster is not None:
+            cluster.close()
         store.close()
     return _report(args, result)
 

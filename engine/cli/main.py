@@ -21,6 +21,7 @@ from importlib.metadata import entry_points
 
 from engine.cli import (
     approval_commands,
+    cluster_commands,
     commands,
     dataset_commands,
     endpoint_commands,
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", metavar="RUN_ID", help="the earlier run to reuse results from")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     approval_commands.add_approve_option(p)
+    cluster_commands.add_cluster_option(p)
     p.set_defaults(handler=commands.cmd_run)
 
     p = sub.add_parser("resume", help="continue a run whose process died, or that failed")
@@ -123,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     dataset_commands.add_parsers(sub, db_option)
     eval_commands.add_parsers(sub, db_option)
     route_commands.add_parsers(sub, db_option)
+    cluster_commands.add_parsers(sub)
 
     for entry in entry_points(group="interlock.commands"):
         try:

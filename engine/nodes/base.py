@@ -18,6 +18,7 @@ from engine.workflow.model import PortType, WorkflowPolicy
 if TYPE_CHECKING:
     from engine.approvals.model import ApprovalDecision, ApprovalRequest
     from engine.audit.chain import AuditEntry
+    from engine.nodes.executor import ItemExecutor
     from engine.providers.base import ProviderRegistry
     from engine.routing.budget import RunBudget
     from engine.workflow.model import Workflow
@@ -133,6 +134,8 @@ class NodeContext:
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
     """Progress the node recorded before the run was resumed in this process (a loop's
     finished iterations, as `loop_iteration` event payloads), oldest first."""
+    executor: ItemExecutor | None = None
+    """Where a map's items run (`engine.nodes.executor`); None: in this process."""
 
     def token(self, text: str) -> None:
         self.emit_token(text)

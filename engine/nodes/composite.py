@@ -21,6 +21,7 @@ from engine.nodes.base import (
     PortSpec,
 )
 from engine.nodes.basic import _port_names
+from engine.nodes.executor import LOCAL_ITEMS
 from engine.workflow.loader import load_workflow, workflow_hash
 from engine.workflow.model import MAX_NESTING, RetryPolicy, Workflow
 
@@ -365,6 +366,7 @@ class MapKind(NodeKind[MapConfig]):
         if not isinstance(items, list):
             raise NodeError(f"map needs a list on `items`, got {type(items).__name__}")
         limit = asyncio.Semaphore(config.max_parallelism)
+        items_on = ctx.executor or LOCAL_ITEMS
         totals = NodeResult({})
         policy = config.item_policy
         if config.workflow is not None:
@@ -372,7 +374,9 @@ class MapKind(NodeKind[MapConfig]):
 
         async def attempt(index: int, item: Any) -> Any:
             if config.template is not None:
-                result = await self._run_template(ctx, config, config.template, item)
+                result = await items_on.run_template(
+                    ctx, config.template.kind, config.template.config, {config.item_input: item}
+                )
                 totals.prompt_tokens += result.prompt_tokens
                 totals.completion_tokens += result.completion_tokens
                 totals.cost_usd += result.cost_usd
@@ -380,7 +384,9 @@ class MapKind(NodeKind[MapConfig]):
                 return result.outputs.get(port) if port else None
             label = f"{ctx.node_id}[{index}]"
             try:
-                run = await ctx.run_child(child, {config.item_input: item}, child_dir, label)
+                run = await items_on.run_workflow(
+                    ctx, child, {config.item_input: item}, child_dir, label
+                )
             except RunError as exc:  # the item does not fit the child's inputs
                 raise NodeError(str(exc), error_class="validation") from None
             totals.prompt_tokens += run.prompt_tokens
@@ -447,17 +453,3 @@ class MapKind(NodeKind[MapConfig]):
         else:
             totals.outputs = {"results": [value if ok else None for ok, value in outcomes]}
         return totals
-
-    async def _run_template(
-        self, ctx: NodeContext, config: MapConfig, template: NodeTemplate, item: Any
-    ) -> NodeResult:
-        kind = ctx.registry.get(template.kind)
-        if kind is None:
-            raise NodeError(
-                f"unknown node kind {template.kind!r} in map template", error_class="config"
-            )
-        try:
-            parsed = kind.parse_config(template.config)
-        except ValueError as exc:
-            raise NodeError(f"map template config: {exc}", error_class="config") from None
-        return await kind.run(ctx, parsed, {config.item_input: item})

@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.errors import NodeError, NodeTimeout
 from engine.nodes.base import NodeContext, NodeResult, RunChild
+from engine.nodes.executor import ItemExecutor
 from engine.providers.base import ProviderRegistry
 from engine.routing.budget import RunBudget, Usage
 from engine.runtime.approval_gate import ApprovalService, AwaitingApproval
@@ -99,6 +100,8 @@ class NodeRunner:
     fresh: frozenset[str] = frozenset()
     """Nodes recomputed whatever the cache holds (a re-run from a node); their new results
     still replace the cached ones."""
+    executor: ItemExecutor | None = None
+    """Where map items run (None: in this process); see `engine.nodes.executor`."""
     released: dict[str, str] = field(default_factory=dict)
     """Nodes being cancelled because nothing needs them any more, with the reason."""
     budget: RunBudget = field(init=False)
@@ -268,6 +271,7 @@ class NodeRunner:
             audit=self.store.append_audit if self.store is not None else None,
             budget=self.budget,
             checkpoints=self.checkpoints.pop(node_id, []),
+            executor=self.executor,
         )
         if self.approvals is not None:
             ctx.request_approval = self.approvals.request

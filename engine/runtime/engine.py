@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import RunError, WorkflowLoadError
 from engine.nodes.base import ChildRunResult, NodeRegistry
+from engine.nodes.executor import ItemExecutor
 from engine.providers.base import ProviderRegistry
 from engine.providers.remote.calls import offline_switch
 from engine.runtime.approval_gate import ApprovalService, Approver, deny
@@ -117,8 +118,11 @@ class Engine:
         use_cache: bool = True,
         approver: Approver = deny,
         offline: bool | None = None,
+        executor: ItemExecutor | None = None,
     ) -> None:
         self.registry = registry
+        self.executor = executor
+        """Where map items of this engine's runs execute; None: in this process."""
         self.providers = providers or ProviderRegistry()
         self.store = store
         self.use_cache = use_cache
@@ -444,6 +448,7 @@ class Engine:
             totals=used_before or Totals(),
             fresh=fresh,
             checkpoints=checkpoints or {},
+            executor=self.executor,
         )
         execution = Execution(nodes, bus, runner, policy.max_parallelism, presets)
         if recorder is not None:

@@ -1,0 +1,117 @@
+"""`interlock cluster start|join|status|stop`, and `--cluster` on `run`: where a run's map
+items execute (this process, or the workers of a Ray cluster)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.cli.context import EXIT_FAILED, EXIT_OK
+
+if TYPE_CHECKING:
+    from engine.cluster.connection import Cluster
+    from engine.nodes.executor import ItemExecutor
+    from engine.store.protocol import RunStore
+
+LOCAL_HEAD = "local"
+"""`--cluster` with no address: the head `interlock cluster start` started here."""
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("cluster", help="run map items on a Ray cluster")
+    csub = p.add_subparsers(dest="cluster_command", metavar="ACTION", required=True)
+    q = csub.add_parser("start", help="start a Ray head (token auth) and N worker nodes here")
+    q.add_argument("--workers", type=int, default=2, help="worker nodes to start (default 2)")
+    q.add_argument("--port", type=int, default=6390, help="the head's port (default 6390)")
+    q.add_argument("--cpus", type=int, default=1, help="CPUs each worker node offers")
+    q.set_defaults(handler=cmd_start)
+    q = csub.add_parser("join", help="start a worker node here that joins a head")
+    q.add_argument("address", help="the head's HOST:PORT")
+    q.add_argument("--token-file", required=True, help="a copy of the head's auth token")
+    q.add_argument("--cpus", type=int, help="CPUs this worker offers (default: all)")
+    q.set_defaults(handler=cmd_join)
+    q = csub.add_parser("status", help="nodes and resources of the cluster")
+    q.add_argument("--address", help="HOST:PORT (default: the head started here)")
+    q.set_defaults(handler=cmd_status)
+    q = csub.add_parser("stop", help="stop every Ray process on this machine")
+    q.set_defaults(handler=cmd_stop)
+
+
+def add_cluster_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--cluster",
+        nargs="?",
+        const=LOCAL_HEAD,
+        metavar="ADDRESS",
+        help="run map items on the Ray cluster at HOST:PORT (no value: the one "
+        "`interlock cluster start` started here)",
+    )
+    p.add_argument(
+        "--cluster-token",
+        metavar="FILE",
+        help="the cluster's auth token (default: the one `cluster start` wrote)",
+    )
+
+
+def executor_for(args: argparse.Namespace, store: RunStore) -> tuple[ItemExecutor | None, Any]:
+    """The item executor `--cluster` asks for (None: this process) and what closes it."""
+    if not getattr(args, "cluster", None):
+        return None, None
+    from engine.cluster import Cluster, ClusterError, RayItems
+    from engine.cluster.control import ClusterHome
+    from engine.providers.local import default_local_provider
+
+    home = ClusterHome.default()
+    address = home.address() if args.cluster == LOCAL_HEAD else args.cluster
+    if address is None:
+        raise ClusterError("no cluster was started here: `interlock cluster start`, or pass "
+                           "--cluster HOST:PORT")  # fmt: skip
+    token = Path(args.cluster_token) if args.cluster_token else home.token
+    cluster: Cluster = Cluster.connect(address, token_path=token if token.is_file() else None)
+    catalog = default_local_provider().catalog
+    return RayItems(cluster, store, catalog.checksum), cluster
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    from engine.cluster.control import ClusterHome, start
+
+    home = ClusterHome.default()
+    began = time.monotonic()
+    address = start(home, args.workers, args.port, args.cpus)
+    took = time.monotonic() - began
+    print(f"cluster head at {address} with {args.workers} workers (started in {took:.0f}s)")
+    print(f"auth token: {home.token} (copy it to machines that join)")
+    print(f"run on it: interlock run FILE --cluster {address}")
+    return EXIT_OK
+
+
+def cmd_join(args: argparse.Namespace) -> int:
+    from engine.cluster.control import join
+
+    join(args.address, Path(args.token_file), args.cpus)
+    print(f"this machine joined {args.address} as a worker")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from engine.cluster.control import ClusterHome, status
+
+    home = ClusterHome.default()
+    address = args.address or home.address()
+    if address is None:
+        print("no cluster was started here", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"cluster at {address}")
+    print(status(home, address), end="")
+    return EXIT_OK
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    from engine.cluster.control import ClusterHome, stop
+
+    stop(ClusterHome.default())
+    print("cluster stopped")
+    return EXIT_OK

@@ -1,0 +1,195 @@
+"""A connection to a Ray cluster: one item actor per worker node (its process keeps the
+local models loaded), bounded in-flight items per worker, and an item retried on another
+worker when its worker dies. The only module that imports `ray`, and only when used."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.cluster.worker import ItemReply, ItemWorker, TemplateItem, WorkflowItem
+from engine.errors import InterlockError, NodeError
+
+log = logging.getLogger(__name__)
+
+WORKER_RESOURCE = "interlock_worker"
+"""The custom resource `interlock cluster start` (and `cluster join`) gives worker nodes."""
+
+DEFAULT_IN_FLIGHT = 4
+"""Items one worker runs at once; more wait on the coordinator (back-pressure)."""
+
+
+class ClusterError(InterlockError):
+    """The cluster cannot be reached or has no worker to run items on."""
+
+
+class ItemActor:
+    """The actor on each worker node: an `ItemWorker` living as long as the connection."""
+
+    def __init__(self, name: str, data_dir: str | None) -> None:
+        self.worker = ItemWorker(name, data_dir)
+
+    def ready(self) -> tuple[str, int]:
+        return self.worker.name, os.getpid()
+
+    async def run_template(self, item: TemplateItem) -> ItemReply:
+        return await self.worker.run_template(item)
+
+    async def run_workflow(self, item: WorkflowItem) -> ItemReply:
+        return await self.worker.run_workflow(item)
+
+
+@dataclass
+class Worker:
+    """One worker node's actor, as the coordinator sees it."""
+
+    name: str
+    pid: int
+    handle: Any
+    busy: int = 0
+    """Items sent and not yet answered (at most the connection's `in_flight`)."""
+    done: int = 0
+    """Items answered: per-worker progress."""
+    alive: bool = True
+
+
+def use_token(token_path: Path) -> None:
+    """Authenticate to the cluster with the token in `token_path` (Ray's token auth)."""
+    os.environ["RAY_AUTH_MODE"] = "token"
+    os.environ["RAY_AUTH_TOKEN_PATH"] = str(token_path)
+    if "ray" in sys.modules:  # already imported: make it read them again
+        try:
+            from ray._raylet import AuthenticationTokenLoader, Config  # type: ignore[attr-defined]
+
+            Config.initialize("")
+            AuthenticationTokenLoader.instance().reset_cache()
+        except ImportError:  # another Ray version: the connection says if the token is off
+            log.warning("ray was imported before the cluster token was set")
+
+
+class Cluster:
+    """The coordinator's handle on the cluster's workers."""
+
+    def __init__(self, address: str, workers: list[Worker], in_flight: int) -> None:
+        self.address = address
+        self.workers = workers
+        self.in_flight = in_flight
+        self._free: asyncio.Condition | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    def connect(
+        cls,
+        address: str,
+        *,
+        in_flight: int = DEFAULT_IN_FLIGHT,
+        token_path: Path | None = None,
+        data_dir: str | None = None,
+    ) -> Cluster:
+        """Join the cluster at `address` (host:port of its head) as a driver and start an
+        item actor on every live worker node. Blocks until each actor answers."""
+        if token_path is not None:  # before importing ray, which reads the token then
+            use_token(token_path)
+        try:
+            import ray
+            from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+        except ImportError:
+            raise ClusterError(
+                "running on a cluster needs Ray: pip install 'interlock[cluster]'"
+            ) from None
+        if not ray.is_initialized():
+            try:
+                ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+            except Exception as exc:
+                raise ClusterError(f"cannot connect to the cluster at {address}: {exc}") from exc
+        everything: list[dict[str, Any]] = ray.nodes()  # type: ignore[no-untyped-call]
+        nodes = [n for n in everything if n["Alive"] and n["Resources"].get(WORKER_RESOURCE)]
+        if not nodes:
+            raise ClusterError(
+                f"the cluster at {address} has no worker nodes; add some with "
+                "`interlock cluster start --workers N` or `interlock cluster join`"
+            )
+        actor: Any = ray.remote(ItemActor)
+        handles: list[Any] = []
+        for node in nodes:
+            name = f"{node['NodeManagerAddress']}:{node['NodeManagerPort']}"
+            strategy = NodeAffinitySchedulingStrategy(node["NodeID"], soft=False)
+            options = actor.options(
+                scheduling_strategy=strategy,
+                max_concurrency=in_flight,
+                num_cpus=0,
+                max_restarts=0,
+            )
+            handles.append(options.remote(name, data_dir))
+        answers: list[tuple[str, int]] = ray.get([h.ready.remote() for h in handles], timeout=300)
+        workers = [Worker(name, pid, h) for (name, pid), h in zip(answers, handles, strict=True)]
+        log.info("connected to %s: %d workers", address, len(workers))
+        return cls(address, workers, in_flight)
+
+    def close(self) -> None:
+        """Stop this connection's item actors (the cluster keeps running)."""
+        import ray
+
+        for worker in self.workers:
+            if worker.alive:
+                ray.kill(worker.handle)
+            worker.alive = False
+
+    @property
+    def live(self) -> list[Worker]:
+        return [w for w in self.workers if w.alive]
+
+    async def call(
+        self,
+        method: str,
+        item: TemplateItem | WorkflowItem,
+        log_line: Callable[[str, str], None],
+    ) -> ItemReply:
+        """Run `item` on the least busy live worker, waiting for a free slot; when that
+        worker dies mid-item, run it again on another one (each try is an attempt)."""
+        from ray.exceptions import RayActorError
+
+        loop = asyncio.get_running_loop()
+        if self._free is None or self._loop is not loop:  # one condition per event loop
+            self._free, self._loop = asyncio.Condition(), loop
+        free = self._free
+        attempt = 0
+        while True:
+            attempt += 1
+            async with free:
+                await free.wait_for(lambda: not self.live or self._idlest() is not None)
+                worker = self._idlest()
+                if worker is None:
+                    raise NodeError("every cluster worker is gone", error_class="transient")
+                worker.busy += 1
+            try:
+                reply: ItemReply = await getattr(worker.handle, method).remote(item)
+                worker.done += 1
+                return reply
+            except RayActorError as exc:
+                worker.alive = False
+                log.warning("worker %s lost: %s", worker.name, exc)
+                if not self.live:
+                    raise NodeError(
+                        f"worker {worker.name} was lost mid-item and no worker is left",
+                        error_class="transient",
+                    ) from None
+                log_line(
+                    "warning",
+                    f"attempt {attempt} of an item was lost with worker {worker.name}; "
+                    "retrying on another worker",
+                )
+            finally:
+                async with free:
+                    worker.busy -= 1
+                    free.notify_all()
+
+    def _idlest(self) -> Worker | None:
+        open_ = [w for w in self.live if w.busy < self.in_flight]
+        return min(open_, key=lambda w: w.busy) if open_ else None

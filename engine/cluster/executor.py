@@ -1,0 +1,120 @@
+"""`RayItems`: the item executor that sends a map's items to cluster workers and records
+what they did on the coordinator as if they had run here (one event stream, one store).
+Items that must stay with governance run here through `LocalItems`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from engine.cluster.connection import Cluster
+from engine.cluster.placement import ModelChecksum, Placement, place_template, place_workflow
+from engine.cluster.worker import ItemReply, TemplateItem, WorkflowItem
+from engine.errors import NodeError, RunError
+from engine.nodes.base import ChildRunResult, NodeContext, NodeResult
+from engine.nodes.executor import LOCAL_ITEMS
+from engine.runtime.engine import child_run_id
+from engine.store.protocol import RunStore
+from engine.workflow.model import Workflow
+
+
+class RayItems:
+    """Runs map items on a `Cluster`; needs the coordinator's store to record child runs."""
+
+    name = "ray"
+
+    def __init__(self, cluster: Cluster, store: RunStore | None, checksum: ModelChecksum) -> None:
+        self.cluster = cluster
+        self.store = store
+        self.checksum = checksum
+        self._placements: dict[tuple[str, str], Placement] = {}
+
+    def placement(self, ctx: NodeContext, decide: Callable[[], Placement]) -> Placement:
+        """Where this map node's items run: decided from its config before its first item
+        and recorded once on its log, with the reason."""
+        key = (ctx.run_id, ctx.node_id)
+        found = self._placements.get(key)
+        if found is None:
+            found = self._placements[key] = decide()
+            where = (
+                f"the cluster at {self.cluster.address} ({len(self.cluster.live)} workers)"
+                if found.remote
+                else "the coordinator"
+            )
+            ctx.log("info", f"map items run on {where}: {found.reason}")
+        return found
+
+    async def run_template(
+        self, ctx: NodeContext, kind: str, config: dict[str, Any], inputs: dict[str, Any]
+    ) -> NodeResult:
+        placed = self.placement(
+            ctx, lambda: place_template(kind, config, ctx.registry, self.checksum)
+        )
+        if not placed.remote:
+            return await LOCAL_ITEMS.run_template(ctx, kind, config, inputs)
+        item = TemplateItem(
+            kind, config, inputs, ctx.run_id, ctx.node_id, ctx.attempt, ctx.depth, ctx.policy,
+            ctx.run_inputs, placed.models,
+        )  # fmt: skip
+        reply = await self.cluster.call("run_template", item, ctx.log)
+        for call in reply.calls:  # what the item emitted, in order, on this run's stream
+            if call[0] == "log":
+                ctx.log(call[1], call[2])
+            elif call[0] == "token":
+                ctx.emit_token(call[1])
+            else:
+                ctx.emit(call[1], call[2])
+        _raise_refused(reply)
+        if reply.error is not None:
+            raise NodeError(reply.error, error_class=reply.error_class)
+        return NodeResult(
+            reply.outputs,
+            reply.model,
+            reply.provider,
+            reply.prompt_tokens,
+            reply.completion_tokens,
+            reply.cost_usd,
+        )
+
+    async def run_workflow(
+        self,
+        ctx: NodeContext,
+        child: Workflow,
+        inputs: dict[str, Any],
+        child_dir: Path | None,
+        label: str,
+    ) -> ChildRunResult:
+        placed = self.placement(
+            ctx, lambda: place_workflow(child, child_dir, ctx.registry, self.checksum)
+        )
+        if not placed.remote:
+            return await LOCAL_ITEMS.run_workflow(ctx, child, inputs, child_dir, label)
+        run_id = child_run_id(ctx.run_id, label)
+        item = WorkflowItem(
+            child, str(child_dir) if child_dir is not None else None, inputs, run_id,
+            ctx.run_id, ctx.depth + 1, ctx.policy.offline, placed.models,
+        )  # fmt: skip
+        reply = await self.cluster.call("run_workflow", item, ctx.log)
+        _raise_refused(reply)
+        if reply.error is not None and not reply.events:  # refused before it started
+            raise RunError(reply.error)
+        if self.store is not None:
+            for version in reply.workflows:
+                if self.store.get_workflow(version.hash) is None:
+                    self.store.save_workflow(version)
+            self.store.append_events(reply.events)
+        return ChildRunResult(
+            run_id,
+            reply.status,
+            reply.outputs,
+            reply.error,
+            reply.prompt_tokens,
+            reply.completion_tokens,
+            reply.cost_usd,
+        )
+
+
+def _raise_refused(reply: ItemReply) -> None:
+    if reply.error_class == "refused":
+        raise NodeError(reply.error or "refused", error_class="config")

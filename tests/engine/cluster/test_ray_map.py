@@ -1,0 +1,249 @@
+"""Map items on a real Ray cluster (a head and two worker nodes on this machine): the same
+outputs and the same recorded events as a local run, the bundled model on both workers,
+governance kept on the coordinator, a missing model named, a worker killed mid-map."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.cluster import Cluster, RayItems
+from engine.cluster.control import ClusterHome
+from engine.nodes import builtin_registry
+from engine.nodes.executor import ItemExecutor
+from engine.providers.base import ProviderRegistry
+from engine.providers.local import LocalProvider
+from engine.runtime.engine import Engine, RunResult, child_label
+from engine.store import open_store
+from engine.store.protocol import RunStore
+from engine.trace.events import NodeLog, NodeToken, RunEvent
+from engine.workflow.model import Workflow
+from local_models import ModelCatalog
+from local_models.bundled import SMOLLM2_ID, smollm2_path
+
+pytestmark = [pytest.mark.cluster, pytest.mark.slow]
+
+VOLATILE = {"duration_s", "pid", "host", "started_at", "finished_at"}
+
+
+def workflow(map_config: dict[str, Any], items: list[Any]) -> Workflow:
+    return Workflow.model_validate(
+        {
+            "version": 1,
+            "metadata": {"name": "fan out"},
+            "inputs": [{"name": "xs", "type": "array", "default": items}],
+            "nodes": [
+                {"id": "xs", "kind": "input"},
+                {"id": "each", "kind": "map", "config": map_config},
+                {"id": "out", "kind": "output"},
+            ],
+            "edges": [
+                {"source": "xs.value", "target": "each.items"},
+                {"source": "each.results", "target": "out.value"},
+            ],
+        }
+    )
+
+
+CHILD = """\
+version: 1
+metadata: {name: Wrap}
+inputs: [{name: item}]
+nodes:
+  - {id: item, kind: input}
+  - {id: wrap, kind: template, config: {template: '<{{ in }}>'}}
+  - {id: res, kind: output}
+edges:
+  - {source: item.value, target: wrap.in}
+  - {source: wrap.text, target: res.value}
+"""
+
+GATED = """\
+version: 1
+metadata: {name: Gated}
+inputs: [{name: item}]
+nodes:
+  - {id: item, kind: input}
+  - {id: gate, kind: approval}
+  - {id: res, kind: output}
+edges:
+  - {source: item.value, target: gate.in}
+  - {source: gate.value, target: res.value}
+"""
+
+
+def catalog_with_variant(folder: Path) -> tuple[ModelCatalog, str]:
+    """A coordinator catalog holding a model no worker has: SmolLM2 plus one byte."""
+    variant = folder / "smol-variant.gguf"
+    variant.write_bytes(smollm2_path().read_bytes() + b"\0")
+    catalog = ModelCatalog(folder / "data")
+    entry = catalog.import_file(variant, copy=False, bench=False)
+    return catalog, entry.model_id
+
+
+def run(
+    flow: Workflow,
+    store: RunStore,
+    base_dir: Path | None,
+    executor: ItemExecutor | None = None,
+    providers: ProviderRegistry | None = None,
+) -> tuple[RunResult, list[RunEvent]]:
+    events: list[RunEvent] = []
+    engine = Engine(builtin_registry(), providers, store, use_cache=False, executor=executor)
+    result = asyncio.run(engine.run(flow, base_dir=base_dir, subscribers=[events.append]))
+    return result, events
+
+
+def shape(events: list[RunEvent]) -> list[tuple[str, str | None, dict[str, Any]]]:
+    """Events without what differs between two runs of the same thing (ids, times, hosts)."""
+    out = []
+    for event in events:
+        payload = {k: v for k, v in event.payload().items() if k not in VOLATILE}
+        payload.pop("parent_run_id", None)
+        payload.pop("workflow_path", None)
+        if isinstance(event, NodeLog) and event.message.startswith("map items run on"):
+            continue  # where the items ran: the one line a cluster run adds
+        out.append((event.type, event.node_id, payload))
+    return out
+
+
+def children(store: RunStore, run_id: str) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {}
+    for record in store.child_runs(run_id):
+        label = child_label(run_id, record.run_id)
+        assert label not in found, f"item {label} recorded twice"
+        found[label] = shape(store.events(record.run_id))
+    return found
+
+
+def test_a_map_on_the_cluster_records_what_a_local_run_records(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    (tmp_path / "child.interlock.yaml").write_text(CHILD)
+    items = [f"item {i}" for i in range(50)]
+    checksum = ModelCatalog(tmp_path / "data").checksum
+    by_file = {"workflow": "child.interlock.yaml", "result_port": "res"}
+    by_template = {"template": {"kind": "template", "config": {"template": "<{{ in }}>"}}}
+    for body in (by_file, by_template):
+        flow = workflow(body, items)
+        here = open_store(tmp_path / "local.db")
+        there = open_store(tmp_path / "ray.db")
+        local, local_events = run(flow, here, tmp_path)
+        remote, remote_events = run(flow, there, tmp_path, RayItems(cluster, there, checksum))
+        assert remote.status == local.status == "succeeded"
+        assert remote.outputs == local.outputs == {"out": [f"<{item}>" for item in items]}
+        assert shape(remote_events) == shape(local_events)
+        placed = [e.message for e in remote_events if isinstance(e, NodeLog)]
+        assert placed[0].startswith(f"map items run on the cluster at {cluster.address}")
+        # Each item's child run is recorded once, with the events a local child records.
+        assert children(there, remote.run_id) == children(here, local.run_id)
+        assert len(children(there, remote.run_id)) == (50 if "workflow" in body else 0)
+        here.close()
+        there.close()
+
+
+def test_a_map_on_the_bundled_model_runs_on_both_workers(cluster: Cluster, tmp_path: Path) -> None:
+    body = {
+        "template": {
+            "kind": "llm",
+            "config": {"model": SMOLLM2_ID, "prompt": "Name a {{ in }}.", "max_tokens": 6},
+        },
+        "result_port": "text",
+    }
+    flow = workflow(body, ["fruit", "colour", "bird", "tree", "river", "city"])
+    catalog = ModelCatalog(tmp_path / "data")
+    providers = ProviderRegistry([LocalProvider(catalog)], default_model=SMOLLM2_ID)
+    before = [w.done for w in cluster.workers]
+    local, local_events = run(flow, open_store(":memory:"), None, providers=providers)
+    remote, remote_events = run(
+        flow, open_store(":memory:"), None, RayItems(cluster, None, catalog.checksum)
+    )
+    assert remote.status == local.status == "succeeded"
+    assert remote.outputs == local.outputs
+    assert all(isinstance(text, str) and text for text in remote.outputs["out"])
+    assert remote.completion_tokens == local.completion_tokens > 0
+    tokens = [e for e in remote_events if isinstance(e, NodeToken)]
+    assert len(tokens) == len([e for e in local_events if isinstance(e, NodeToken)]) > 0
+    assert all(w.done > n for w, n in zip(cluster.workers, before, strict=True))
+
+
+def test_items_that_ask_a_person_stay_on_the_coordinator(cluster: Cluster, tmp_path: Path) -> None:
+    (tmp_path / "gated.interlock.yaml").write_text(GATED)
+    flow = workflow({"workflow": "gated.interlock.yaml", "result_port": "res"}, ["a", "b"])
+    before = [w.done for w in cluster.workers]
+    store = open_store(":memory:")
+    checksum = ModelCatalog(tmp_path / "data").checksum
+    result, events = run(flow, store, tmp_path, RayItems(cluster, store, checksum))
+    logs = [e.message for e in events if isinstance(e, NodeLog)]
+    assert logs[0] == (
+        "map items run on the coordinator: node 'gate' (approval) asks a person: "
+        "governance stays on the coordinator"
+    )
+    assert [w.done for w in cluster.workers] == before  # nothing was sent out
+    assert result.status == "failed"  # the default approver refuses: it ran here
+    assert len(store.child_runs(result.run_id)) == 2
+
+
+def test_a_worker_without_the_model_says_which(cluster: Cluster, tmp_path: Path) -> None:
+    catalog, variant = catalog_with_variant(tmp_path)
+    body = {"template": {"kind": "llm", "config": {"model": variant, "prompt": "{{ in }}"}}}
+    flow = workflow(body, ["x"])
+    result, _ = run(flow, open_store(":memory:"), None, RayItems(cluster, None, catalog.checksum))
+    assert result.status == "failed"
+    assert result.error is not None
+    assert f"has no local model '{variant}' (sha256 " in result.error
+    assert "interlock models import" in result.error
+
+
+def test_an_item_on_a_killed_worker_runs_again_on_another(
+    ray_head: tuple[ClusterHome, str], tmp_path: Path
+) -> None:
+    home, address = ray_head
+    own = Cluster.connect(address, token_path=home.token, in_flight=2)  # fresh actors
+    body = {
+        "template": {
+            "kind": "llm",
+            "config": {"model": SMOLLM2_ID, "prompt": "Count to {{ in }}.", "max_tokens": 12},
+        },
+        "result_port": "text",
+    }
+    flow = workflow(body, list(range(12)))
+    catalog = ModelCatalog(tmp_path / "data")
+    killed: list[str] = []
+
+    def kill_a_busy_worker(event: RunEvent) -> None:
+        """At the first item's answer, kill the worker with the most items in flight."""
+        if killed or not isinstance(event, NodeToken):
+            return
+        victim = max(own.workers, key=lambda w: w.busy)
+        assert victim.busy > 0
+        killed.append(victim.name)
+        os.kill(victim.pid, signal.SIGKILL)
+
+    engine = Engine(
+        builtin_registry(),
+        store=open_store(":memory:"),
+        use_cache=False,
+        executor=RayItems(own, None, catalog.checksum),
+    )
+    events: list[RunEvent] = []
+    try:
+        result = asyncio.run(engine.run(flow, subscribers=[kill_a_busy_worker, events.append]))
+        alive = [w.alive for w in own.workers]
+    finally:
+        own.close()
+    assert killed
+    assert result.status == "succeeded"
+    texts = result.outputs["out"]
+    assert len(texts) == 12 and all(isinstance(t, str) and t for t in texts)
+    lost = [e.message for e in events if isinstance(e, NodeLog) and "was lost" in e.message]
+    assert lost and all(f"lost with worker {killed[0]}" in m for m in lost)
+    assert alive.count(False) == 1
+    providers = ProviderRegistry([LocalProvider(catalog)], default_model=SMOLLM2_ID)
+    local, _ = run(flow, open_store(":memory:"), None, providers=providers)
+    assert texts == local.outputs["out"]  # each item's result once, in its place

@@ -1,11 +1,13 @@
 """UI responsiveness during a run: event-loop stalls in the desktop app while a 20-node
 workflow streams from the bundled local model. A 5 ms QTimer measures its own lateness;
 an idle stretch in the same process is the baseline. Goal: max stall < 50 ms, the first
-run in a fresh process included (that is what a user sees), and the half second after the
-window's first paint (where the app does its deferred start-up work) too.
+run in a fresh process included (that is what a user sees), the half second after the
+window's first paint (where the app does its deferred start-up work), and a run during
+which another process holds the store's write lock for 5 s (as a CLI `approve` might).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/ui_responsiveness.py [--llm-nodes 17]
         [--at-once]   start the first run at the first paint (no settling, no idle stretch)
+        [--lock-s 5]  how long the other process holds the write lock (0: no such run)
 """
 
 from __future__ import annotations
@@ -33,6 +35,29 @@ from desktop.async_loop import install_loop  # noqa: E402
 from desktop.main_window import MainWindow  # noqa: E402
 
 TICK_MS = 5
+HOLDER = r"""
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+db.execute("COMMIT")
+"""
+
+
+async def hold_write_lock(seconds: float) -> asyncio.subprocess.Process:
+    """Another process takes the store's write lock and keeps it `seconds`."""
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        HOLDER,
+        os.environ["INTERLOCK_DB"],
+        str(seconds),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert holder.stdout is not None
+    await holder.stdout.readline()
+    return holder
 
 
 def workflow_yaml(llm_nodes: int) -> str:
@@ -129,7 +154,7 @@ def summary(name: str, late: list[float]) -> dict[str, float]:
     return row
 
 
-async def main(llm_nodes: int, idle_s: float, at_once: bool = False) -> int:
+async def main(llm_nodes: int, idle_s: float, at_once: bool = False, lock_s: float = 5.0) -> int:
     path = Path(DATA) / "bench.interlock.yaml"
     path.write_text(workflow_yaml(llm_nodes), encoding="utf-8")
     settings = QSettings(str(Path(DATA) / "settings.ini"), QSettings.Format.IniFormat)
@@ -154,14 +179,25 @@ async def main(llm_nodes: int, idle_s: float, at_once: bool = False) -> int:
         idle = summary("idle (baseline)", probe.stop())
 
     first = "first run" + (", at first paint" if at_once else "") + " (cold model)"
-    for label, topic in ((first, "tea"), ("second run (warm model)", "coffee")):
+    locked = f"write lock held {lock_s:g} s"
+    runs = [(first, "tea"), ("second run (warm model)", "coffee")]
+    if lock_s > 0:
+        runs.append((locked, "milk"))
+    for label, topic in runs:
         tokens_before = len(controller.state.events)
         if label != first or not at_once:
             probe.start()
         started = time.perf_counter()
         controller.start({"topic": topic})
+        holder = None
+        if label == locked:  # once the run is under way: its next commits must wait
+            while controller.running and not controller.state.nodes:
+                await asyncio.sleep(0.01)
+            holder = await hold_write_lock(lock_s)
         while controller.running:
             await asyncio.sleep(0.05)
+        if holder is not None:
+            await holder.wait()
         took = time.perf_counter() - started
         rows[label] = summary(label, probe.stop())
         result = controller.last_result
@@ -193,9 +229,12 @@ if __name__ == "__main__":
     parser.add_argument(
         "--at-once", action="store_true", help="first run at the first paint (worst case)"
     )
+    parser.add_argument(
+        "--lock-s", type=float, default=5.0, help="write lock held by another process (0: off)"
+    )
     args = parser.parse_args()
     app = QApplication(sys.argv[:1])
     loop = install_loop(app)
     with loop:
-        code = loop.run_until_complete(main(args.llm_nodes, args.idle, args.at_once))
+        code = loop.run_until_complete(main(args.llm_nodes, args.idle, args.at_once, args.lock_s))
     sys.exit(code)

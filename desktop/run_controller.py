@@ -1,5 +1,5 @@
-"""Runs the open workflow through the engine on the qasync loop: start, stop, resume,
-re-run and run-from-a-node. Folds the run's events (through the bridge) into a `RunState`
+"""Runs the open workflow through the engine on the session's engine thread: start, stop,
+resume, re-run and run-from-a-node. Folds the run's events (through the bridge) into a `RunState`
 that the canvas overlay, status bar, inspector Run tab and trace observe."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from desktop.async_loop import spawn
 from desktop.bridge import RunEventBridge
@@ -132,11 +132,11 @@ class RunController(QObject):
 
     def resume(self, run_id: str) -> asyncio.Task[Any] | None:
         """Continue a crashed, failed or waiting run (its stored events are shown first)."""
-        state = fold(self.session.store.events(run_id))
         return self._launch(
-            state,
+            RunState(),
             f"Resuming run {run_id}…",
             lambda engine: engine.resume(run_id, subscribers=[self.bridge.publish]),
+            shown_first=run_id,
         )
 
     def stop(self) -> None:
@@ -162,6 +162,7 @@ class RunController(QObject):
         state: RunState,
         text: str,
         work: Callable[[Engine], Coroutine[Any, Any, RunResult]],
+        shown_first: str | None = None,
     ) -> asyncio.Task[Any] | None:
         if self.running:
             return None
@@ -171,7 +172,7 @@ class RunController(QObject):
 
         async def body() -> None:
             began.append(True)
-            await self._run(text, work)
+            await self._run(text, work, shown_first)
 
         task = self.task = spawn(body())
         task.add_done_callback(lambda _: None if began else self._stopped_before_start())
@@ -180,14 +181,25 @@ class RunController(QObject):
         return task
 
     async def _run(
-        self, text: str, work: Callable[[Engine], Coroutine[Any, Any, RunResult]]
+        self,
+        text: str,
+        work: Callable[[Engine], Coroutine[Any, Any, RunResult]],
+        shown_first: str | None,
     ) -> None:
         self.message.emit(text)
         outcome: RunResult | BaseException
+        session = self.session
         try:
             self.warm_up()  # normally started when the window painted
-            await self.session.warm_up()
-            result: RunResult = await work(self.session.engine(self.approver))
+            await session.warm_up()
+            if shown_first is not None:  # the stored part of a run being continued
+                state = await asyncio.to_thread(lambda: fold(session.store.events(shown_first)))
+                self.state = state
+                self.overlay.show_state(state, live=True)
+            approver = session.gui_approver(self.approver)
+            # On the engine thread: a store write waiting for another process's lock
+            # waits there, never on the window's thread.
+            result: RunResult = await session.on_engine(lambda: work(session.engine(approver)))
             self.last_result = outcome = result
             self.message.emit(_summary(result))
         except asyncio.CancelledError:
@@ -203,6 +215,8 @@ class RunController(QObject):
             self.message.emit(f"Run crashed: {exc}")
             outcome = exc
         finally:
+            # the run's events still queued from the engine thread are folded first
+            QCoreApplication.sendPostedEvents(self.bridge, 0)
             self.overlay.set_live(False)
             self.running_changed.emit(False)
             op_hub().changed.emit(OpChanges(runs=True, approvals=True))

@@ -73,18 +73,33 @@ def _describe(label: str, record: RunRecord) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Two stored runs, compared node by node (read by `load_comparison`)."""
+
+    records: tuple[RunRecord, RunRecord]
+    rows: list[NodeComparison]
+
+
+def load_comparison(store: RunStore, run_a: str, run_b: str) -> Comparison:
+    """Read and compare two runs (blocking: call it in a worker thread). Raises KeyError
+    naming a run that is not in the store."""
+    a, b = store.get_run(run_a), store.get_run(run_b)
+    if a is None or b is None:
+        raise KeyError(run_a if a is None else run_b)
+    return Comparison((a, b), compare_states(fold(store.events(run_a)), fold(store.events(run_b))))
+
+
 class CompareRunsDialog(QDialog):
-    def __init__(self, store: RunStore, run_a: str, run_b: str, parent: QWidget | None = None):
+    def __init__(self, loaded: Comparison, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("compare_dialog")
         self.setWindowTitle("Compare runs")
         self.resize(1100, 520)
-        records = [store.get_run(run_a), store.get_run(run_b)]
-        if records[0] is None or records[1] is None:
-            raise KeyError(run_a if records[0] is None else run_b)
-        self.rows = compare_states(fold(store.events(run_a)), fold(store.events(run_b)))
+        records = loaded.records
+        self.rows = loaded.rows
         layout = QVBoxLayout(self)
-        text = "<br>".join(_describe(lbl, r) for lbl, r in zip("AB", records, strict=True) if r)
+        text = "<br>".join(_describe(lbl, r) for lbl, r in zip("AB", records, strict=True))
         if records[0].workflow_name != records[1].workflow_name:
             text += "<br><span style='color:#e0413a'>These runs are of different workflows.</span>"
         elif records[0].workflow_hash != records[1].workflow_hash:

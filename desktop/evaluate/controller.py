@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from PySide6.QtCore import QObject, Signal
 
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+T = TypeVar("T")
+
+
 class EvalHost(Protocol):
     """What evaluations need from the window's engine session."""
 
@@ -49,6 +52,10 @@ class EvalHost(Protocol):
     def providers(self) -> ProviderRegistry: ...
 
     async def warm_up(self) -> None: ...
+
+    async def on_engine(self, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """Run `make()` on the engine thread, where store writes may wait."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +121,8 @@ class EvalController(QObject):
     calibrated = Signal(object)
     """A `Calibration`, just before `finished` of the evaluation that measured its rungs."""
     message = Signal(str)
+    _first_row = Signal(str)
+    """An evaluation's first stored row (its id), from the engine thread to the window's."""
 
     def __init__(self, host: EvalHost, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -122,6 +131,7 @@ class EvalController(QObject):
         self._active = False
         self.eval_id: str | None = None
         """The evaluation running (or last run), known from its first stored row."""
+        self._first_row.connect(lambda eval_id: spawn(self._announce(eval_id)))
 
     @property
     def running(self) -> bool:
@@ -224,7 +234,9 @@ class EvalController(QObject):
         return self._spawn(job, f"Calibration of {node_id}")
 
     def _spawn(
-        self, job: Callable[[Evaluator], Awaitable[EvaluationRecord]], what: str | None = None
+        self,
+        job: Callable[[Evaluator], Coroutine[Any, Any, EvaluationRecord]],
+        what: str | None = None,
     ) -> asyncio.Task[Any] | None:
         """Run `job` as the one evaluation under way (None while another runs); `what` names
         it in messages (default: the evaluation and its name)."""
@@ -249,13 +261,16 @@ class EvalController(QObject):
             self.task.cancel()
 
     async def _run(
-        self, job: Callable[[Evaluator], Awaitable[EvaluationRecord]], named: str | None
+        self, job: Callable[[Evaluator], Coroutine[Any, Any, EvaluationRecord]], named: str | None
     ) -> None:
         outcome: EvaluationRecord | BaseException
         what = named or "Evaluation"
         self.eval_id = None
         try:
-            record = await job(await self.evaluator())
+            evaluator = await self.evaluator()
+            # On the engine thread, as runs are: its rows' store writes never wait on the
+            # window's thread (signals from there reach the window in order).
+            record = await self.host.on_engine(lambda: job(evaluator))
             outcome = record
             self.message.emit(f"{named or f'Evaluation {record.name}'} {record.status}")
         except asyncio.CancelledError:
@@ -287,9 +302,10 @@ class EvalController(QObject):
         return await asyncio.to_thread(self._evaluator, store)
 
     def _on_row(self, result: RowResult, done: int, total: int) -> None:
+        """Called on the engine thread: what it emits reaches the window in order."""
         if self.eval_id != result.eval_id:
             self.eval_id = result.eval_id
-            spawn(self._announce(result.eval_id))
+            self._first_row.emit(result.eval_id)
         self.row_done.emit(result, done, total)
 
     async def _announce(self, eval_id: str) -> None:

@@ -21,12 +21,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.async_loop import loop_running
 from desktop.dialogs.approval_dialog import ApprovalDialog
 from desktop.run.ops import EngineOp, OpChanges, op_hub
 from desktop.run.qt import named
 from desktop.run.resumable import resumable
 from engine.approvals.model import ApprovalDecision, ApprovalRecord
-from engine.store.protocol import RunRecord
+from engine.store.protocol import RunRecord, RunStore
 
 if TYPE_CHECKING:
     from desktop.run_controller import RunController
@@ -43,6 +44,18 @@ def _age(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def pending_approvals(
+    store: RunStore,
+) -> tuple[list[ApprovalRecord], dict[str, RunRecord | None]]:
+    """The pending approvals and their runs (blocking: call it in a worker thread)."""
+    records = store.list_approvals(status="pending")
+    runs: dict[str, RunRecord | None] = {}
+    for r in records:
+        if r.request.run_id not in runs:
+            runs[r.request.run_id] = store.get_run(r.request.run_id)
+    return records, runs
+
+
 class ApprovalsPanel(QWidget):
     decided = Signal(str, object)
     """(run id, ApprovalDecision) once a decision is recorded."""
@@ -53,6 +66,8 @@ class ApprovalsPanel(QWidget):
         self.controller = controller
         self.records: list[ApprovalRecord] = []
         self.dialog: ApprovalDialog | None = None
+        self._reading = False
+        self._read_again = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.table = named(QTableWidget(0, len(HEADERS)), "approvals_table")
@@ -83,19 +98,34 @@ class ApprovalsPanel(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
+        """Read the pending approvals in a worker thread; the table follows. One read at a
+        time; a failed read (a locked or vanished file) says so and keeps the rows."""
         session = self.controller.session
         if not session.store_ready and not session.warmed_up:
             return  # the warm-up thread opens it; the GUI thread would wait for SQLAlchemy
-        try:
-            store = self.controller.session.store
-            records = store.list_approvals(status="pending")
-            runs: dict[str, RunRecord | None] = {}
-            for r in records:
-                if r.request.run_id not in runs:
-                    runs[r.request.run_id] = store.get_run(r.request.run_id)
-        except Exception as exc:  # a locked or vanished file must not break the window
-            self.empty.setText(f"Cannot read approvals: {exc}")
+        if not loop_running():
             return
+        if self._reading:
+            self._read_again = True
+            return
+        self._reading = True
+        EngineOp.threaded(lambda: pending_approvals(session.store), OpChanges()).success(
+            self._on_read
+        ).failure(self._on_read_failed).run()
+
+    def _read_done(self) -> None:
+        self._reading = False
+        if self._read_again:
+            self._read_again = False
+            self.refresh()
+
+    def _on_read_failed(self, exc: BaseException) -> None:
+        self._read_done()
+        self.empty.setText(f"Cannot read approvals: {exc}")
+
+    def _on_read(self, read: tuple[list[ApprovalRecord], dict[str, RunRecord | None]]) -> None:
+        self._read_done()
+        records, runs = read
         selected = self.selected()
         self.records = records
         now = time.time()
@@ -147,10 +177,11 @@ class ApprovalsPanel(QWidget):
         return dialog
 
     def decide(self, record: ApprovalRecord, decision: ApprovalDecision) -> None:
-        store = self.controller.session.store
+        session = self.controller.session
         run_id = record.request.run_id
 
         def record_it() -> bool:
+            store = session.store
             store.decide_approval(record.request_id, decision)
             return resumable(store, run_id)
 

@@ -58,6 +58,15 @@ class EvalRuns:
     """It has ended: its runs are read once."""
 
 
+def read_runs(
+    store: RunStore, known: dict[str, EvalRuns]
+) -> tuple[list[RunRecord], dict[str, EvalRuns]]:
+    """The recent top-level runs and the evaluations that made any (blocking: call it in a
+    worker thread)."""
+    runs = [r for r in store.list_runs(limit=LIMIT) if r.parent_run_id is None]
+    return runs, evaluation_runs(store, known)
+
+
 def evaluation_runs(store: RunStore, known: dict[str, EvalRuns]) -> dict[str, EvalRuns]:
     """Each recent evaluation's row runs (blocking: call it in a worker thread); those in
     `known` that had ended are not read again. Judge and validator runs are children of a
@@ -100,7 +109,8 @@ class RunsPanel(QWidget):
         self.evaluations: dict[str, EvalRuns] = {}
         self.eval_of: dict[str, EvalRuns] = {}
         """Run id -> the evaluation that made it."""
-        self._reading_evaluations = False
+        self._reading = False
+        self._read_again = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         bar = QHBoxLayout()
@@ -157,42 +167,45 @@ class RunsPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        if self._store is None or (not self.isVisible() and self.runs):
-            return
-        try:
-            runs = [r for r in self._store.list_runs(limit=LIMIT) if r.parent_run_id is None]
-        except Exception:  # locked or vanished file: keep what we show
-            return
-        self._read_evaluations()
-        if runs == self.runs:
-            return
-        self.runs = runs
-        _refill(self.workflow, sorted({r.workflow_name for r in runs}))
-        _refill(self.status, sorted({r.status for r in runs}))
-        self._fill()
-
-    def _read_evaluations(self) -> None:
-        """Which runs evaluations made, read in a worker thread (rows of an evaluation under
-        way join as they are stored)."""
+        """Read the runs (and which evaluations made them) in a worker thread; the table
+        follows when the read ends. One read at a time; a failed read (a locked or vanished
+        file) keeps what is shown."""
         store = self._store
-        if store is None or self._reading_evaluations or not loop_running():
+        if store is None or (not self.isVisible() and self.runs):
             return
-        self._reading_evaluations = True
+        if not loop_running():
+            return
+        if self._reading:
+            self._read_again = True
+            return
+        self._reading = True
         known = dict(self.evaluations)
-        EngineOp.threaded(lambda: evaluation_runs(store, known), OpChanges()).success(
-            self._on_evaluations
-        ).failure(self._on_evaluations_failed).run()
+        EngineOp.threaded(lambda: read_runs(store, known), OpChanges()).success(
+            self._on_read
+        ).failure(self._on_read_failed).run()
 
-    def _on_evaluations(self, found: dict[str, EvalRuns]) -> None:
-        self._reading_evaluations = False
-        if found == self.evaluations:
+    def _on_read(self, read: tuple[list[RunRecord], dict[str, EvalRuns]]) -> None:
+        self._read_done()
+        runs, found = read
+        if runs == self.runs and found == self.evaluations:
             return
-        self.evaluations = found
-        self.eval_of = {run_id: e for e in found.values() for run_id in e.run_ids}
+        if found != self.evaluations:
+            self.evaluations = found
+            self.eval_of = {run_id: e for e in found.values() for run_id in e.run_ids}
+        if runs != self.runs:
+            self.runs = runs
+            _refill(self.workflow, sorted({r.workflow_name for r in runs}))
+            _refill(self.status, sorted({r.status for r in runs}))
         self._fill()
 
-    def _on_evaluations_failed(self, exc: BaseException) -> None:
-        self._reading_evaluations = False  # a locked file: the next refresh tries again
+    def _on_read_failed(self, exc: BaseException) -> None:
+        self._read_done()
+
+    def _read_done(self) -> None:
+        self._reading = False
+        if self._read_again:  # asked for while reading: something changed since
+            self._read_again = False
+            self.refresh()
 
     def _fill(self) -> None:
         wf, status = self.workflow.currentText(), self.status.currentText()

@@ -4,11 +4,13 @@ settings dialogs. Each goes through the RunController or an EngineOp."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QPoint
+from PySide6.QtCore import QEvent, QObject, QPoint, Signal
 from PySide6.QtGui import QAction, QContextMenuEvent, QKeySequence
 from PySide6.QtWidgets import QGraphicsItem, QMenu, QMessageBox, QStyle
 
@@ -27,9 +29,12 @@ from desktop.run.resumable import resumable
 from engine.errors import InterlockError
 from engine.providers.remote.calls import OFFLINE_ENV
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
+    from desktop.dialogs.compare_dialog import Comparison
     from desktop.main_window import MainWindow
-    from desktop.run.replay_window import ReplayWindow
+    from desktop.run.replay_window import ReplayWindow, StoredRun
 
 
 def set_offline(on: bool) -> None:
@@ -41,6 +46,11 @@ def set_offline(on: bool) -> None:
 
 
 class RunCommands(QObject):
+    replay_opened = Signal(object)
+    """The ReplayWindow just shown."""
+    compare_opened = Signal(object)
+    """The CompareRunsDialog just opened."""
+
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
@@ -142,8 +152,8 @@ class RunCommands(QObject):
         if not loop_running():
             return
         self._resume_checks += 1
-        check, store = self._resume_checks, session.store
-        EngineOp.threaded(lambda: resumable(store, run_id), OpChanges()).success(
+        check = self._resume_checks
+        EngineOp.threaded(lambda: resumable(session.store, run_id), OpChanges()).success(
             lambda ok: self._on_resumable(check, run_id, ok)
         ).failure(lambda _: self._on_resumable(check, run_id, False)).run()
 
@@ -212,25 +222,50 @@ class RunCommands(QObject):
         self.controller.message.emit(f"Exported run {run_id} to {path}")
         return path
 
-    def open_replay(self, run_id: str) -> ReplayWindow | None:
-        from desktop.run.replay_window import ReplayWindow
+    def open_replay(self, run_id: str) -> asyncio.Task[None]:
+        """Read run `run_id` in a worker thread, then show it in a replay window (the
+        newest of `replays`; `replay_opened` carries it)."""
+        from desktop.run.replay_window import ReplayWindow, load_stored_run
 
-        try:
-            replay = ReplayWindow(self.controller.session.store, run_id, self.window.registry)
-        except InterlockError as exc:
-            QMessageBox.warning(self.window, "Cannot open run", str(exc))
-            return None
-        self.replays = [r for r in self.replays if r.isVisible()] + [replay]
-        replay.show()
-        return replay
+        session = self.controller.session
 
-    def compare(self, run_a: str, run_b: str) -> QObject:
-        from desktop.dialogs.compare_dialog import CompareRunsDialog
+        def show(stored: StoredRun) -> None:
+            replay = ReplayWindow(session.store, stored, self.window.registry)
+            self.replays = [r for r in self.replays if r.isVisible()] + [replay]
+            replay.show()
+            self.replay_opened.emit(replay)
 
-        dialog = CompareRunsDialog(self.controller.session.store, run_a, run_b, self.window)
-        dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
-        return dialog
+        return (
+            EngineOp.threaded(lambda: load_stored_run(session.store, run_id), OpChanges())
+            .success(show)
+            .failure(lambda exc: self._cannot_open(run_id, exc))
+            .run()
+        )
+
+    def compare(self, run_a: str, run_b: str) -> asyncio.Task[None]:
+        """Read both runs in a worker thread, then open the compare dialog on them
+        (`compare_opened` carries it)."""
+        from desktop.dialogs.compare_dialog import CompareRunsDialog, load_comparison
+
+        session = self.controller.session
+
+        def show(loaded: Comparison) -> None:
+            dialog = CompareRunsDialog(loaded, self.window)
+            dialog.finished.connect(dialog.deleteLater)
+            dialog.open()
+            self.compare_opened.emit(dialog)
+
+        return (
+            EngineOp.threaded(lambda: load_comparison(session.store, run_a, run_b), OpChanges())
+            .success(show)
+            .failure(lambda exc: self._cannot_open(f"{run_a} or {run_b}", exc))
+            .run()
+        )
+
+    def _cannot_open(self, what: str, exc: BaseException) -> None:
+        if not isinstance(exc, InterlockError | KeyError):
+            log.error("reading run %s failed", what, exc_info=exc)
+        QMessageBox.warning(self.window, "Cannot open run", str(exc))
 
     def show_models(self) -> QObject:
         from desktop.dialogs.models_dialog import ModelsDialog

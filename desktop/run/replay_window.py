@@ -4,6 +4,7 @@ node's Run details and the trace."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -30,31 +31,54 @@ from desktop.run.overlay import CanvasRunOverlay
 from desktop.run.qt import named
 from engine.errors import RunError, WorkflowLoadError
 from engine.nodes.base import NodeRegistry
-from engine.store.protocol import RunStore
+from engine.store.protocol import RunRecord, RunStore
+from engine.trace.events import RunEvent
 from engine.trace.fold import RunState, fold
 from engine.workflow.document import WorkflowDocument
 from engine.workflow.loader import loads_workflow
+from engine.workflow.model import Workflow
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRun:
+    """What a replay shows of a run, read from the store by `load_stored_run`."""
+
+    record: RunRecord
+    workflow: Workflow
+    events: list[RunEvent]
+
+
+def load_stored_run(store: RunStore, run_id: str) -> StoredRun:
+    """Read run `run_id`, the workflow version it ran and its events (blocking: call it in
+    a worker thread). Raises RunError when any is missing or no longer loads."""
+    record = store.get_run(run_id)
+    if record is None:
+        raise RunError(f"no run {run_id!r} in the store")
+    version = store.get_workflow(record.workflow_hash)
+    if version is None:
+        raise RunError(f"workflow version {record.workflow_hash[:12]} is not in the store")
+    try:
+        workflow = loads_workflow(version.content).workflow
+    except WorkflowLoadError as exc:
+        raise RunError(f"the stored workflow no longer loads: {exc}") from None
+    return StoredRun(record, workflow, list(store.events(run_id)))
 
 
 class ReplayWindow(QMainWindow):
     def __init__(
-        self, store: RunStore, run_id: str, registry: NodeRegistry, parent: QWidget | None = None
+        self,
+        store: RunStore,
+        stored: StoredRun,
+        registry: NodeRegistry,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("replay_window")
-        self.store, self.run_id = store, run_id
-        record = store.get_run(run_id)
-        if record is None:
-            raise RunError(f"no run {run_id!r} in the store")
-        version = store.get_workflow(record.workflow_hash)
-        if version is None:
-            raise RunError(f"workflow version {record.workflow_hash[:12]} is not in the store")
-        try:
-            workflow = loads_workflow(version.content).workflow
-        except WorkflowLoadError as exc:
-            raise RunError(f"the stored workflow no longer loads: {exc}") from None
+        record, workflow = stored.record, stored.workflow
+        self.store, self.run_id = store, record.run_id
+        run_id = record.run_id
         self.record = record
-        self.events = store.events(run_id)
+        self.events = stored.events
         self.workflow = workflow
         self.setWindowTitle(f"Replay — {record.workflow_name} — run {run_id} ({record.status})")
         self.document = WorkflowDocument(workflow)

@@ -1,7 +1,8 @@
 """The store, providers and registry that one window's runs, panels and dialogs share,
 opened on first use (so the data folder from the settings applies first) or warmed up in a
-background thread once the window has painted. Local inference leaves one core to the UI
-thread, and model files are checked off the event loop."""
+background thread once the window has painted, and the engine thread the window's runs
+execute on. Local inference leaves one core to the UI thread, and model files are checked
+off the event loop."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import asyncio
 import importlib
 import logging
 import threading
+from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from desktop.collector import long_lived_imports
+from desktop.run.engine_thread import EngineThread, on_gui
 from engine.nodes.base import NodeRegistry
 from engine.providers.base import ProviderRegistry
 from engine.runtime.approval_gate import Approver, defer
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
     from engine.providers.local import LocalProvider
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _opening = threading.Lock()
 """One store opening at a time in the process: two windows' warm-ups opening one new file
 at once would race in its schema migration."""
@@ -45,6 +49,9 @@ class EngineSession:
         self._warm_lock = threading.Lock()
         self._warming: Future[None] | None = None
         self._closed = False
+        self.engine_thread = EngineThread()
+        """Where runs and evaluations execute (their store writes wait there, never on the
+        window's thread)."""
 
     @property
     def store(self) -> RunStore:
@@ -126,9 +133,21 @@ class EngineSession:
                 log.info("model warm-up: %s", exc)
 
     def engine(self, approver: Approver = defer) -> Engine:
+        """An engine on the session's store and providers (build it on the engine thread,
+        with an approver made by `gui_approver`)."""
         return Engine(self.registry, self.providers, self.store, approver=approver)
 
+    def gui_approver(self, approver: Approver) -> Approver:
+        """`approver` (a dialog) made callable from the engine thread: each call runs on
+        the window's loop, which must be the running loop here."""
+        return approver if approver is defer else on_gui(approver, asyncio.get_running_loop())
+
+    async def on_engine(self, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """Run `make()` on the engine thread (see `EngineThread.run`)."""
+        return await self.engine_thread.run(make)
+
     def close(self) -> None:
+        self.engine_thread.close()
         with self._lock:
             self._closed = True
             if self._store is not None:

@@ -103,7 +103,11 @@ def test_session_warm_up_runs_once_in_a_thread(qloop: Any, qtbot: QtBot, tmp_pat
 
 
 def test_a_store_that_cannot_open_is_reported_in_the_approvals_panel(
-    qtbot: QtBot, tmp_path: Path, registry: NodeRegistry, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot,
+    qloop: Any,
+    tmp_path: Path,
+    registry: NodeRegistry,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     (tmp_path / "runs.db").write_text("not a database", encoding="utf-8")
     win = _window(qtbot, tmp_path, registry, monkeypatch)

@@ -435,7 +435,8 @@ def test_evaluate_command_and_add_a_run_to_a_dataset(
     qtbot.waitUntil(lambda: not ui.controller.running and panel.shown is not None, timeout=30_000)
     assert [r.passed for r in panel.model.rows] == [False]  # the run's output is not expected
     row_run = panel.model.rows[0].run_id
-    panel._on_row_activated(panel.table.model().index(0, 0, QModelIndex()))
+    with qtbot.waitSignal(window.run_ui.commands.replay_opened):
+        panel._on_row_activated(panel.table.model().index(0, 0, QModelIndex()))
     replays = window.run_ui.commands.replays
     assert replays and isinstance(replays[-1], ReplayWindow) and replays[-1].run_id == row_run
     qtbot.addWidget(replays[-1])

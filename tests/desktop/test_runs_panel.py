@@ -51,8 +51,11 @@ def test_runs_panel_lists_and_filters(
 
 
 def test_replay_and_scrub(qtbot: QtBot, window: MainWindow, two_runs: list[str]) -> None:
-    replay = window.run_ui.commands.open_replay(two_runs[0])
-    assert isinstance(replay, ReplayWindow)
+    commands = window.run_ui.commands
+    with qtbot.waitSignal(commands.replay_opened) as opened:
+        commands.open_replay(two_runs[0])  # read in a worker thread, then shown
+    replay = opened.args[0]
+    assert isinstance(replay, ReplayWindow) and commands.replays[-1] is replay
     qtbot.addWidget(replay)
     items = replay.scene.node_items
     assert set(items) == {"who", "greet", "route", "shout", "both", "result"}
@@ -87,7 +90,10 @@ def test_replay_and_scrub(qtbot: QtBot, window: MainWindow, two_runs: list[str])
 def test_compare_and_export(
     qtbot: QtBot, window: MainWindow, two_runs: list[str], tmp_path: Path
 ) -> None:
-    dialog = window.run_ui.commands.compare(*two_runs)
+    commands = window.run_ui.commands
+    with qtbot.waitSignal(commands.compare_opened) as opened:
+        commands.compare(*two_runs)  # read in a worker thread, then shown
+    dialog = opened.args[0]
     assert isinstance(dialog, CompareRunsDialog)
     rows = {r.node_id: r for r in dialog.rows}
     assert rows["greet"].a["output"] == "Hello world" and rows["greet"].b["output"] == "Hello moon"

@@ -20,7 +20,7 @@ until teardown, whose `ray stop` ends every Ray process on the machine."""
 def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ClusterHome, str]]:
     if importlib.util.find_spec("ray") is None:  # not imported: the token is set first
         pytest.skip("Ray is not installed (pip install 'interlock[cluster]')")
-    home = ClusterHome(tmp_path_factory.mktemp("cluster"))
+    home = ClusterHome(tmp_path_factory.mktemp("data") / "cluster")  # as under a data dir
     try:
         address = start(home, workers=2, port=PORT, cpus=1)
         yield home, address

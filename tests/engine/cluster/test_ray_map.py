@@ -5,6 +5,7 @@ governance kept on the coordinator, a missing model named, a worker killed mid-m
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 from pathlib import Path
@@ -247,3 +248,30 @@ def test_an_item_on_a_killed_worker_runs_again_on_another(
     providers = ProviderRegistry([LocalProvider(catalog)], default_model=SMOLLM2_ID)
     local, _ = run(flow, open_store(":memory:"), None, providers=providers)
     assert texts == local.outputs["out"]  # each item's result once, in its place
+
+
+def test_interlock_run_with_cluster_uses_the_head_started_here(
+    ray_head: tuple[ClusterHome, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from engine.cli.main import main
+
+    home, address = ray_head
+    monkeypatch.setenv("INTERLOCK_DATA_DIR", str(home.folder.parent))  # where `start` wrote
+    (tmp_path / "child.interlock.yaml").write_text(CHILD)
+    flow = workflow({"workflow": "child.interlock.yaml", "result_port": "res"}, ["a", "b"])
+    path = tmp_path / "fan.interlock.yaml"
+    path.write_text(flow.model_dump_json())  # JSON is YAML
+    db = str(tmp_path / "runs.db")
+    assert main(["run", str(path), "--cluster", "--json", "--quiet", "--db", db]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["outputs"] == {"out": ["<a>", "<b>"]}
+    store = open_store(db)
+    logs = [e.message for e in store.events(summary["run_id"]) if isinstance(e, NodeLog)]
+    assert logs[0].startswith(f"map items run on the cluster at {address} (2 workers)")
+    assert len(store.child_runs(summary["run_id"])) == 2
+    store.close()
+    assert main(["cluster", "status"]) == 0
+    assert "2.0 interlock_worker" in capsys.readouterr().out

@@ -39,12 +39,15 @@ from desktop.resources import EXAMPLE, icon
 from desktop.run.window_ui import RunUi
 from desktop.run_controller import RunController
 from desktop.unreadable_view import UnreadableFile, UnreadableFileView, unreadable
+from desktop.workflow_settings.window_ui import WorkflowSettingsUi
 from engine.nodes import default_registry
 from engine.nodes.base import NodeRegistry
+from engine.nodes.prompt_ports import prompt_port_problems
 from engine.runtime.validate import Report, validate
-from engine.workflow.document import Change, WorkflowDocument, new_workflow
+from engine.workflow.document import Change, WorkflowChanged, WorkflowDocument, new_workflow
 from engine.workflow.layout import lay_out, needs_layout
 from engine.workflow.lenient import LenientLoad, load_lenient
+from engine.workflow.loader import Locations
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +105,7 @@ class MainWindow(QMainWindow):
         )
         self.run_ui = RunUi(self)
         self.evaluate_ui = EvaluateUi(self)
+        self.settings_ui = WorkflowSettingsUi(self)
 
         self.palette_widget.kind_activated.connect(self.add_node_at_centre)
         self.problems.node_activated.connect(self.reveal_node)
@@ -345,6 +349,7 @@ class MainWindow(QMainWindow):
         self.scene.detach()
         self.view.detach()
         self.inspector.detach()
+        self.settings_ui.close()
         event.accept()
 
     # -- canvas helpers ---------------------------------------------------------------------
@@ -371,6 +376,8 @@ class MainWindow(QMainWindow):
 
     def _on_document_change(self, change: Change) -> None:
         self._validate_timer.start()
+        if isinstance(change, WorkflowChanged) and change.section == "metadata":
+            self._update_title()  # the title shows the workflow's name
 
     # -- validate and run ------------------------------------------------------------------
 
@@ -382,6 +389,8 @@ class MainWindow(QMainWindow):
         else:
             base = self.document.path.parent if self.document.path else None
             self.last_report = validate(self.document.workflow, self.registry, None, base)
+            ports = prompt_port_problems(self.document.workflow, self.registry)
+            self.last_report.warnings += [Locations().problem(*found) for found in ports]
             self.problems.set_report(self.last_report, self.document.workflow)
         self.scene.show_problems(self.problems.by_node)
         errors, warnings = len(self.last_report.errors), len(self.last_report.warnings)

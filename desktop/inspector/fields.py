@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 MULTILINE_FIELDS = frozenset({"prompt", "template", "system"})
 INVALID_STYLE = "border: 1px solid #e0413a;"
 _UNSET = object()
+SPIN_MAX = 2**31 - 1
 
 
 @dataclass
@@ -74,7 +75,8 @@ def field_shape(name: str, prop: dict[str, Any], defs: dict[str, Any]) -> FieldS
         shape.type = kind
         shape.minimum = core.get("minimum", core.get("exclusiveMinimum"))
         shape.maximum = core.get("maximum", core.get("exclusiveMaximum"))
-        if shape.nullable:
+        too_big = kind == "integer" and (shape.maximum or 0) > SPIN_MAX  # a spin box is 32-bit
+        if shape.nullable or too_big:
             shape.type = f"{kind}_text"
     elif kind == "array" and core.get("items", {}).get("type") == "string":
         shape.type = "string_list"
@@ -84,9 +86,11 @@ def field_shape(name: str, prop: dict[str, Any], defs: dict[str, Any]) -> FieldS
 
 
 class FieldEditor(QObject):
-    """Wraps one widget. `committed` fires when the user finishes an edit."""
+    """Wraps one widget. `committed` fires when the user finishes an edit; `refused`
+    instead when what they typed does not parse."""
 
     committed = Signal()
+    refused = Signal()
 
     def __init__(self, shape: FieldShape, widget: QWidget) -> None:
         super().__init__(widget)
@@ -123,6 +127,8 @@ class FieldEditor(QObject):
         self.widget.setStyleSheet("" if ok else INVALID_STYLE)
         if ok:
             self.committed.emit()
+        else:
+            self.refused.emit()
 
 
 class _LineEditor(FieldEditor):

@@ -29,8 +29,10 @@ class SchemaForm(QWidget):
         schema: dict[str, Any],
         defaults: dict[str, Any] | None = None,
         parent: QWidget | None = None,
+        multiline: frozenset[str] = frozenset(),
     ) -> None:
-        """`defaults`: field defaults the schema cannot show (pydantic default factories)."""
+        """`defaults`: field defaults the schema cannot show (pydantic default factories);
+        `multiline`: text fields edited as several lines."""
         super().__init__(parent)
         self.required = set(schema.get("required", []))
         self.editors: dict[str, FieldEditor] = {}
@@ -43,6 +45,8 @@ class SchemaForm(QWidget):
             shape = field_shape(name, prop, defs)
             if defaults and name in defaults:
                 shape.default, shape.has_default = defaults[name], True
+            if name in multiline and shape.type == "string":
+                shape.type = "multiline"
             editor = make_editor(shape)
             label = QLabel(shape.title)
             label.setToolTip(shape.description)

@@ -13,15 +13,22 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.canvas.commands import RenameNodeCommand, SetConfigCommand, SetPolicyCommand
+from desktop.canvas.commands import (
+    ReconnectEdgeCommand,
+    RenameNodeCommand,
+    SetConfigCommand,
+    SetPolicyCommand,
+)
 from desktop.inspector.form import SchemaForm, model_defaults
 from desktop.resources import icon
 from engine.nodes.base import NodeRegistry, config_errors
+from engine.nodes.prompt_ports import missing_ports, renamed_port
 from engine.workflow.document import (
     Change,
     DocumentReset,
@@ -29,7 +36,7 @@ from engine.workflow.document import (
     NodeRemoved,
     WorkflowDocument,
 )
-from engine.workflow.model import NodePolicy
+from engine.workflow.model import Edge, NodePolicy, PortRef
 
 
 class InspectorWidget(QScrollArea):
@@ -49,6 +56,7 @@ class InspectorWidget(QScrollArea):
         self.policy_form: SchemaForm | None = None
         self.title_edit: QLineEdit | None = None
         self.errors = QLabel()
+        self.port_offers = QWidget()
         self.setWidgetResizable(True)
         self._unsubscribe = document.subscribe(self._on_change)
         self.show_node(None)
@@ -102,6 +110,10 @@ class InspectorWidget(QScrollArea):
         self.errors.setWordWrap(True)
         self.errors.setStyleSheet("color: #e0413a;")
         layout.addWidget(self.errors)
+        self.port_offers = QWidget()
+        self.port_offers.setObjectName("port_offers")
+        QVBoxLayout(self.port_offers).setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.port_offers)
 
         if kind is not None:
             box = QGroupBox("Configuration")
@@ -133,6 +145,39 @@ class InspectorWidget(QScrollArea):
         problems = [m for _, m in config_errors(kind, node.config)] if kind else []
         self.errors.setText("\n".join(problems))
         self.errors.setVisible(bool(problems))
+        self._offer_ports(node.id)
+
+    def _offer_ports(self, node_id: str) -> None:
+        """A warning and an "Add port" button per name the prompt reads that is no port."""
+        layout = self.port_offers.layout()
+        while layout is not None and layout.count():
+            gone = layout.takeAt(0)
+            widget = gone.widget() if gone is not None else None
+            if widget is not None:  # out of the form now; deleted once its click is done
+                widget.hide()
+                widget.setParent(None)
+                widget.deleteLater()
+        missing = missing_ports(self.document.node(node_id), self.registry)
+        for name, field in missing.items():
+            warning = QLabel(f"The {field} uses {{{{ {name} }}}}, which is not an input port.")
+            warning.setWordWrap(True)
+            warning.setStyleSheet("color: #b26a00;")
+            button = QPushButton(f"Add Port “{name}”")
+            button.setObjectName(f"add_port_{name}")
+            button.clicked.connect(lambda _=False, n=name: self._add_port(n))
+            if layout is not None:
+                layout.addWidget(warning)
+                layout.addWidget(button)
+        self.port_offers.setVisible(bool(missing))
+
+    def _add_port(self, name: str) -> None:
+        if self.node_id is None or self.config_form is None:
+            return
+        config = self.document.node(self.node_id).config
+        kind = self.registry.get(self.document.node(self.node_id).kind)
+        ports = [p.name for p in kind.input_ports(kind.parse_config(config))] if kind else []
+        new = self.config_form.updated(config, "inputs", [*ports, name])
+        self.undo_stack.push(SetConfigCommand(self.document, self.node_id, new, f"port {name}"))
 
     # -- document → view -------------------------------------------------------------------
 
@@ -158,8 +203,35 @@ class InspectorWidget(QScrollArea):
             return
         config = self.document.node(self.node_id).config
         new = self.config_form.updated(config, name, value)
-        if new != config:
-            self.undo_stack.push(SetConfigCommand(self.document, self.node_id, new, name))
+        if new == config:
+            return
+        command = SetConfigCommand(self.document, self.node_id, new, name)
+        renamed = self._renamed_input(config, new) if name == "inputs" else None
+        if renamed is None:
+            self.undo_stack.push(command)
+            return
+        old, port = renamed  # the port's edges move with it, in the same undo step
+        self.undo_stack.beginMacro(f"Rename port {old} of {self.node_id} to {port}")
+        self.undo_stack.push(command)
+        for edge in self.document.edges_of(self.node_id):
+            if edge.target == PortRef(node=self.node_id, port=old):
+                moved = Edge(source=edge.source, target=PortRef(node=self.node_id, port=port))
+                self.undo_stack.push(ReconnectEdgeCommand(self.document, edge, moved))
+        self.undo_stack.endMacro()
+
+    def _renamed_input(self, old: dict[str, Any], new: dict[str, Any]) -> tuple[str, str] | None:
+        """(old port, new port) when an edit of the input port list renames one port."""
+        if self.node_id is None:
+            return None
+        kind = self.registry.get(self.document.node(self.node_id).kind)
+        if kind is None:
+            return None
+        try:
+            before = [p.name for p in kind.input_ports(kind.parse_config(old))]
+            after = [p.name for p in kind.input_ports(kind.parse_config(new))]
+        except ValueError:
+            return None
+        return renamed_port(before, after)
 
     def _on_policy_field(self, name: str, value: Any) -> None:
         if self.node_id is None or self.policy_form is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import TemplateError, nodes
+from jinja2 import TemplateError, meta, nodes
 from jinja2.environment import Template, TemplateExpression
 from jinja2.exceptions import TemplateSyntaxError
 from jinja2.parser import Parser
@@ -40,6 +40,7 @@ __all__ = [
     "expression_names",
     "render",
     "sandbox_scope",
+    "template_names",
 ]
 
 _ENV = build_environment()
@@ -131,6 +132,13 @@ def expression_names(source: str) -> set[str]:
     found = [expression, *expression.find_all(nodes.Name)]  # find_all skips the root
     names = {n.name for n in found if isinstance(n, nodes.Name) and n.ctx == "load"}
     return names - set(_ENV.globals)
+
+
+def template_names(source: str) -> set[str]:
+    """The variables a template reads from outside (not its own loop or `set` names),
+    leaving out the sandbox's globals. Raises TemplateError or SandboxError when it does
+    not compile."""
+    return meta.find_undeclared_variables(_parse_template(source)) - set(_ENV.globals)
 
 
 def _run_problem(kind: str, source: str, exc: Exception) -> SandboxError:

@@ -10,6 +10,7 @@ from engine.workflow.annotations import Annotation
 from engine.workflow.model import Edge, Node, Workflow
 
 Aspect = Literal["title", "config", "policy"]
+Section = Literal["metadata", "inputs", "policy"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,13 @@ class AnnotationChanged:
     annotation: Annotation
 
 
+@dataclass(frozen=True, slots=True)
+class WorkflowChanged:
+    """A workflow-wide section changed: its metadata, declared inputs or policy."""
+
+    section: Section
+
+
 Change = (
     NodeAdded
     | NodeRemoved
@@ -94,5 +102,6 @@ Change = (
     | AnnotationAdded
     | AnnotationRemoved
     | AnnotationChanged
+    | WorkflowChanged
 )
 Observer = Callable[[Change], None]

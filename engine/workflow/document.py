@@ -30,6 +30,8 @@ from engine.workflow.changes import (
     NodeMoved,
     NodeRemoved,
     Observer,
+    Section,
+    WorkflowChanged,
 )
 from engine.workflow.lenient import load_lenient
 from engine.workflow.loader import dumps_workflow, write_text_atomically
@@ -41,6 +43,7 @@ from engine.workflow.model import (
     NodePolicy,
     Position,
     Workflow,
+    WorkflowPolicy,
 )
 from engine.workflow.roundtrip import RoundTrip, dumps_roundtrip
 
@@ -60,6 +63,7 @@ __all__ = [
     "NodeRemoved",
     "Observer",
     "RemovedNode",
+    "WorkflowChanged",
     "WorkflowDocument",
     "new_workflow",
 ]
@@ -345,24 +349,51 @@ class WorkflowDocument:
         return any(d.name == name for d in self._workflow.inputs)
 
     def add_input(self, decl: InputDecl, index: int | None = None) -> int:
-        """Declare a workflow input; returns its index (for undo). No canvas view shows
-        inputs, so no event is emitted beyond the dirty flag."""
+        """Declare a workflow input; returns its index (for undo)."""
         if self.has_input(decl.name):
             raise ValueError(f"an input named {decl.name!r} is already declared")
         inputs = self._workflow.inputs
         at = len(inputs) if index is None else max(0, min(index, len(inputs)))
         inputs.insert(at, decl.model_copy(deep=True))
-        self._touch()
+        self._changed("inputs")
         return at
+
+    def replace_input(self, index: int, decl: InputDecl) -> InputDecl:
+        """Put `decl` in place of the input declared at `index` (a rename too); returns
+        the one replaced (for undo)."""
+        inputs = self._workflow.inputs
+        old = inputs[index]
+        if decl.name != old.name and self.has_input(decl.name):
+            raise ValueError(f"an input named {decl.name!r} is already declared")
+        if decl != old:
+            inputs[index] = decl.model_copy(deep=True)
+            self._changed("inputs")
+        return old
 
     def remove_input(self, name: str) -> tuple[InputDecl, int]:
         """Remove a declared input; returns it and its index (for undo)."""
         for i, decl in enumerate(self._workflow.inputs):
             if decl.name == name:
                 del self._workflow.inputs[i]
-                self._touch()
+                self._changed("inputs")
                 return decl, i
         raise KeyError(name)
+
+    # -- metadata and workflow policy ------------------------------------------------
+
+    def set_metadata(self, metadata: Metadata) -> None:
+        if metadata != self._workflow.metadata:
+            self._workflow.metadata = metadata.model_copy(deep=True)
+            self._changed("metadata")
+
+    def set_policy(self, policy: WorkflowPolicy) -> None:
+        if policy != self._workflow.policy:
+            self._workflow.policy = policy.model_copy(deep=True)
+            self._changed("policy")
+
+    def _changed(self, section: Section) -> None:
+        self._touch()
+        self._emit(WorkflowChanged(section))
 
     # -- annotations (frames and notes) ---------------------------------------------
 

@@ -20,6 +20,7 @@ from engine.errors import Problem, WorkflowLoadError
 from engine.readfile import UnreadableFile, read_regular_file
 from engine.workflow.migrations import migrate
 from engine.workflow.model import Workflow
+from engine.workflow.sections import located_messages
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same marks
@@ -159,11 +160,7 @@ def workflow_from_data(data: Any, locations: Locations) -> Workflow:
     try:
         return Workflow.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors(include_url=False):
-            loc = tuple(err["loc"])
-            where = ".".join(str(p) for p in loc) or "(top level)"
-            problems.append(locations.problem(loc, f"{where}: {err['msg']}"))
+        problems = [locations.problem(loc, m) for loc, m in located_messages(exc)]
         raise WorkflowLoadError(problems) from None
 
 

@@ -126,9 +126,9 @@ class WorkflowSettingsPanel(QTabWidget):
         version = QFormLayout()
         version.addRow("File version", self.schema_version)
         metadata.addLayout(version)
-        self.addTab(self._scrolled(metadata), "Metadata")
+        self.addTab(self._scrolled(metadata, "metadata"), "Metadata")
 
-        inputs = self._page("inputs", errors_first=False)
+        inputs = self._page("inputs")
         hint = QLabel(
             "The values a run starts with. An input node reads the input named by its id "
             "(or its name setting); Run asks for these values."
@@ -145,22 +145,28 @@ class WorkflowSettingsPanel(QTabWidget):
             box = QGroupBox(title)
             QVBoxLayout(box).addWidget(part.form)
             policy.addWidget(box)
-        self.addTab(self._scrolled(policy), "Policy")
+        self.addTab(self._scrolled(policy, "policy"), "Policy")
 
-    def _page(self, section: str, errors_first: bool = True) -> QVBoxLayout:
+    def _page(self, section: str) -> QVBoxLayout:
         layout = QVBoxLayout()
         layout.setContentsMargins(8, 8, 8, 8)
         self.errors[section] = _label(ERROR_STYLE, f"{section}_errors")
-        if errors_first:
-            layout.addWidget(self.errors[section])
         return layout
 
-    def _scrolled(self, layout: QVBoxLayout) -> QScrollArea:
+    def _scrolled(self, layout: QVBoxLayout, section: str) -> QWidget:
+        """The page in a scroll area under its messages, which stay in view while the
+        form scrolls and never move the form."""
         layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(_wrap(layout))
-        return scroll
+        outer = QVBoxLayout()
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.errors[section].setContentsMargins(8, 6, 8, 6)
+        outer.addWidget(self.errors[section])
+        outer.addWidget(scroll, 1)
+        return _wrap(outer)
 
     # -- document → view -------------------------------------------------------------------
 

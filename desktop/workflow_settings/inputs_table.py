@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.canvas.commands import SetConfigCommand
 from desktop.workflow_settings.commands import (
     AddInputCommand,
     EditInputCommand,
@@ -223,9 +224,28 @@ class InputsTable(QWidget):
             self.refresh()
             self.refused.emit(exc.messages)
             return
-        if decl != inputs[row]:
+        old = inputs[row]
+        readers = self._readers(old.name) if decl.name != old.name else []
+        if readers:  # the input nodes reading it follow the new name, in the same step
+            self.undo_stack.beginMacro(f"Rename input {old.name} to {decl.name}")
+        if decl != old:
             self.undo_stack.push(EditInputCommand(self.document, row, decl))
+        for node_id, config in readers:
+            config.pop("name", None)
+            if node_id != decl.name:
+                config["name"] = decl.name
+            self.undo_stack.push(SetConfigCommand(self.document, node_id, config, "input name"))
+        if readers:
+            self.undo_stack.endMacro()
         self.accepted.emit()
+
+    def _readers(self, name: str) -> list[tuple[str, dict[str, Any]]]:
+        """The input nodes that read the input `name`, each with a copy of its config."""
+        return [
+            (node.id, dict(node.config))
+            for node in self.document.nodes
+            if node.kind == "input" and (node.config.get("name") or node.id) == name
+        ]
 
     def _row_decl(self, row: int) -> InputDecl:
         def text(column: int) -> str:

@@ -430,3 +430,31 @@ def test_malformed_json_and_rules_in_the_policy(qtbot: QtBot, window: MainWindow
     assert window.document.workflow.policy.approval_rules == [{"when": "sometimes"}]
     window.validate_now()
     assert any("policy.approval_rules[0]" in m for m in window.problems.messages())
+
+
+def test_renaming_an_input_renames_what_its_input_nodes_read(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """A newcomer's input node `input` (declared when added) renamed in the table to
+    `ticket`: the node reads `ticket`, the workflow still validates, and one undo puts
+    both back."""
+    palette = window.palette_widget
+    item = palette.item_for("input")
+    assert item is not None
+    palette.list.itemDoubleClicked.emit(item)
+    assert window.document.has_input("input") and window.validate_now().ok
+    panel = _panel(window)
+    table = _table(panel)
+    steps = window.undo_stack.count()
+
+    _edit_cell(qtbot, table, 0, NAME, "ticket")
+    assert [d.name for d in window.document.workflow.inputs] == ["ticket"]
+    assert window.document.node("input").config.get("name") == "ticket"
+    assert window.validate_now().ok, window.problems.messages()
+    assert window.undo_stack.count() == steps + 1
+    assert window.undo_stack.text(steps) == "Rename input input to ticket"
+
+    window.undo_stack.undo()
+    assert [d.name for d in window.document.workflow.inputs] == ["input"]
+    assert "name" not in window.document.node("input").config
+    assert window.validate_now().ok

@@ -69,9 +69,11 @@ def build_actions(window: MainWindow) -> Actions:
     undo = stack.createUndoAction(window, "&Undo")
     undo.setShortcut(QKeySequence(Key.Undo))
     undo.setIcon(style.standardIcon(SP.SP_ArrowBack))
+    undo.setIconText("Undo")  # the toolbar keeps a fixed label; menus name the command
     redo = stack.createRedoAction(window, "&Redo")
     redo.setShortcut(QKeySequence(Key.Redo))
     redo.setIcon(style.standardIcon(SP.SP_ArrowForward))
+    redo.setIconText("Redo")
     view = window.view
     acts = Actions(
         new=action("&New", window.new_file, Key.New, style.standardIcon(SP.SP_FileIcon)),

@@ -139,6 +139,14 @@ class RunController(QObject):
             shown_first=run_id,
         )
 
+    def forget_last_run(self) -> None:
+        """Drop the last run (another workflow is open): an empty state on the canvas, no
+        run to re-run or run from. The run itself stays in the store."""
+        if self.running:
+            return
+        self.state, self.last_result, self.last_inputs = RunState(), None, {}
+        self.overlay.show_state(self.state, live=False)
+
     def stop(self) -> None:
         if self.task is not None and not self.task.done():
             self.task.cancel()

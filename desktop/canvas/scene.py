@@ -372,7 +372,11 @@ class WorkflowScene(QGraphicsScene):
             self.update()
 
     def restyle(self) -> None:
-        """The theme changed: the overview's colours are rebuilt."""
+        """The theme changed: every item repaints (nodes keep a cached picture of
+        themselves, which only `update()` on the item itself drops) and the overview's
+        colours are rebuilt."""
+        for item in self.items():
+            item.update()
         if not self.detailed:
             self._overview_on()
 

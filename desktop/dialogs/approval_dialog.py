@@ -1,6 +1,7 @@
-"""The approval dialog: what is being approved and why, the inputs, the proposed value or
-tool call (as fields and raw JSON), edit-and-approve checked against the request's schema,
-a comment, the deadline countdown, and Approve (Ctrl+Enter) / Reject (Ctrl+Backspace)."""
+"""The approval dialog: what is being approved and why (the summary as written), the
+inputs, the proposed value or tool call shown whole in a JSON-aware editor that becomes
+editable for edit-and-approve (checked against the request's schema), a comment, the
+deadline countdown, and Approve (Ctrl+Enter) / Reject (Ctrl+Backspace)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import time
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -25,31 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.dialogs.json_editor import JsonValueEditor
 from desktop.run.qt import named
 from engine.approvals.model import ApprovalDecision, ApprovalRecord, Decision
 from engine.approvals.validate import check_decision
 
 APPROVE_KEYS = ("Ctrl+Return", "Ctrl+Enter")
 REJECT_KEYS = ("Ctrl+Backspace",)
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, default=repr)
-
-
-def _mono(box: QPlainTextEdit) -> QPlainTextEdit:
-    box.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-    return box
-
-
-def fields_of(proposed: Any) -> dict[str, Any]:
-    """The readable fields of a proposal: a tool call's arguments, a dict's keys, or one."""
-    if isinstance(proposed, dict):
-        args = proposed.get("arguments")
-        if isinstance(args, dict) and "tool" in proposed:
-            return {"tool": proposed["tool"], **{f"· {k}": v for k, v in args.items()}}
-        return dict(proposed)
-    return {"value": proposed}
 
 
 class ApprovalDialog(QDialog):
@@ -73,38 +56,35 @@ class ApprovalDialog(QDialog):
             what += f"<br>Gated by policy rule <b>{_esc(req.rule or '?')}</b>"
         if req.approver:
             what += f"<br>Must be decided by <b>{_esc(req.approver)}</b>"
-        if req.summary:
-            what += f"<p>{_esc(req.summary)}</p>"
         self.about = QLabel(what, wordWrap=True)
         self.about.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.about)
+        # The summary as written: plain text, its line breaks and spacing kept.
+        self.summary = named(QLabel(req.summary or "", wordWrap=True), "summary")
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary.setVisible(bool(req.summary))
+        layout.addWidget(self.summary)
         self.deadline = named(QLabel(), "deadline")
         layout.addWidget(self.deadline)
 
+        # The proposed value whole, in one editor: read-only until "Edit before approving".
+        self.editor = named(JsonValueEditor(req.proposed), "editor")
+        self.editor.setReadOnly(True)
         tabs = QTabWidget()
-        fields = QWidget()
-        form = QFormLayout(fields)
-        for key, value in fields_of(req.proposed).items():
-            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            edit = QLineEdit(shown, readOnly=True)
-            edit.setCursorPosition(0)
-            form.addRow(key, edit)
-        tabs.addTab(fields, "Proposed")
-        tabs.addTab(_mono(QPlainTextEdit(_json(req.proposed), readOnly=True)), "Raw JSON")
-        tabs.addTab(_mono(QPlainTextEdit(_json(req.inputs), readOnly=True)), "Inputs")
+        tabs.addTab(self.editor, "Proposed")
+        inputs = JsonValueEditor(req.inputs)
+        inputs.setReadOnly(True)
+        tabs.addTab(inputs, "Inputs")
         layout.addWidget(tabs, 1)
 
         self.edit_box = named(QCheckBox("Edit before approving"), "edit_toggle")
         self.edit_box.setEnabled(req.allow_edit)
-        self.editor = _mono(named(QPlainTextEdit(), "editor"))
-        self.editor.setPlainText(
-            req.proposed if isinstance(req.proposed, str) else _json(req.proposed)
-        )
-        self.editor.setVisible(False)
+        if not req.allow_edit:
+            self.edit_box.setToolTip("This request does not allow editing the value")
         self.edit_box.toggled.connect(self._on_edit_toggled)
         self.editor.textChanged.connect(self._validate_edit)
         layout.addWidget(self.edit_box)
-        layout.addWidget(self.editor, 1)
 
         who = QFormLayout()
         self.decider = named(QLineEdit(req.approver or getpass.getuser()), "decider")
@@ -149,10 +129,7 @@ class ApprovalDialog(QDialog):
 
     def edited_value(self) -> Any:
         """The editor's value (JSON, or plain text when the proposal is a string)."""
-        text = self.editor.toPlainText()
-        if isinstance(self.request.proposed, str):
-            return text
-        return json.loads(text)
+        return self.editor.value()
 
     def approve(self) -> None:
         verdict: Decision = "approve"
@@ -190,7 +167,11 @@ class ApprovalDialog(QDialog):
         self.error.setVisible(bool(text))
 
     def _on_edit_toggled(self, on: bool) -> None:
-        self.editor.setVisible(on)
+        self.editor.setReadOnly(not on)
+        if on:
+            self.editor.setFocus()
+        else:  # approving unedited approves the value as proposed
+            self.editor.set_value(self.request.proposed)
         self._validate_edit()
 
     def _validate_edit(self) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,11 +24,18 @@ from desktop.dialogs.inputs_dialog import (
     missing_required,
     settings_key,
 )
-from desktop.run.export import export_run_json
+from desktop.run.export import (
+    FORMAT_NAMES,
+    export_report,
+    file_filter,
+    format_of,
+    with_extension,
+)
 from desktop.run.ops import EngineOp, OpChanges, op_hub
 from desktop.run.resumable import resumable
 from engine.errors import InterlockError
 from engine.providers.remote.calls import OFFLINE_ENV
+from engine.reports import EXTENSIONS
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +54,8 @@ def set_offline(on: bool) -> None:
 
 
 class RunCommands(QObject):
+    exported = Signal(object)
+    """The Path a run was just exported to."""
     replay_opened = Signal(object)
     """The ReplayWindow just shown."""
     compare_opened = Signal(object)
@@ -80,7 +90,11 @@ class RunCommands(QObject):
         self.offline.setCheckable(True)
         self.offline.setToolTip("No remote endpoints: INTERLOCK_OFFLINE=1 for every run")
         self.offline.toggled.connect(set_offline)
-        self.export = action("&Export Run as JSON…", self.export_last)
+        self.export_menu = QMenu("&Export Run", window)
+        for fmt, name in FORMAT_NAMES.items():
+            self.export_menu.addAction(f"{name}…", partial(self.export_last, fmt))
+        self.export = self.export_menu.menuAction()
+        self.export.setToolTip("Save the last run as HTML, PDF, Markdown, OTLP or JSON")
         self.models = action("&Models and Endpoints…", self.show_models)
         self.settings = action("Se&ttings…", self.show_settings, "Ctrl+,")
         self.controller.running_changed.connect(self._on_running)
@@ -169,6 +183,10 @@ class RunCommands(QObject):
         if changes.runs or changes.approvals:
             self.refresh_resume()
 
+    def refresh_buttons(self) -> None:
+        """Enable the run buttons for what the controller holds now."""
+        self._on_running(self.controller.running)
+
     def _on_running(self, running: bool) -> None:
         has_run = self.controller.last_run_id is not None
         self.run_with_inputs.setEnabled(not running)
@@ -196,31 +214,58 @@ class RunCommands(QObject):
         menu = QMenu(self.window)
         act = menu.addAction("Run from Here", lambda: self.run_from(node_id))
         act.setEnabled(not self.controller.running and self.controller.last_run_id is not None)
-        act.setToolTip("Re-run this node and everything downstream; reuse the last run's results")
+        act.setToolTip(
+            "Re-run this node and everything downstream, never taken from the cache; "
+            "nodes upstream reuse the last run's results"
+        )
         menu.addAction("Show Run Details", lambda: self.window.run_ui.show_node_run(node_id))
         return menu
 
     # -- looking back --------------------------------------------------------------------
 
-    def export_last(self) -> None:
+    def export_last(self, fmt: str | None = None) -> None:
         if self.controller.last_run_id is not None:
-            self.export_run(self.controller.last_run_id)
+            self.export_run(self.controller.last_run_id, fmt=fmt)
 
-    def export_run(self, run_id: str, path: Path | None = None) -> Path | None:
+    def export_run(
+        self, run_id: str, path: Path | None = None, fmt: str | None = None
+    ) -> asyncio.Task[None] | None:
+        """Write run `run_id` as `fmt` (else as the file's extension says) with the
+        engine's report renderer, in a worker thread; asks where when `path` is None."""
         if path is None:
-            name, _ = file_dialogs.save_file_name(
-                self.window, "Export run", f"run-{run_id}.json", "JSON (*.json)"
+            fmt = fmt or "html"
+            name, chosen = file_dialogs.save_file_name(
+                self.window,
+                "Export run",
+                str(self._export_folder() / f"run-{run_id}{EXTENSIONS[fmt]}"),
+                ";;".join(file_filter(f) for f in sorted(FORMAT_NAMES, key=lambda f: f != fmt)),
             )
             if not name:
                 return None
-            path = Path(name)
-        try:
-            export_run_json(self.controller.session.store, run_id, path)
-        except (OSError, KeyError) as exc:
-            QMessageBox.warning(self.window, "Export failed", f"{path}\n\n{exc}")
-            return None
+            fmt = format_of(Path(name), chosen)
+            path = with_extension(Path(name), fmt)
+        fmt = fmt or format_of(path)
+        store, target = self.controller.session.store, path
+        return (
+            EngineOp.threaded(lambda: export_report(store, run_id, target, fmt), OpChanges())
+            .success(lambda done: self._on_exported(run_id, done))
+            .failure(lambda exc: self._on_export_failed(target, exc))
+            .run()
+        )
+
+    def _export_folder(self) -> Path:
+        """Where exports are offered: beside the open workflow file, else the home folder."""
+        path = self.window.document.path
+        return path.parent if path is not None else Path.home()
+
+    def _on_exported(self, run_id: str, path: Path) -> None:
+        self.exported.emit(path)
         self.controller.message.emit(f"Exported run {run_id} to {path}")
-        return path
+
+    def _on_export_failed(self, path: Path, exc: BaseException) -> None:
+        if not isinstance(exc, OSError | InterlockError):
+            log.error("export of %s failed", path, exc_info=exc)
+        QMessageBox.warning(self.window, "Export failed", f"{path}\n\n{exc}")
 
     def open_replay(self, run_id: str) -> asyncio.Task[None]:
         """Read run `run_id` in a worker thread, then show it in a replay window (the

@@ -1,17 +1,22 @@
 """Paints a `RunState` onto the canvas: node run states (through the scene's public
-`set_run_state`), badges and carried-edge glows. Updates are coalesced to one per frame."""
+`set_run_state`), badges, output previews (collapsible) and carried-edge glows. Updates are
+coalesced to one per frame."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.canvas.node_item import NodeItem
 from desktop.canvas.scene import WorkflowScene
 from desktop.run.badges import EdgeCarryGlow, NodeRunBadge, format_metrics
+from desktop.run.preview_item import NodeOutputPreview, preview_text
 from engine.trace.fold import RunState
 
+D = TypeVar("D")
 FRAME_MS = 16
 TICK_MS = 250
 
@@ -30,6 +35,11 @@ class CanvasRunOverlay(QObject):
         self._dirty: set[str] = set()
         self._all = True
         self._badges: dict[str, tuple[NodeItem, NodeRunBadge]] = {}
+        self._previews: dict[str, tuple[NodeItem, NodeOutputPreview]] = {}
+        self.previews_on = True
+        """Output previews under finished nodes (Workflow ▸ Output Previews on Nodes)."""
+        self.expanded: set[str] = set()
+        """Nodes whose output preview is expanded."""
         self._glows: dict[tuple[str, str, str, str], tuple[object, EdgeCarryGlow]] = {}
         self._frame = QTimer(self)
         self._frame.setSingleShot(True)
@@ -76,6 +86,8 @@ class CanvasRunOverlay(QObject):
         self._frame.stop()
         changed: set[str] | None = None if self._all else set(self._dirty)
         ids = list(self.scene.node_items) if self._all else list(self._dirty)
+        if self._all:
+            self._forget_removed()
         self._all, self._dirty = False, set()
         now = self.now if self.now is not None else time.time()
         for node_id in ids:
@@ -84,16 +96,34 @@ class CanvasRunOverlay(QObject):
         self.flush_count += 1
         self.flushed.emit(changed)
 
+    def _forget_removed(self) -> None:
+        """Drop decorations of node items the scene no longer shows (another file)."""
+        items = self.scene.node_items
+        for known in (self._badges, self._previews):
+            for node_id in [n for n, (item, _) in known.items() if items.get(n) is not item]:
+                del known[node_id]
+
     def _badge(self, node_id: str) -> NodeRunBadge | None:
-        item = self.scene.node_items.get(node_id)
-        if item is None:
-            return None
-        known = self._badges.get(node_id)
-        if known is not None and known[0] is item:
-            return known[1]
-        badge = NodeRunBadge(item)
-        self._badges[node_id] = (item, badge)
-        return badge
+        return _decoration(self.scene, self._badges, node_id, NodeRunBadge)
+
+    def preview(self, node_id: str) -> NodeOutputPreview | None:
+        """The output preview under a node (made on first use)."""
+        return _decoration(
+            self.scene, self._previews, node_id, lambda i: NodeOutputPreview(i, self.set_expanded)
+        )
+
+    def set_expanded(self, node_id: str, expanded: bool) -> None:
+        """Expand or collapse one node's output preview."""
+        if expanded:
+            self.expanded.add(node_id)
+        else:
+            self.expanded.discard(node_id)
+        self.mark(node_id)
+
+    def set_previews(self, on: bool) -> None:
+        """Show or hide every node's output preview."""
+        self.previews_on = on
+        self.mark(None)
 
     def _paint_node(self, node_id: str, now: float) -> None:
         node = self.state.nodes.get(node_id)
@@ -101,6 +131,13 @@ class CanvasRunOverlay(QObject):
         item = self.scene.node_items.get(node_id)
         if item is not None and item.run_state != state:  # an unchanged state costs no repaint
             self.scene.set_run_state(node_id, state)
+        shows = node is not None and node.done and self.previews_on
+        outputs = node.outputs if node is not None and shows else None
+        text = preview_text(outputs)
+        preview = self.preview(node_id) if text or node_id in self._previews else None
+        if preview is not None:
+            expanded = node_id in self.expanded
+            preview.set_text(text, expanded, "" if expanded else preview_text(outputs, True))
         badge = self._badge(node_id)
         if badge is None:
             return
@@ -138,3 +175,21 @@ class CanvasRunOverlay(QObject):
             for k, (e, g) in self._glows.items()
             if g.isVisible() and e is self.scene.edge_items.get(k)
         ]
+
+
+def _decoration(
+    scene: WorkflowScene,
+    known: dict[str, tuple[NodeItem, D]],
+    node_id: str,
+    make: Callable[[NodeItem], D],
+) -> D | None:
+    """The decoration `known` holds for the node's current item, made for it if none."""
+    item = scene.node_items.get(node_id)
+    if item is None:
+        return None
+    held = known.get(node_id)
+    if held is not None and held[0] is item:
+        return held[1]
+    made = make(item)
+    known[node_id] = (item, made)
+    return made

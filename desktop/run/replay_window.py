@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QSlider,
     QStyle,
     QToolButton,
@@ -25,8 +26,9 @@ from desktop.canvas.node_item import NodeItem
 from desktop.canvas.scene import WorkflowScene
 from desktop.canvas.view import WorkflowView
 from desktop.panels.trace_view import TraceView
-from desktop.run.export import export_run_json
+from desktop.run.export import FORMAT_NAMES, export_report, file_filter, format_of, with_extension
 from desktop.run.node_run_view import NodeRunView
+from desktop.run.ops import EngineOp, OpChanges
 from desktop.run.overlay import CanvasRunOverlay
 from desktop.run.qt import named
 from engine.errors import RunError, WorkflowLoadError
@@ -114,7 +116,7 @@ class ReplayWindow(QMainWindow):
         row.addWidget(self.slider, 1)
         row.addWidget(self.position_label)
         export = QToolButton()
-        export.setText("Export JSON…")
+        export.setText("Export…")
         export.clicked.connect(self.export)
         row.addWidget(export)
         toolbar = self.addToolBar("Replay")
@@ -179,11 +181,20 @@ class ReplayWindow(QMainWindow):
         return self.events[self._pos].ts if 0 <= self._pos < len(self.events) else None
 
     def export(self) -> None:
-        path, _ = file_dialogs.save_file_name(
-            self, "Export run", f"run-{self.run_id}.json", "JSON (*.json)"
+        name, chosen = file_dialogs.save_file_name(
+            self,
+            "Export run",
+            f"run-{self.run_id}.html",
+            ";;".join(file_filter(fmt) for fmt in FORMAT_NAMES),
         )
-        if path:
-            export_run_json(self.store, self.run_id, Path(path))
+        if name:
+            fmt = format_of(Path(name), chosen)
+            path = with_extension(Path(name), fmt)
+            EngineOp.threaded(
+                lambda: export_report(self.store, self.run_id, path, fmt), OpChanges()
+            ).failure(
+                lambda exc: QMessageBox.warning(self, "Export failed", f"{path}\n\n{exc}")
+            ).run()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

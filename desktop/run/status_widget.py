@@ -23,7 +23,16 @@ class RunStatusWidget(QWidget):
         self.progress = QProgressBar()
         self.progress.setFixedWidth(170)
         self.progress.setTextVisible(True)
-        for widget in (self.status, self.elapsed, self.nodes, self.tokens, self.cost):
+        # Room for the longest usual text, so the bar does not shift as the numbers change.
+        widest = {
+            self.status: "waiting approval",
+            self.elapsed: "elapsed 00:00.0",
+            self.nodes: "000/000 nodes",
+            self.tokens: "000000 tokens",
+            self.cost: "$0.0000 of $00.00",
+        }
+        for widget, text in widest.items():
+            widget.setMinimumWidth(widget.fontMetrics().horizontalAdvance(text) + 8)
             layout.addWidget(widget)
         layout.addWidget(self.progress)
         self.setVisible(False)

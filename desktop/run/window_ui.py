@@ -1,13 +1,15 @@
 """Installs the run UI into the main window: Run, Approvals, Runs and Trace docks, the run
-status bar, the dialog approver, run commands in the Workflow menu and toolbar, and the
-settings applied at start. Views observe the RunController's state through the overlay;
-the Runs and Approvals panels read the store once the session's warm-up has opened it."""
+status bar, the end-of-run summary, the dialog approver, run commands in the Workflow menu
+and toolbar, and the settings applied at start. Views observe the RunController's state
+through the overlay; the Runs and Approvals panels read the store once the session's
+warm-up has opened it. Opening another file forgets the last run's state."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, QPointF, QRect, Qt, QTimer
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QWidget
 
 from desktop.dialogs.settings_dialog import AppSettings, apply_data_dir, apply_theme
@@ -18,6 +20,8 @@ from desktop.run.approver import DialogApprover
 from desktop.run.commands import RunCommands
 from desktop.run.node_run_view import NodeRunView
 from desktop.run.status_widget import RunStatusWidget
+from desktop.run.summary_view import RunSummaryView
+from engine.workflow.changes import Change, DocumentReset
 
 if TYPE_CHECKING:
     from desktop.main_window import MainWindow
@@ -34,11 +38,15 @@ class RunUi(QObject):
         apply_data_dir(self.settings_values)
         if self.settings_values.theme != "system":
             apply_theme(self.settings_values.theme)
-        self.approver = DialogApprover(window)
+        self.approver = DialogApprover(window, self.node_on_screen)
         controller.approver = self.approver
         self.commands = RunCommands(window)
         self.status = RunStatusWidget()
         window.statusBar().addPermanentWidget(self.status)
+        self.summary = RunSummaryView(window.view, self.commands.export_menu)
+        self.previews = QAction("Output &Previews on Nodes", window, checkable=True, checked=True)
+        self.previews.setToolTip("Show each finished node's output under it (click to expand)")
+        self.previews.toggled.connect(controller.overlay.set_previews)
 
         self.node_view = NodeRunView()
         self.approvals = ApprovalsPanel(controller)
@@ -64,7 +72,8 @@ class RunUi(QObject):
         self._trace_timer.timeout.connect(self._refresh_trace)
         controller.overlay.flushed.connect(self._on_flushed)
         controller.started.connect(self._on_started)
-        controller.finished.connect(lambda _: self._refresh_trace())
+        controller.finished.connect(self._on_finished)
+        controller.applied.connect(self._on_applied)
         controller.session_ready.connect(self._on_session_ready, Qt.ConnectionType.QueuedConnection)
         window.scene.selectionChanged.connect(self._on_selection)
         self.runs.open_requested.connect(self.commands.open_replay)
@@ -75,6 +84,8 @@ class RunUi(QObject):
         self.runs.resume_requested.connect(controller.resume)
         self.apply_settings(theme=False)
         self._closing = False
+        self._summary_due = False
+        self._unsubscribe = window.document.subscribe(self._on_document_change)
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self.window)
@@ -101,6 +112,7 @@ class RunUi(QObject):
                 menu.addAction(act)
             menu.addSeparator()
             menu.addAction(c.offline)
+            menu.addAction(self.previews)
             menu.addAction(c.export)
             menu.addSeparator()
             menu.addAction(c.models)
@@ -143,7 +155,43 @@ class RunUi(QObject):
         return self.window.document.workflow.policy.budget.max_cost_usd
 
     def _on_started(self, _: str) -> None:
+        self._summary_due = False
+        self.summary.hide()
         self.node_view.show_node(self.controller.state, self._selected())
+        self._refresh_status()
+        self._refresh_trace()
+
+    def _on_finished(self, _: object) -> None:
+        self._refresh_trace()
+        self._summary_due = True
+        self._show_summary()
+
+    def _on_applied(self, node_id: str | None) -> None:
+        if node_id is None and self._summary_due:  # run_finished may be folded after
+            self._show_summary()
+
+    def _show_summary(self) -> None:
+        """Once the run's end is folded: the end-of-run summary."""
+        state = self.controller.state
+        if state.run_id and state.started is not None and state.finished is not None:
+            self._summary_due = False
+            self.summary.show_run(state, len(self.window.document.nodes))
+
+    def _on_document_change(self, change: Change) -> None:
+        if isinstance(change, DocumentReset):
+            self.forget_run()
+
+    def forget_run(self) -> None:
+        """Another file was opened (or this one reverted): the last run's states, badges,
+        status, summary and run buttons no longer apply to what the canvas shows."""
+        if self.controller.running:
+            return
+        self.controller.forget_last_run()
+        self._summary_due = False
+        self.summary.hide()
+        self.commands.choose_run(None)
+        self.commands.refresh_buttons()
+        self.node_view.show_node(self.controller.state, None)
         self._refresh_status()
         self._refresh_trace()
 
@@ -169,6 +217,25 @@ class RunUi(QObject):
         node_id = self._selected()
         if node_id != self.node_view.node_id:
             self.node_view.show_node(self.controller.state, node_id)
+
+    def node_on_screen(self, node_id: str, to_corner: bool = False) -> QRect | None:
+        """The node (with its run badge and preview) on screen, scrolled into view first;
+        `to_corner`: scrolled to the canvas's top-left corner (room for a dialog)."""
+        item = self.window.scene.node_items.get(node_id)
+        if item is None or not self.window.view.isVisible():
+            return None
+        view = self.window.view
+        box = item.sceneBoundingRect() | item.mapRectToScene(item.childrenBoundingRect())
+        if to_corner:
+            viewport = view.mapToScene(view.viewport().rect()).boundingRect()
+            margin = QPointF(40, 40) / max(view.transform().m11(), 0.01)
+            view.centerOn(
+                box.topLeft() - margin + QPointF(viewport.width() / 2, viewport.height() / 2)
+            )
+        else:
+            view.ensureVisible(box, 40, 40)
+        shown = view.mapFromScene(box).boundingRect()
+        return QRect(view.viewport().mapToGlobal(shown.topLeft()), shown.size())
 
     def show_node_run(self, node_id: str) -> None:
         self.window.scene.select_nodes([node_id])
@@ -197,5 +264,6 @@ class RunUi(QObject):
             QTimer.singleShot(0, self.window.close)
 
     def close(self) -> None:
+        self._unsubscribe()
         self.window.scene.selectionChanged.disconnect(self._on_selection)
         self._trace_timer.stop()

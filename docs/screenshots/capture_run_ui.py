@@ -185,7 +185,6 @@ async def run_shots(window: MainWindow) -> None:
     window.actions_.run.trigger()
     await until(lambda: bool(opened))
     dialog = opened[0]
-    dialog.move(window.x() + 420, window.y() + 150)  # type: ignore[attr-defined]
     await asyncio.sleep(0.5)
     shot(window, "approval", screen=True)
     dialog.reject()  # decide later: the run waits; the panel lists it

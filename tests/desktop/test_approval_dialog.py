@@ -25,7 +25,7 @@ def test_approve_with_the_keyboard(
     dialog = run_until_dialog(qtbot, window)
     assert dialog.isModal() or dialog.windowModality() != Qt.WindowModality.NonModal
     assert "Send the note?" in dialog.about.text()
-    assert "A note about tea" in dialog.about.text()
+    assert dialog.summary.text() == "Send this note: A note about tea"
     qtbot.waitUntil(lambda: window.scene.node_items["review"].run_state == "waiting")
     assert window.run_ui.status.status.text() == "<b>running</b>"
 

@@ -102,8 +102,10 @@ def test_compare_and_export(
     assert dialog.table.rowCount() == len([r for r in dialog.rows if r.differs])
     dialog.reject()
 
-    target = window.run_ui.commands.export_run(two_runs[1], tmp_path / "run.json")
-    assert target is not None
+    with qtbot.waitSignal(commands.exported) as exported:  # written in a worker thread
+        assert commands.export_run(two_runs[1], tmp_path / "run.json") is not None
+    target = exported.args[0]
+    assert target == tmp_path / "run.json"
     data = json.loads(target.read_text(encoding="utf-8"))
     store = window.run_controller.session.store
     assert data["run"]["run_id"] == two_runs[1] and data["run"]["status"] == "succeeded"

@@ -8,11 +8,9 @@ secret environment values) go in the OS keyring and are never printed. Exit code
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
-import time
 from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -92,38 +90,20 @@ def _fail(message: str) -> int:
     return EXIT_USAGE
 
 
-def _pairs(items: list[str], passed: list[str]) -> dict[str, str]:
+def _env(items: list[str]) -> dict[str, str]:
     env: dict[str, str] = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep:
             raise ValueError(f"--env {item!r}: use NAME=VALUE")
         env[name] = value
-    for name in passed:
-        if name not in os.environ:
-            raise ValueError(f"--pass-env {name}: ${name} is not set")
-        env[name] = os.environ[name]
     return env
-
-
-def _store_secret(user: str, value: str) -> str:
-    from engine.providers.remote import secrets
-
-    try:
-        secrets.set_key(user, value)
-        return "OS keyring"
-    except secrets.NoKeyringBackend as exc:
-        if os.environ.get(secrets.env_var(user)) != value:
-            raise ValueError(str(exc)) from None
-        return f"${secrets.env_var(user)} (no OS keyring)"
 
 
 def cmd_add(args: argparse.Namespace) -> int:
     from engine.config import ConfigError
-    from engine.mcp.launch import check_command, file_sha256, resolve_executable
-    from engine.mcp.registration import McpServer, save_server, secret_name
+    from engine.mcp.manage import http_registration, register, stdio_registration
     from engine.tools.errors import ToolRefused
-    from engine.tools.netguard import parse_url
 
     rest = list(args.command)  # argparse has dropped a `--` right after NAME
     head: list[str] = []
@@ -138,58 +118,43 @@ def cmd_add(args: argparse.Namespace) -> int:
     if bool(command) == bool(args.url):
         return _fail("give either `-- COMMAND ARGS…` (stdio) or --url URL (HTTP)")
     try:
-        env = _pairs(args.env, args.pass_env)
         if args.url:
-            parse_url(args.url)  # its address is checked (SSRF guard) at each connection
-            server = McpServer(
+            auth = None
+            if args.auth_from_env or args.auth_stdin:
+                auth = (
+                    os.environ.get(args.auth_from_env, "")
+                    if args.auth_from_env
+                    else sys.stdin.readline().strip()
+                )
+                if not auth:
+                    return _fail("no auth header value given")
+            registration = http_registration(
                 args.name,
-                "http",
-                url=args.url,
-                auth=bool(args.auth_from_env or args.auth_stdin),
+                args.url,
+                auth_value=auth,
                 auth_header=args.auth_header,
-                private_hosts=tuple(args.private_host),
+                private_hosts=args.private_host,
                 timeout_s=args.timeout,
                 max_message_bytes=args.max_message_bytes,
                 decision=args.decision,
             )
         else:
-            executable = resolve_executable(command[0])
-            check_command(executable, command[1:], args.module)
-            server = McpServer(
+            registration = stdio_registration(
                 args.name,
-                "stdio",
-                command=executable,
-                sha256=file_sha256(executable),
-                args=tuple(command[1:]),
-                modules=tuple(args.module),
-                env=env,
-                secret_env=tuple(args.secret_env),
-                cwd=os.path.abspath(args.cwd) if args.cwd else None,
+                command,
+                env=_env(args.env),
+                pass_env=args.pass_env,
+                secret_env=args.secret_env,
+                modules=args.module,
+                cwd=args.cwd,
                 timeout_s=args.timeout,
                 max_message_bytes=args.max_message_bytes,
                 decision=args.decision,
             )
-        notes = []
-        for variable in server.secret_env:
-            value = os.environ.get(variable)
-            if not value:
-                return _fail(f"--secret-env {variable}: ${variable} is not set")
-            where = _store_secret(secret_name(server.name, variable), value)
-            notes.append(f"${variable} in the {where}")
-        if server.auth:
-            value = (
-                os.environ.get(args.auth_from_env, "")
-                if args.auth_from_env
-                else sys.stdin.readline().strip()
-            )
-            if not value:
-                return _fail("no auth header value given")
-            notes.append(
-                f"{server.auth_header} in the {_store_secret(secret_name(server.name), value)}"
-            )
+        notes = register(registration)
     except (ConfigError, ToolRefused, ValueError, OSError) as exc:
         return _fail(str(exc))
-    save_server(server)
+    server = registration.server
     what = server.url if server.transport == "http" else " ".join([server.command, *server.args])
     kept = f" (secrets: {', '.join(notes)})" if notes else ""
     print(f"added MCP server {server.name}: {what}{kept}")
@@ -223,109 +188,69 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _hints(tool: Any) -> str:
-    hints = tool.annotations
-    if hints is None:
-        return "no annotations"
-    shown = {
-        "readOnly": hints.readOnlyHint,
-        "destructive": hints.destructiveHint,
-        "idempotent": hints.idempotentHint,
-        "openWorld": hints.openWorldHint,
-    }
-    return " ".join(f"{k}={'yes' if v else 'no'}" for k, v in shown.items() if v is not None)
-
-
 def cmd_test(args: argparse.Namespace) -> int:
-    from engine.mcp.connection import Listing, sessions
+    from engine.mcp.manage import probe_blocking
     from engine.mcp.registration import load_servers
-    from engine.mcp.source import governance
     from engine.providers.remote import offline_switch
     from engine.tools.errors import ToolError
 
     server = load_servers().get(args.name)
     if server is None:
         return _fail(f"no MCP server {args.name!r}")
-
-    async def probe() -> Listing:
-        pool = sessions()
-        try:
-            session = await pool.get(server, offline=offline_switch())
-            assert session.listing is not None
-            return session.listing
-        finally:
-            await pool.close()
-
-    started = time.perf_counter()
     try:
-        listing = asyncio.run(probe())
+        found = probe_blocking(server, offline=offline_switch())
     except ToolError as exc:
         print(f"{server.name}: FAILED — {exc}", file=sys.stderr)
         return EXIT_FAILED
-    took = time.perf_counter() - started
-    rows = []
-    for tool in listing.tools:
-        rules = governance(server, tool)
-        rows.append(
-            {
-                "tool": f"mcp:{server.name}/{tool.name}",
-                "description": (tool.description or "").strip().splitlines()[:1],
-                "annotations": tool.annotations.model_dump(exclude_none=True)
-                if tool.annotations
-                else None,
-                "side_effect": rules.side_effect,
-                "decision": rules.decision,
-                "why": rules.why,
-                "input_schema": tool.inputSchema,
-            }
-        )
+    rows = [
+        {
+            "tool": t.name,
+            "description": t.description.splitlines()[:1],
+            "annotations": t.annotations,
+            "side_effect": t.side_effect,
+            "decision": t.decision,
+            "why": t.why,
+            "input_schema": t.input_schema,
+        }
+        for t in found.tools
+    ]
     if args.json:
-        print(json.dumps({"server": server.name, "seconds": round(took, 3), "tools": rows}))
+        seconds = round(found.seconds, 3)
+        print(json.dumps({"server": server.name, "seconds": seconds, "tools": rows}))
         return EXIT_OK
     print(
-        f"{server.name}: ok in {took:.2f}s — {listing.server_name} {listing.server_version}, "
-        f"{len(rows)} tools"
+        f"{server.name}: ok in {found.seconds:.2f}s — {found.server_name} "
+        f"{found.server_version}, {len(rows)} tools"
     )
-    for row, tool in zip(rows, listing.tools, strict=True):
+    for tool in found.tools:
         print(
-            f"  {row['tool']:<36} {row['side_effect']:<8} {row['decision']:<5} "
-            f"({row['why']}; {_hints(tool)})"
+            f"  {tool.name:<36} {tool.side_effect:<8} {tool.decision:<5} "
+            f"({tool.why}; {tool.hints()})"
         )
     return EXIT_OK
 
 
 def cmd_set(args: argparse.Namespace) -> int:
-    import dataclasses
+    from engine.config import ConfigError
+    from engine.mcp.manage import set_decision
 
-    from engine.mcp.registration import load_servers, save_server
-
-    server = load_servers().get(args.name)
-    if server is None:
-        return _fail(f"no MCP server {args.name!r}")
     decision = None if args.decision == "default" else args.decision
-    if args.tool is None:
-        server = dataclasses.replace(server, decision=decision)
-    else:
-        decisions = {k: v for k, v in server.decisions.items() if k != args.tool}
-        if decision is not None:
-            decisions[args.tool] = decision
-        server = dataclasses.replace(server, decisions=decisions)
-    save_server(server)
+    try:
+        server = set_decision(args.name, args.tool, decision)
+    except ConfigError as exc:
+        return _fail(str(exc))
     what = f"{server.name}/{args.tool}" if args.tool else f"every tool of {server.name}"
     print(f"{what}: {args.decision}")
     return EXIT_OK
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    from engine.mcp.registration import load_servers, remove_server, secret_name
-    from engine.providers.remote import secrets
+    from engine.config import ConfigError
+    from engine.mcp.manage import unregister
 
-    server = load_servers().get(args.name)
-    if server is None or not remove_server(args.name):
-        return _fail(f"no MCP server {args.name!r}")
-    for user in [secret_name(server.name, v) for v in server.secret_env] + (
-        [secret_name(server.name)] if server.auth else []
-    ):
-        secrets.delete_key(user)
+    try:
+        unregister(args.name)
+    except ConfigError as exc:
+        return _fail(str(exc))
     print(f"removed MCP server {args.name}")
     return EXIT_OK

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from engine.config import ConfigError
+from engine.config import ConfigError, config_path
 from engine.mcp.registration import McpServer, load_servers
 from engine.tools.base import Decision, Scope, SideEffect, Tool, ToolCall
 from engine.tools.errors import ToolError, ToolRefused
@@ -176,7 +176,8 @@ def result_value(result: types.CallToolResult, max_bytes: int) -> dict[str, Any]
 
 class McpToolSource:
     """The user's registered MCP servers as tools for a `ToolRegistry` (prefix `mcp:`).
-    Reads the registrations once, when made; connects only when a tool is prepared."""
+    Made `from_config`, it follows the config file (a registration changed in the app
+    applies to the next call); connects only when a tool is prepared."""
 
     prefix = PREFIX
 
@@ -187,19 +188,49 @@ class McpToolSource:
         self.problem = problem
         self._tools: dict[str, Tool] = {}
         self._listed: set[str] = set()
+        self._stamp: tuple[int, int] | None = None
+        """The config file's (mtime, size) when read; None: servers given, never re-read."""
 
     @classmethod
     def from_config(cls) -> McpToolSource:
+        source = cls()
+        source._stamp = (-1, -1)
+        source._follow_config()
+        return source
+
+    def _follow_config(self) -> None:
+        """Re-read the registrations when the config file changed (a server added, removed
+        or set to allow/ask/deny in the app or by `interlock mcp`): from the next call on,
+        a changed server's tools are listed and governed again."""
+        if self._stamp is None:
+            return
         try:
-            return cls(load_servers())
+            info = config_path().stat()
+            stamp = (info.st_mtime_ns, info.st_size)
+        except OSError:
+            stamp = (0, 0)
+        if stamp == self._stamp:
+            return
+        self._stamp = stamp
+        try:
+            servers, self.problem = load_servers(), None
         except ConfigError as exc:
-            return cls(problem=str(exc))
+            servers, self.problem = {}, str(exc)
+        for name in list(self._listed):
+            old, new = self.servers.get(name), servers.get(name)
+            if new is None or old is None or new.fingerprint() != old.fingerprint():
+                self._listed.discard(name)
+                prefix = f"{PREFIX}{name}/"
+                self._tools = {k: t for k, t in self._tools.items() if not k.startswith(prefix)}
+        self.servers = servers
 
     def knows(self, name: str) -> bool:
+        self._follow_config()
         parsed = parse_name(name)
         return parsed is not None and parsed[0] in self.servers
 
     def get(self, name: str) -> Tool | None:
+        self._follow_config()
         return self._tools.get(name)
 
     def loaded(self) -> list[Tool]:
@@ -208,6 +239,7 @@ class McpToolSource:
     async def load(self, name: str, *, offline: bool) -> None:
         """List the server's tools (starting it if needed) unless that was done already;
         refuse names the server does not have."""
+        self._follow_config()
         parsed = parse_name(name)
         if parsed is None:
             raise ToolRefused(f"{name!r} is not an MCP tool name (mcp:SERVER/TOOL)")

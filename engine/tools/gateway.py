@@ -63,6 +63,24 @@ def _user() -> str:
         return "unknown"
 
 
+def call_schema(tool: Tool) -> dict[str, Any]:
+    """The JSON Schema of a proposed call `{tool, arguments}` an approver may edit: the
+    tool fixed, the arguments under the tool's own schema (its `$defs` lifted to the root
+    so its references still resolve)."""
+    arguments = dict(tool.arguments)
+    arguments.pop("$schema", None)
+    lifted: dict[str, Any] = {
+        k: arguments.pop(k) for k in ("$defs", "definitions") if k in arguments
+    }
+    return {
+        **lifted,
+        "type": "object",
+        "properties": {"tool": {"const": tool.name}, "arguments": arguments},
+        "required": ["tool", "arguments"],
+        "additionalProperties": False,
+    }
+
+
 def _digest(value: Any) -> str:
     blob = json.dumps(value, sort_keys=True, default=repr).encode()
     return hashlib.sha256(blob).hexdigest()
@@ -168,9 +186,15 @@ class ToolGateway:
                 actor=self.actor,
             ),
         )
-        gate = await self._gate(tool, args, shown, index)
+        gate, approved = await self._gate(tool, args, shown, index)
         if gate is not None:
             return self._refused(name, index, shown, gate, audited=True)
+        if approved is not args:  # the approver edited the arguments: check them again
+            try:
+                args = tool.check_arguments(approved)
+            except ToolInvalid as exc:
+                return self._refused(name, index, shown, f"edited arguments: {exc}")
+            shown = _shown(args)
         call = ToolCall(
             tool=name,
             scope=scope,
@@ -210,14 +234,18 @@ class ToolGateway:
 
     async def _gate(
         self, tool: Tool, args: dict[str, Any], shown: dict[str, Any], index: int
-    ) -> str | None:
-        """Ask for approval when a rule matches; the refusal reason, or None to proceed.
-        Without an approver the NodeError propagates: the node fails closed."""
+    ) -> tuple[str | None, dict[str, Any]]:
+        """Ask for approval when a rule matches: (the refusal reason, or None to proceed;
+        the arguments to call with, `args` itself unless the approver edited them). Every
+        argument is shown and editable, checked against the tool's schema, unless
+        redaction hid one (an edit would lose it). Without an approver the NodeError
+        propagates: the node fails closed."""
         rule = next((r for r in self.rules if r.matches(tool, args)), None)
         if rule is None and tool.decision == "ask":
             rule = ApprovalRule(name=(tool.decision_reason or f"{tool.name} asks")[:200])
         if rule is None:
-            return None
+            return None, args
+        editable = shown == args
         request = ApprovalRequest(
             run_id=self.ctx.run_id,
             node_id=self.ctx.node_id,
@@ -225,9 +253,10 @@ class ToolGateway:
             title=f"{tool.name}: {rule.name}",
             summary=f"{tool.name} ({tool.side_effect}) with {json.dumps(shown)[:500]}",
             proposed={"tool": tool.name, "arguments": shown},
+            schema=call_schema(tool) if editable else None,
             rule=rule.name,
             approver=rule.approver,
-            allow_edit=False,
+            allow_edit=editable,
             key=f"tool:{tool.name}:{index}:{_digest(args)[:16]}",
         )
         detail: dict[str, Any] = {"call": index, "rule": rule.name}
@@ -266,9 +295,13 @@ class ToolGateway:
                 decider=decision.decider,
             ),
         )
-        if decision.approved:
-            return None
-        return f"approval rule {rule.name!r}: rejected by {decision.decider}"
+        if not decision.approved:
+            return f"approval rule {rule.name!r}: rejected by {decision.decider}", args
+        edited = decision.edited_value if decision.decision == "edit" else None
+        if not editable or not isinstance(edited, dict) or edited.get("tool") != tool.name:
+            return None, args
+        arguments = edited.get("arguments")
+        return None, dict(arguments) if isinstance(arguments, dict) else args
 
     def _failed(
         self,

@@ -26,14 +26,15 @@ needs_proc_locks = pytest.mark.skipif(not LOCKS.exists(), reason="reads /proc/lo
 
 
 def own_locks(path: Path) -> list[str]:
-    """This process's POSIX locks on `path` (its inode), from /proc/locks."""
+    """This process's POSIX locks on `path` (its inode), from /proc/locks, without the
+    line's ordinal (it shifts as other processes take and drop locks)."""
     inode, pid = os.stat(path).st_ino, str(os.getpid())
     found = []
     for line in LOCKS.read_text().splitlines():
         fields = line.split()
         if len(fields) > 5 and fields[4] == pid and fields[5].rsplit(":", 1)[-1] == str(inode):
-            found.append(line)
-    return found
+            found.append(" ".join(fields[1:]))
+    return sorted(found)
 
 
 def cancel_dialog_once_listed(folder: Path, seen: list[bool], tries: int = 200) -> None:
@@ -80,7 +81,9 @@ def test_open_dialog_on_the_database_folder_keeps_the_store_locks(
     cancel_dialog_once_listed(tmp_path, seen)
     window.open_file()
     assert seen, "the dialog was shown"
-    assert own_locks(db) == before
+    # Closing any descriptor of the file would drop all of them; a connection opened
+    # meanwhile (a panel's read in a worker thread) may add one of the same kind.
+    assert set(before) <= set(own_locks(db))
     assert seen == [True]  # Qt's own dialog, with our icon provider, on every platform
 
 

@@ -284,6 +284,9 @@ class WorkflowDocument:
             self.add_edge(edge, index)
 
     def move_node(self, node_id: str, x: float, y: float) -> None:
+        """Positions are kept to whole pixels (a drag ends anywhere; the file needs no
+        more digits than the canvas shows)."""
+        x, y = float(round(x)), float(round(y))
         node = self.node(node_id)
         if (node.position.x, node.position.y) == (x, y):
             return

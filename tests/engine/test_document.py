@@ -111,6 +111,14 @@ def test_move_rename_config_policy_emit_typed_changes(
     ]
 
 
+def test_a_drag_lands_on_whole_pixels(doc: WorkflowDocument, changes: list[Any]) -> None:
+    doc.move_node("a", 117.70935960591135, -40.4999)
+    node = doc.node("a")
+    assert (node.position.x, node.position.y) == (118.0, -40.0)
+    assert changes[-1] == NodeMoved("a", 118.0, -40.0)
+    assert "117.7" not in dumps_workflow(doc.workflow)
+
+
 def test_no_op_edits_emit_nothing(doc: WorkflowDocument, changes: list[Any]) -> None:
     node = doc.node("a")
     doc.move_node("a", node.position.x, node.position.y)

@@ -203,8 +203,9 @@ async def run_shots(window: MainWindow) -> None:
     shot(window, "runs")
 
     assert first is not None and second is not None
-    replay = window.run_ui.commands.open_replay(first)
-    assert replay is not None
+    commands = window.run_ui.commands
+    await commands.open_replay(first)  # read in a worker thread, then shown
+    replay = commands.replays[-1]
     replay.resize(1500, 940)
     replay.move(0, 0)
     replay.scene.select_nodes(["classify"])
@@ -218,11 +219,14 @@ async def run_shots(window: MainWindow) -> None:
     shot(replay, "timeline")
     replay.close()
 
-    compare = window.run_ui.commands.compare(first, second)
-    compare.resize(1300, 560)  # type: ignore[attr-defined]
+    opened: list[QWidget] = []
+    commands.compare_opened.connect(opened.append)
+    await commands.compare(first, second)
+    compare = opened[-1]
+    compare.resize(1300, 560)
     await asyncio.sleep(0.5)
-    shot(compare, "compare")  # type: ignore[arg-type]
-    compare.close()  # type: ignore[attr-defined]
+    shot(compare, "compare")
+    compare.close()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""`interlock cluster start|join|status|stop`, and `--cluster` on `run`: where a run's map
-items execute (this process, or the workers of a Ray cluster)."""
+"""`interlock cluster start|join|status|stop`, and `--cluster` on `run` (or the config's
+`[cluster]` table): where a run's map items execute (here, or on a Ray cluster's workers)."""
 
 from __future__ import annotations
 
@@ -54,22 +54,45 @@ def add_cluster_option(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="the cluster's auth token (default: the one `cluster start` wrote)",
     )
+    p.add_argument(
+        "--no-cluster",
+        action="store_true",
+        help="run map items in this process even when the config's [cluster] says ray",
+    )
+
+
+def cluster_setting() -> dict[str, Any]:
+    """The `[cluster]` table of the user config: `executor` ("local" or "ray": where map
+    items of `interlock run` go without --cluster), `address`, `token_file`."""
+    from engine.config import ConfigError, load_config
+
+    table = load_config().get("cluster", {})
+    if not isinstance(table, dict) or table.get("executor", "local") not in ("local", "ray"):
+        raise ConfigError('config [cluster]: executor must be "local" or "ray"')
+    return table
 
 
 def executor_for(args: argparse.Namespace, store: RunStore) -> tuple[ItemExecutor | None, Any]:
-    """The item executor `--cluster` asks for (None: this process) and what closes it."""
-    if not getattr(args, "cluster", None):
+    """The item executor `--cluster` (or the `[cluster]` setting) asks for (None: this
+    process) and what closes it."""
+    wanted, token_file = getattr(args, "cluster", None), getattr(args, "cluster_token", None)
+    if wanted is None and not getattr(args, "no_cluster", False):
+        setting = cluster_setting()
+        if setting.get("executor") == "ray":
+            wanted = setting.get("address") or LOCAL_HEAD
+            token_file = token_file or setting.get("token_file")
+    if not wanted:
         return None, None
     from engine.cluster import Cluster, ClusterError, RayItems
     from engine.cluster.control import ClusterHome
     from engine.providers.local import default_local_provider
 
     home = ClusterHome.default()
-    address = home.address() if args.cluster == LOCAL_HEAD else args.cluster
+    address = home.address() if wanted == LOCAL_HEAD else str(wanted)
     if address is None:
         raise ClusterError("no cluster was started here: `interlock cluster start`, or pass "
                            "--cluster HOST:PORT")  # fmt: skip
-    token = Path(args.cluster_token) if args.cluster_token else home.token
+    token = Path(token_file) if token_file else home.token
     cluster: Cluster = Cluster.connect(address, token_path=token if token.is_file() else None)
     catalog = default_local_provider().catalog
     return RayItems(cluster, store, catalog.checksum), cluster

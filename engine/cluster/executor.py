@@ -53,9 +53,11 @@ class RayItems:
         )
         if not placed.remote:
             return await LOCAL_ITEMS.run_template(ctx, kind, config, inputs)
+        # Only an input node reads the run's inputs, which may hold every item of the map.
+        run_inputs = ctx.run_inputs if kind == "input" else {}
         item = TemplateItem(
             kind, config, inputs, ctx.run_id, ctx.node_id, ctx.attempt, ctx.depth, ctx.policy,
-            ctx.run_inputs, placed.models,
+            run_inputs, placed.models,
         )  # fmt: skip
         reply = await self.cluster.call("run_template", item, ctx.log)
         for call in reply.calls:  # what the item emitted, in order, on this run's stream

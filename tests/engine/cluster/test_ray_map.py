@@ -272,6 +272,16 @@ def test_interlock_run_with_cluster_uses_the_head_started_here(
     logs = [e.message for e in store.events(summary["run_id"]) if isinstance(e, NodeLog)]
     assert logs[0].startswith(f"map items run on the cluster at {address} (2 workers)")
     assert len(store.child_runs(summary["run_id"])) == 2
+    # The same through the config's [cluster] setting, and --no-cluster to stay here.
+    config = tmp_path / "config.toml"
+    config.write_text(f'[cluster]\nexecutor = "ray"\naddress = "{address}"\n')
+    monkeypatch.setenv("INTERLOCK_CONFIG", str(config))
+    for flag, on_cluster in (([], True), (["--no-cluster"], False)):
+        assert main(["run", str(path), "--json", "-q", "--no-cache", "--db", db, *flag]) == 0
+        run_id = json.loads(capsys.readouterr().out)["run_id"]
+        logs = [e.message for e in store.events(run_id) if isinstance(e, NodeLog)]
+        placed = [m for m in logs if m.startswith(f"map items run on the cluster at {address}")]
+        assert len(placed) == (1 if on_cluster else 0)
     store.close()
     assert main(["cluster", "status"]) == 0
     assert "2.0 interlock_worker" in capsys.readouterr().out

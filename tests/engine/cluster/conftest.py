@@ -1,5 +1,6 @@
-"""One real Ray head and two worker nodes on this machine for the whole session, and a
-coordinator connection to them (item actors on both workers)."""
+"""One real Ray head and two worker nodes on this machine, shared by every cluster test and
+stopped once they are done (package scope: the rest of the suite runs without them), and
+a coordinator connection to them (item actors on both workers)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ PORT = 6399
 until teardown, whose `ray stop` ends every Ray process on the machine."""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ClusterHome, str]]:
     if importlib.util.find_spec("ray") is None:  # not imported: the token is set first
         pytest.skip("Ray is not installed (pip install 'interlock[cluster]')")
@@ -32,7 +33,7 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cluster
         stop(home)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def cluster(ray_head: tuple[ClusterHome, str]) -> Iterator[Cluster]:
     home, address = ray_head
     connected = Cluster.connect(address, token_path=home.token)

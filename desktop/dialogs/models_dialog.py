@@ -1,5 +1,6 @@
 """Models and endpoints: the local model catalog (bundled and imported GGUF files, their
-header metadata and measured speed; import, benchmark, remove) and remote endpoints."""
+header metadata and measured speed; import, benchmark, remove), remote endpoints and tool
+sources (MCP servers)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from desktop import file_dialogs
 from desktop.dialogs.endpoints_section import EndpointsWidget
+from desktop.dialogs.tool_sources_section import ToolSourcesWidget
 from desktop.run.ops import EngineOp, OpChanges
 from desktop.run.qt import named
 from local_models.catalog import CatalogEntry, ModelCatalog
@@ -156,6 +158,9 @@ class ModelsDialog(QDialog):
         self.endpoints = EndpointsWidget()
         tabs.addTab(self.local, "Local models")
         tabs.addTab(self.endpoints, "Remote endpoints")
+        self.tool_sources = ToolSourcesWidget()
+        tabs.addTab(self.tool_sources, "Tool sources")
+        self.tabs = tabs
         layout.addWidget(tabs)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -30,9 +31,11 @@ class SchemaForm(QWidget):
         defaults: dict[str, Any] | None = None,
         parent: QWidget | None = None,
         multiline: frozenset[str] = frozenset(),
+        editors: Mapping[str, Callable[[FieldShape], FieldEditor]] | None = None,
     ) -> None:
         """`defaults`: field defaults the schema cannot show (pydantic default factories);
-        `multiline`: text fields edited as several lines."""
+        `multiline`: text fields edited as several lines; `editors`: a field's own editor
+        (the tool picker) instead of the one its schema shape picks."""
         super().__init__(parent)
         self.required = set(schema.get("required", []))
         self.editors: dict[str, FieldEditor] = {}
@@ -47,7 +50,7 @@ class SchemaForm(QWidget):
                 shape.default, shape.has_default = defaults[name], True
             if name in multiline and shape.type == "string":
                 shape.type = "multiline"
-            editor = make_editor(shape)
+            editor = (editors or {}).get(name, make_editor)(shape)
             label = QLabel(shape.title)
             label.setToolTip(shape.description)
             label.setBuddy(editor.widget)

@@ -26,6 +26,7 @@ from desktop.canvas.commands import (
     SetPolicyCommand,
 )
 from desktop.inspector.form import SchemaForm, model_defaults
+from desktop.inspector.tool_picker import tool_editors
 from desktop.resources import icon
 from engine.nodes.base import NodeRegistry, config_errors
 from engine.nodes.prompt_ports import missing_ports, renamed_port
@@ -118,7 +119,10 @@ class InspectorWidget(QScrollArea):
         if kind is not None:
             box = QGroupBox("Configuration")
             model = kind.config_model
-            self.config_form = SchemaForm(model.model_json_schema(), model_defaults(model), box)
+            pickers = tool_editors(node.kind, self.document, self.undo_stack)
+            self.config_form = SchemaForm(
+                model.model_json_schema(), model_defaults(model), box, editors=pickers
+            )
             self.config_form.field_committed.connect(self._on_config_field)
             QVBoxLayout(box).addWidget(self.config_form)
             layout.addWidget(box)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.dialogs.json_editor import JsonValueEditor
+from desktop.dialogs.tool_call_view import call_editor
 from desktop.run.qt import named
 from engine.approvals.model import ApprovalDecision, ApprovalRecord, Decision
 from engine.approvals.validate import check_decision
@@ -69,7 +70,8 @@ class ApprovalDialog(QDialog):
         layout.addWidget(self.deadline)
 
         # The proposed value whole, in one editor: read-only until "Edit before approving".
-        self.editor = named(JsonValueEditor(req.proposed), "editor")
+        # A gated tool call: its tool, its server and each argument on a row of its own.
+        self.editor = named(call_editor(req) or JsonValueEditor(req.proposed), "editor")
         self.editor.setReadOnly(True)
         tabs = QTabWidget()
         tabs.addTab(self.editor, "Proposed")

@@ -20,11 +20,14 @@ from desktop.canvas.ports import NodePorts
 from desktop.canvas.style import (
     CORNER,
     HEADER_HEIGHT,
+    LOD_BLOCK_TITLE,
     LOD_TEXT,
     NODE_WIDTH,
     PORT_ROW,
     STATE_COLORS,
+    block_title_font,
     colors,
+    paint_block_title,
     small_font,
     title_font,
 )
@@ -266,6 +269,11 @@ class NodeItem(QGraphicsItem):
         painter.drawRect(rect)
         painter.setBrush(accent)
         painter.drawRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT))
+        if lod >= LOD_BLOCK_TITLE:
+            font = block_title_font(lod)
+            painter.setFont(font)
+            painter.setPen(QColor("white"))
+            paint_block_title(painter, QFontMetricsF(font), rect.topLeft(), self.title)
         pen_width = 2.0 / max(lod, 0.05)
         color = self.outline_color()
         if color is not None:

@@ -10,10 +10,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLineF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from desktop.canvas.style import HEADER_HEIGHT, colors
+from desktop.canvas.style import (
+    HEADER_HEIGHT,
+    LOD_BLOCK_TITLE,
+    block_title_font,
+    colors,
+    paint_block_title,
+)
 
 if TYPE_CHECKING:
     from desktop.canvas.edge_item import EdgeItem
@@ -31,6 +37,7 @@ class OverviewLayer(QGraphicsItem):
         self.setZValue(-1)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.setAcceptHoverEvents(False)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)  # exposedRect
         self.active = False
         self._bounds = QRectF()
         self._colors: dict[int, QColor] = {}
@@ -179,6 +186,16 @@ class OverviewLayer(QGraphicsItem):
             if heads:
                 painter.setBrush(self._colors[key])
                 painter.drawRects(list(heads.values()))
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod >= LOD_BLOCK_TITLE:
+            font = block_title_font(lod)
+            metrics = QFontMetricsF(font)
+            painter.setFont(font)
+            painter.setPen(QColor("white"))
+            shown = option.exposedRect
+            for node, body in self._bodies.items():
+                if body.intersects(shown):
+                    paint_block_title(painter, metrics, body.topLeft(), node.title)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         for key, rects in self._outlines.items():
             if rects:

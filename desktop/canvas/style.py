@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QGuiApplication, QPainter, QPalette
 
 NODE_WIDTH = 200.0
 HEADER_HEIGHT = 44.0
@@ -15,6 +16,11 @@ CORNER = 7.0
 GRID = 20.0
 LOD_TEXT = 0.45
 """Below this zoom (level of detail) nodes are drawn as blocks: no text, icons or ports."""
+LOD_BLOCK_TITLE = 0.2
+"""Down to this zoom a block still shows its title, in a font that stays legible on
+screen (a whole example fitted in the window is still read by its titles)."""
+BLOCK_TITLE_PX = 11.0
+"""The block title's height on screen, in pixels."""
 
 STATE_COLORS: dict[str, str] = {
     "queued": "#8a94a3",
@@ -125,9 +131,26 @@ def title_font() -> QFont:
     return font
 
 
+def block_title_font(lod: float) -> QFont:
+    """The title font of a node drawn as a block at zoom `lod`: BLOCK_TITLE_PX tall on
+    screen, never taller than the header."""
+    font = QFont(title_font())
+    font.setPixelSize(max(1, round(min(HEADER_HEIGHT * 0.7, BLOCK_TITLE_PX / lod))))
+    return font
+
+
 def small_font() -> QFont:
     font = _fonts.get("small")
     if font is None:
         font = _fonts["small"] = QFont(QGuiApplication.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
     return font
+
+
+def paint_block_title(
+    painter: QPainter, metrics: QFontMetricsF, top_left: QPointF, title: str
+) -> None:
+    """A block's title in its header (font and pen already set on `painter`), elided."""
+    box = QRectF(top_left.x() + 8, top_left.y(), NODE_WIDTH - 16, HEADER_HEIGHT)
+    text = metrics.elidedText(title, Qt.TextElideMode.ElideRight, box.width())
+    painter.drawText(box, Qt.AlignmentFlag.AlignVCenter, text)

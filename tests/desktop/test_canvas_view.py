@@ -179,3 +179,62 @@ def test_notes_edit_resize_and_delete(
         assert undo_stack.undoText() == text
         undo_stack.undo()
     assert document.annotations == []
+
+
+def _white_pixels_in_header(canvas: WorkflowView, scale: float) -> int:
+    """Render node `a` alone at `scale` and count white pixels inside its header."""
+    from PySide6.QtGui import QColor, QImage, QPainter, QTransform
+    from PySide6.QtWidgets import QStyleOptionGraphicsItem
+
+    from desktop.canvas.style import HEADER_HEIGHT, NODE_WIDTH
+
+    item = canvas.workflow_scene.node_items["a"]
+    image = QImage(
+        int(NODE_WIDTH * scale) + 2, int(HEADER_HEIGHT * scale) + 2, QImage.Format.Format_RGB32
+    )
+    image.fill(QColor("black"))
+    painter = QPainter(image)
+    painter.setWorldTransform(QTransform.fromScale(scale, scale))
+    item.paint(painter, QStyleOptionGraphicsItem(), None)
+    painter.end()
+    white = QColor("white").rgb()
+    return sum(
+        1
+        for x in range(image.width())
+        for y in range(int(HEADER_HEIGHT * scale) - 1)  # the header only, not the body
+        if image.pixel(x, y) == white
+    )
+
+
+def test_far_zoomed_out_blocks_keep_a_legible_title(canvas: WorkflowView) -> None:
+    """A whole example fitted into the window (zoom ~0.3-0.45) is read by its titles; only
+    further out do blocks go blank."""
+    assert _white_pixels_in_header(canvas, 0.3) > 20
+    assert _white_pixels_in_header(canvas, 0.15) == 0
+
+
+def test_the_overview_of_a_fitted_graph_shows_titles(canvas: WorkflowView) -> None:
+    """Zoomed out past the detail threshold the overview layer paints every node: at a
+    fitted example's zoom it writes their titles; further out it does not."""
+    from PySide6.QtGui import QColor
+
+    from desktop.canvas.style import HEADER_HEIGHT, NODE_WIDTH
+
+    def white_in_header(zoom: float) -> int:
+        canvas.set_zoom(zoom)
+        canvas.centerOn(canvas.workflow_scene.node_items["a"])
+        assert not canvas.workflow_scene.detailed and canvas.workflow_scene.overview.active
+        image = canvas.viewport().grab().toImage()
+        pos = canvas.workflow_scene.node_items["a"].scenePos()
+        top_left = canvas.mapFromScene(pos)
+        bottom_right = canvas.mapFromScene(pos + QPointF(NODE_WIDTH, HEADER_HEIGHT))
+        white = QColor("white").rgb()
+        return sum(
+            1
+            for x in range(top_left.x() + 1, bottom_right.x() - 1)
+            for y in range(top_left.y() + 1, bottom_right.y() - 1)
+            if image.pixel(x, y) == white
+        )
+
+    assert white_in_header(0.3) > 20
+    assert white_in_header(0.15) == 0

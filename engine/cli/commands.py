@@ -202,8 +202,13 @@ def continue_run(args: argparse.Namespace) -> int:
         store.close()
         raise RunError(refused)
     mode = args.approve or ("defer" if args.handler is not cmd_resume else None)
+    executor, cluster = executor_for(args, store)
     engine = Engine(
-        default_registry(), default_providers(), store, approver=approver_for(mode, store)
+        default_registry(),
+        default_providers(),
+        store,
+        approver=approver_for(mode, store),
+        executor=executor,
     )
     try:
         result = asyncio.run(
@@ -214,6 +219,8 @@ def continue_run(args: argparse.Namespace) -> int:
             )
         )
     finally:
+        if cluster is not None:
+            cluster.close()
         store.close()
     return _report(args, result)
 

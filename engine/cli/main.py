@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", "-q", action="store_true")
     approval_commands.add_approve_option(p)
+    cluster_commands.add_cluster_option(p)
     p.set_defaults(handler=commands.cmd_resume)
 
     p = sub.add_parser("validate", help="check a workflow file")

@@ -282,6 +282,18 @@ def test_interlock_run_with_cluster_uses_the_head_started_here(
         logs = [e.message for e in store.events(run_id) if isinstance(e, NodeLog)]
         placed = [m for m in logs if m.startswith(f"map items run on the cluster at {address}")]
         assert len(placed) == (1 if on_cluster else 0)
+    # A run whose map failed (its child's output was not JSON) resumes on the cluster.
+    broken = CHILD.replace("'<{{ in }}>'}", "'<{{ in }}>', output_type: object}")
+    (tmp_path / "child.interlock.yaml").write_text(broken)
+    (tmp_path / "xs.json").write_text('{"xs": ["c", "d"]}')  # new inputs: nothing cached
+    inputs = ["--inputs-file", str(tmp_path / "xs.json")]
+    assert main(["run", str(path), *inputs, "--json", "-q", "--no-cluster", "--db", db]) == 1
+    run_id = json.loads(capsys.readouterr().out)["run_id"]
+    (tmp_path / "child.interlock.yaml").write_text(CHILD)
+    assert main(["resume", run_id, "--cluster", "--json", "-q", "--db", db]) == 0
+    assert json.loads(capsys.readouterr().out)["outputs"] == {"out": ["<c>", "<d>"]}
+    logs = [e.message for e in store.events(run_id) if isinstance(e, NodeLog)]
+    assert sum(m.startswith(f"map items run on the cluster at {address}") for m in logs) == 1
     store.close()
     assert main(["cluster", "status"]) == 0
     assert "2.0 interlock_worker" in capsys.readouterr().out

@@ -26,6 +26,7 @@ from desktop.actions import build_actions
 from desktop.canvas.scene import WorkflowScene
 from desktop.canvas.view import WorkflowView
 from desktop.canvas_actions import install_canvas_actions
+from desktop.canvas_menus import CanvasMenus
 from desktop.command_palette import install_command_palette
 from desktop.evaluate.window_ui import EvaluateUi
 from desktop.external_edits import DiskChangeBar, ExternalEdits, view_kept, with_bar
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         self.evaluate_ui = EvaluateUi(self)
         self.settings_ui = WorkflowSettingsUi(self)
         self.command_palette = install_command_palette(self)
+        self.canvas_menus = CanvasMenus(self)
 
         self.palette_widget.kind_activated.connect(self.add_node_at_centre)
         self.problems.node_activated.connect(self.reveal_node)

@@ -11,8 +11,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QPoint, Signal
-from PySide6.QtGui import QAction, QContextMenuEvent, QKeySequence
+from PySide6.QtCore import QObject, QPoint, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QGraphicsItem, QMenu, QMessageBox, QStyle
 
 from desktop import file_dialogs
@@ -99,7 +99,6 @@ class RunCommands(QObject):
         self.settings = action("Se&ttings…", self.show_settings, "Ctrl+,")
         self.controller.running_changed.connect(self._on_running)
         op_hub().changed.connect(self._on_changes)
-        window.view.viewport().installEventFilter(self)
         self._on_running(False)
 
     # -- running -------------------------------------------------------------------------
@@ -194,15 +193,7 @@ class RunCommands(QObject):
         self.export.setEnabled(not running and has_run)
         self.refresh_resume()
 
-    # -- node context menu on the canvas ----------------------------------------------
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ContextMenu and isinstance(event, QContextMenuEvent):
-            node_id = self.node_at(event.pos())
-            if node_id is not None:
-                self.node_menu(node_id).popup(event.globalPos())
-                return True
-        return False
+    # -- run entries of a node's context menu (desktop/canvas_menus.py shows it) --------
 
     def node_at(self, pos: QPoint) -> str | None:
         item: QGraphicsItem | None = self.window.view.itemAt(pos)
@@ -211,7 +202,13 @@ class RunCommands(QObject):
         return item.node_id if isinstance(item, NodeItem) else None
 
     def node_menu(self, node_id: str) -> QMenu:
+        """A menu of the run entries alone."""
         menu = QMenu(self.window)
+        self.add_node_entries(menu, node_id)
+        return menu
+
+    def add_node_entries(self, menu: QMenu, node_id: str) -> None:
+        """Run from Here and Show Run Details for `node_id`, appended to `menu`."""
         act = menu.addAction("Run from Here", lambda: self.run_from(node_id))
         act.setEnabled(not self.controller.running and self.controller.last_run_id is not None)
         act.setToolTip(
@@ -219,7 +216,6 @@ class RunCommands(QObject):
             "nodes upstream reuse the last run's results"
         )
         menu.addAction("Show Run Details", lambda: self.window.run_ui.show_node_run(node_id))
-        return menu
 
     # -- looking back --------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ MOUSE = [
     ("Connect ports", "Drag from a port to a port"),
     ("Move or detach an edge", "Drag its input end to another input, or onto the canvas"),
     ("Quick add a node", "Double-click the empty canvas"),
+    ("Add a node already connected", "Drag from a port, let go on the empty canvas"),
     ("Commands for a node, edge or the canvas", "Right-click it"),
     ("Rename a node / frame / note", "Double-click its title"),
     ("Move a frame with its nodes", "Drag the frame's title bar"),

@@ -1,5 +1,6 @@
-"""One connection being dragged: a new edge from a port, or an existing edge's input end
-picked up to move it to another input or drop it on the canvas (detach)."""
+"""One connection being dragged: a new edge from a port (let go on empty canvas, it offers
+a node to add), or an existing edge's input end picked up to move it to another input or
+drop it on the canvas (detach)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from PySide6.QtWidgets import QGraphicsPathItem
 
 from desktop.canvas.commands import DeleteCommand, ReconnectEdgeCommand
 from desktop.canvas.edge_item import EdgeItem, curve
+from desktop.canvas.node_item import NodeItem
 from desktop.canvas.port_item import PortItem
 from desktop.canvas.ports import make_edge, refusal, types_compatible
 from desktop.canvas.style import colors
+from desktop.canvas.wire_add import LooseWire
 from engine.workflow.model import Edge
 
 if TYPE_CHECKING:
@@ -146,6 +149,10 @@ class Connector:
         if old is not None:
             return self._finish_reconnect(old, target)
         if target is None:
+            if not any(isinstance(i, NodeItem) for i in self.scene.items(pos)):
+                start = drag.anchor
+                wire = LooseWire(start.ref, start.direction, start.spec.type)
+                self.scene.wire_dropped.emit(wire, pos)
             return None
         start = drag.anchor
         if target.direction == start.direction:

@@ -35,12 +35,16 @@ class QuickAddPopup(QFrame):
         layout.addWidget(self.search)
         layout.addWidget(self.list)
         self.resize(360, 300)
+        self.only: set[str] | None = None
         self.search.textChanged.connect(self._filter)
         self.search.installEventFilter(self)
         self.list.itemActivated.connect(self._choose)
         self.list.itemClicked.connect(self._choose)
 
-    def popup(self, global_pos: QPoint) -> None:
+    def popup(self, global_pos: QPoint, only: list[str] | None = None) -> None:
+        """Show the popup at `global_pos`, listing the kinds in `only` (default all)."""
+        self.only = set(only) if only is not None else None
+        self.search.setPlaceholderText("Add node…" if only is None else "Add connected node…")
         self.search.clear()
         self._filter("")
         self.move(global_pos)
@@ -60,6 +64,7 @@ class QuickAddPopup(QFrame):
         for i in range(self.list.count()):
             item = self.list.item(i)
             hidden = bool(needle) and needle not in item.text().lower()
+            hidden = hidden or (self.only is not None and item.data(KIND_ROLE) not in self.only)
             item.setHidden(hidden)
             if not hidden:
                 shown.append(item)

@@ -62,6 +62,9 @@ class WorkflowScene(QGraphicsScene):
     """A node's title was double-clicked: the view opens an in-place editor."""
     edit_requested = Signal(str)
     """A frame title or note was double-clicked: the view opens an in-place editor."""
+    wire_dropped = Signal(object, QPointF)
+    """A new wire (LooseWire) was let go over empty canvas at a scene point: the view
+    offers the node kinds that could take it."""
 
     def __init__(
         self, document: WorkflowDocument, registry: NodeRegistry, undo_stack: QUndoStack

@@ -31,6 +31,7 @@ from desktop.canvas.node_item import TITLE_RECT
 from desktop.canvas.quick_add import QuickAddPopup
 from desktop.canvas.scene import WorkflowScene
 from desktop.canvas.style import GRID, LOD_TEXT, colors, reset_caches, title_font
+from desktop.canvas.wire_add import LooseWire, add_connected_node, compatible_kinds
 from engine.workflow.document import Change, DirtyChanged, DocumentReset
 
 KIND_MIME = "application/x-interlock-node-kind"
@@ -58,8 +59,11 @@ class WorkflowView(QGraphicsView):
         self.quick_add = QuickAddPopup(scene.registry, self)
         self.quick_add.chosen.connect(self._on_quick_add)
         self._quick_add_at = QPointF()
+        self._wire: LooseWire | None = None
+        """The wire the open quick-add will connect its node to, if any."""
         self.minimap = MinimapWidget(self)
         scene.rename_requested.connect(self.begin_rename)
+        scene.wire_dropped.connect(self._on_wire_dropped)
         scene.edit_requested.connect(self.begin_edit_annotation)
         self._unsubscribe = scene.document.subscribe(self._on_change)
         self.update_scene_rect()
@@ -246,10 +250,25 @@ class WorkflowView(QGraphicsView):
         """The add-node popup at `at` (viewport pixels; default the mouse or the centre)."""
         at = at if at is not None else self._cursor_or_centre()
         self._quick_add_at = self.mapToScene(at)
+        self._wire = None
         self.quick_add.popup(self.viewport().mapToGlobal(at))
 
+    def _on_wire_dropped(self, wire: LooseWire, at: QPointF) -> None:
+        """Quick-add at `at` listing only the kinds that can take `wire`."""
+        kinds = compatible_kinds(wire, self.workflow_scene.document, self.workflow_scene.registry)
+        if not kinds:
+            self.workflow_scene.hint.emit(f"No node kind can connect to {wire.ref}")
+            return
+        self._quick_add_at = at
+        self._wire = wire
+        self.quick_add.popup(self.viewport().mapToGlobal(self.mapFromScene(at)), kinds)
+
     def _on_quick_add(self, kind: str) -> None:
-        self.workflow_scene.add_node_of_kind(kind, self._quick_add_at)
+        wire, self._wire = self._wire, None
+        if wire is not None:
+            add_connected_node(self.workflow_scene, wire, kind, self._quick_add_at)
+        else:
+            self.workflow_scene.add_node_of_kind(kind, self._quick_add_at)
         self.setFocus()
 
     def _editor_font(self, scale: float = 1.0) -> QFont:

@@ -3,18 +3,18 @@ canvas, found by typing a few letters of its name or menu; Enter runs it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMenu,
     QToolBar,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -27,13 +27,8 @@ class Command:
     action: QAction
     name: str
     path: str
-    """Where it lives: "Edit", "File > Open Recent", "Toolbar" or "Canvas"."""
+    """Where it lives: "Edit", "File ▸ Open Recent", "Toolbar" or "Canvas"."""
     keys: str
-
-    @property
-    def label(self) -> str:
-        where = f"{self.path} ▸ " if self.path else ""
-        return f"{where}{self.name}" + (f"    {self.keys}" if self.keys else "")
 
 
 def clean(text: str) -> str:
@@ -59,7 +54,7 @@ def commands_of(window: QMainWindow, exclude: QAction | None = None) -> list[Com
         for act in menu.actions():
             sub = act.menu()
             if isinstance(sub, QMenu):
-                walk(sub, f"{path} > {clean(act.text())}")
+                walk(sub, f"{path} ▸ {clean(act.text())}")
             else:
                 add(act, path)
 
@@ -70,24 +65,38 @@ def commands_of(window: QMainWindow, exclude: QAction | None = None) -> list[Com
     for bar in window.findChildren(QToolBar):
         for act in bar.actions():
             add(act, "Toolbar")
+    by_name = {c.name: key for key, c in found.items()}
     for act in window.findChildren(QAction):
-        if act.shortcuts():  # canvas keys (Tab, F2, F...) that no menu lists
+        if not act.shortcuts() or id(act) in found:
+            continue
+        # Canvas keys: a command a menu lists already shows its extra keys ("Zoom In"
+        # takes Ctrl++ from the menu, + on the canvas); others are listed as "Canvas".
+        same = by_name.get(clean(act.text()))
+        if same is None:
             add(act, "Canvas")
+            continue
+        command = found[same]
+        extra = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in act.shortcuts()]
+        keys = [k for k in command.keys.split(", ") if k]
+        keys += [k for k in extra if k not in keys]
+        found[same] = replace(command, keys=", ".join(keys))
     return list(found.values())
 
 
-def match_score(needle: str, command: Command) -> tuple[int, int, int] | None:
+def match_score(needle: str, command: Command) -> tuple[int, ...] | None:
     """None unless `needle`'s letters occur in order in the name (or path and name); lower
-    is better: a name that starts with it, then holds it whole, then fewest gaps."""
+    is better: a name that starts with it, then holds it whole, then fewest gaps, then
+    the shallower menu and the shorter name ("Workflow ▸ Run" before "Panels ▸ Runs")."""
     needle = needle.strip().lower()
     name = command.name.lower()
+    depth = command.path.count("▸")
     if not needle:
-        return (0, 0, 0)
+        return (0, 0, 0, 0, 0)
     for hay, rank in ((name, 0), (f"{command.path} {name}".lower(), 1)):
         gaps = _subsequence_gaps(needle.replace(" ", ""), hay)
         if gaps is not None:
             whole = 0 if name.startswith(needle) else 1 if needle in name else 2
-            return (rank, whole, gaps)
+            return (rank, whole, gaps, depth, len(name))
     return None
 
 
@@ -104,7 +113,7 @@ def _subsequence_gaps(needle: str, hay: str) -> int | None:
 
 
 class CommandPalettePopup(QFrame):
-    """A popup over the window: a search field above the matching commands."""
+    """A popup over the window: a search field above the matching commands and keys."""
 
     def __init__(self, window: QMainWindow, parent: QWidget | None = None) -> None:
         super().__init__(parent or window, Qt.WindowType.Popup)
@@ -114,14 +123,19 @@ class CommandPalettePopup(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Type a command…")
-        self.list = QListWidget(self)
-        self.list.setUniformItemSizes(True)
+        self.list = QTreeWidget(self)
+        self.list.setColumnCount(2)
+        self.list.setHeaderHidden(True)
+        self.list.setRootIsDecorated(False)
+        self.list.setUniformRowHeights(True)
+        self.list.setAllColumnsShowFocus(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)
         layout.addWidget(self.search)
         layout.addWidget(self.list)
-        self.resize(560, 380)
+        self.resize(600, 400)
+        self.list.setColumnWidth(0, 420)
         self.commands: list[Command] = []
         self.search.textChanged.connect(self._on_filter)
         self.search.installEventFilter(self)
@@ -141,11 +155,14 @@ class CommandPalettePopup(QFrame):
         self.search.setFocus()
 
     def shown(self) -> list[tuple[str, bool]]:
-        """(label, enabled) of each listed command, in order."""
+        """(label, enabled) of each listed command, in order; the label is "Menu ▸ Name"
+        followed by its keys, if any."""
         out = []
-        for i in range(self.list.count()):
-            item = self.list.item(i)
-            out.append((item.text(), bool(item.flags() & Qt.ItemFlag.ItemIsEnabled)))
+        for i in range(self.list.topLevelItemCount()):
+            item = self.list.topLevelItem(i)
+            if item is not None:
+                label = f"{item.text(0)}    {item.text(1)}".rstrip()
+                out.append((label, bool(item.flags() & Qt.ItemFlag.ItemIsEnabled)))
         return out
 
     def _on_filter(self, text: str) -> None:
@@ -155,15 +172,16 @@ class CommandPalettePopup(QFrame):
         hits.sort(key=lambda hit: not hit[2].action.isEnabled())
         self.list.clear()
         for _, index, command in hits:
-            item = QListWidgetItem(command.label)
-            item.setData(Qt.ItemDataRole.UserRole, index)
+            where = f"{command.path} ▸ " if command.path else ""
+            item = QTreeWidgetItem(self.list, [f"{where}{command.name}", command.keys])
+            item.setData(0, Qt.ItemDataRole.UserRole, index)
             if command.action.toolTip() and command.action.toolTip() != command.name:
-                item.setToolTip(command.action.toolTip())
+                item.setToolTip(0, command.action.toolTip())
             if not command.action.isEnabled():
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
-            self.list.addItem(item)
-        if self.list.count() and self.list.item(0).flags() & Qt.ItemFlag.ItemIsEnabled:
-            self.list.setCurrentRow(0)
+        first = self.list.topLevelItem(0)
+        if first is not None and first.flags() & Qt.ItemFlag.ItemIsEnabled:
+            self.list.setCurrentItem(first)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.search and isinstance(event, QKeyEvent):
@@ -180,10 +198,10 @@ class CommandPalettePopup(QFrame):
                 return True
         return super().eventFilter(watched, event)
 
-    def _on_chosen(self, item: QListWidgetItem) -> None:
+    def _on_chosen(self, item: QTreeWidgetItem) -> None:
         if not item.flags() & Qt.ItemFlag.ItemIsEnabled:
             return
-        command = self.commands[int(item.data(Qt.ItemDataRole.UserRole))]
+        command = self.commands[int(item.data(0, Qt.ItemDataRole.UserRole))]
         self.hide()
         if command.action.isEnabled():
             command.action.trigger()

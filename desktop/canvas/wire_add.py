@@ -12,10 +12,10 @@ from PySide6.QtCore import QPointF
 from desktop.canvas.commands import AddEdgeCommand, AddNodeCommand
 from desktop.canvas.ports import make_edge, ports_of, types_compatible
 from desktop.canvas.starters import input_declaration, new_node
-from desktop.canvas.style import NODE_WIDTH
+from desktop.canvas.style import HEADER_HEIGHT, NODE_WIDTH, PORT_ROW
 from engine.nodes.base import NodeRegistry, PortSpec
 from engine.workflow.document import WorkflowDocument
-from engine.workflow.model import Node, PortRef
+from engine.workflow.model import Node, PortRef, Position
 
 if TYPE_CHECKING:
     from desktop.canvas.scene import WorkflowScene
@@ -33,10 +33,19 @@ class LooseWire:
 
 def matching_port(wire: LooseWire, node: Node, registry: NodeRegistry) -> PortSpec | None:
     """The first port of `node` that `wire` could connect to."""
+    found = _matching_row(wire, node, registry)
+    return found[1] if found is not None else None
+
+
+def _matching_row(
+    wire: LooseWire, node: Node, registry: NodeRegistry
+) -> tuple[int, PortSpec] | None:
     ports = ports_of(node, registry.get(node.kind))
     if wire.direction == "out":
-        return next((p for p in ports.inputs if types_compatible(wire.type, p.type)), None)
-    return next((p for p in ports.outputs if types_compatible(p.type, wire.type)), None)
+        rows = [(i, p) for i, p in enumerate(ports.inputs) if types_compatible(wire.type, p.type)]
+    else:
+        rows = [(i, p) for i, p in enumerate(ports.outputs) if types_compatible(p.type, wire.type)]
+    return rows[0] if rows else None
 
 
 def compatible_kinds(
@@ -53,14 +62,18 @@ def compatible_kinds(
 def add_connected_node(
     scene: WorkflowScene, wire: LooseWire, kind_name: str, at: QPointF
 ) -> Node | None:
-    """Add a `kind_name` node beside `at` (its near side there) wired to `wire`; one undo
-    step. None when the kind has no port for the wire."""
+    """Add a `kind_name` node wired to `wire`, the port it uses at `at`; one undo step.
+    None when the kind has no port for the wire."""
     document, registry = scene.document, scene.registry
-    shift = NODE_WIDTH / 2 if wire.direction == "out" else -NODE_WIDTH / 2
-    node = new_node(document, registry, kind_name, at.x() + shift, at.y())
-    port = matching_port(wire, node, registry)
-    if port is None:
+    node = new_node(document, registry, kind_name, at.x(), at.y())
+    found = _matching_row(wire, node, registry)
+    if found is None:
         return None
+    row, port = found
+    # The port the wire reaches lands where the wire was let go (rows as NodeItem lays out).
+    x = at.x() if wire.direction == "out" else at.x() - NODE_WIDTH
+    y = at.y() - (HEADER_HEIGHT + 4 + PORT_ROW * (row + 0.5))
+    node.position = Position(x=round(x), y=round(y))
     new_ref = PortRef(node=node.id, port=port.name)
     source, target = (wire.ref, new_ref) if wire.direction == "out" else (new_ref, wire.ref)
     stack = scene.undo_stack

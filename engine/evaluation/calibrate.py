@@ -1,5 +1,6 @@
 """Calibrating one llm node's escalation ladder from an evaluation: each rung of the ladder
-runs alone over the dataset (as variants of one evaluation), the cascade is simulated for
+runs alone over the dataset (as variants of one evaluation), judged as in a run (a rung
+below the top reports its confidence, an endpoint too), the cascade is simulated for
 threshold choices on what they did, and the cheapest thresholds that reach the quality
 target are written into the node's route policy with a record of the calibration. Nothing
 changes until the caller saves the workflow: routing learns nothing silently."""
@@ -35,13 +36,26 @@ from engine.routing.calibration import (
     sweep,
 )
 from engine.routing.events import ModelCall
-from engine.routing.policy import RoutePolicy
+from engine.routing.policy import Escalation, RoutePolicy
 from engine.routing.router import Router
 from engine.store.evaluation_records import DatasetInfo, EvaluationRecord, RowResult
 from engine.workflow.loader import Locations
 from engine.workflow.model import Workflow
 
 NO_ESCALATION: dict[str, Any] = {"escalate": None, "fallback": []}
+
+
+def rung_route(rungs: Sequence[str], index: int) -> dict[str, Any]:
+    """The route changes rung `index` runs alone with: its model and no fallback; below the
+    top, also the ladder above it with a threshold no confidence falls below and no other
+    trigger. Routing then decides whether the rung's confidence is judged exactly as in a
+    run (an endpoint is asked for logprobs when a rung above can take the call), while the
+    rung still answers every row itself. The top rung is judged by nobody: no logprobs."""
+    above = list(rungs[index + 1 :])
+    if not above:
+        return {"model": rungs[index], **NO_ESCALATION}
+    judged = Escalation(on_schema_failure=False, on_local_error=False, min_confidence=0.0, to=above)
+    return {"model": rungs[index], "fallback": [], "escalate": judged.model_dump(mode="json")}
 
 
 @dataclass(frozen=True)
@@ -151,15 +165,16 @@ async def calibrate(
     limit: int | None = None,
     on_row: RowCallback | None = None,
 ) -> Calibration:
-    """Run every rung alone over the dataset (one evaluation, a variant per rung), then
-    choose thresholds. Raises RunError for a node or ladder that cannot be calibrated."""
+    """Run every rung alone over the dataset (one evaluation, a variant per rung, see
+    `rung_route`), then choose thresholds. Raises RunError for a node or ladder that cannot
+    be calibrated."""
     base = evaluator.prepare(loaded)
     rungs = list(ladder) if ladder else default_ladder(evaluator, base.workflow, node_id)
     if len(rungs) < 2:
         raise RunError(f"the ladder {rungs} has one rung: nothing to calibrate")
     variants = [
-        Variant(name=f"rung{i}", nodes={node_id: NodeOverride(route={"model": m, **NO_ESCALATION})})
-        for i, m in enumerate(rungs)
+        Variant(name=f"rung{i}", nodes={node_id: NodeOverride(route=rung_route(rungs, i))})
+        for i in range(len(rungs))
     ]
     spec = loaded.spec.model_copy(update={"variants": variants})
     prepared = evaluator.prepare(LoadedEval(spec, loaded.locations, loaded.path))

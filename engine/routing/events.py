@@ -61,6 +61,8 @@ class ModelCall(RunEvent):
     """answer (the node's answer), agreement (a second answer to compare) or verify."""
     seed: int | None = None
     """The sampling seed sent (a fresh random one when the node's `seed` is null)."""
+    logprobs: bool = False
+    """Token logprobs were asked for: the answer's confidence is judged at this rung."""
 
 
 @event_type

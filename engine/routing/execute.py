@@ -324,7 +324,8 @@ class RoutedCall:
             self.spend.prompt_tokens += result.prompt_tokens
             self.spend.completion_tokens += result.completion_tokens
             self.spend.cost_usd += result.cost_usd
-        self._record(info, result, failure, time.perf_counter() - started, purpose)
+        seconds = time.perf_counter() - started
+        self._record(info, result, failure, seconds, purpose, request.logprobs)
         return result, failure
 
     async def _gate(self, info: ModelInfo, decision: Decision) -> NodeError | None:
@@ -386,6 +387,7 @@ class RoutedCall:
         failure: NodeError | None,
         seconds: float,
         purpose: str = "answer",
+        logprobs: bool = False,
     ) -> None:
         outcome = "ok"
         if failure is not None:
@@ -411,6 +413,7 @@ class RoutedCall:
                 "error": str(failure) if failure else (result.json_error if result else None),
                 "purpose": purpose,
                 "seed": self.request.seed,
+                "logprobs": logprobs,
             },
         )
 

@@ -120,6 +120,7 @@ def test_real_logprobs_drive_low_confidence_escalation(llama_server: str, local:
     assert calls[0].confidence is not None and 0 < calls[0].confidence < 0.999
     assert calls[1].model == "top/smollm2"
     assert calls[1].confidence is None  # the top rung is judged by nobody: no logprobs asked
+    assert [c.logprobs for c in calls] == [True, False]  # as the trace records them
 
 
 def test_local_only_payload_never_reaches_the_endpoint(local: Any) -> None:

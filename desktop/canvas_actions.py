@@ -1,5 +1,6 @@
 """Canvas commands as QActions (so they have shortcuts and appear in menus and in the
-shortcuts dialog): quick-add, rename, fit selection, auto-layout, frames, notes, minimap."""
+shortcuts dialog): quick-add, rename, collapse, fit selection, auto-layout, frames, notes,
+minimap."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class CanvasActions:
     zoom_out: QAction
     zoom_selection: QAction
     auto_layout: QAction
+    collapse: QAction
     add_frame: QAction
     add_note: QAction
     minimap: QAction
@@ -52,6 +54,9 @@ def install_canvas_actions(window: MainWindow) -> CanvasActions:
         zoom_out=action("Zoom &Out", view.zoom_out, "-"),
         zoom_selection=action("Zoom to &Selection", view.zoom_selection, "F"),
         auto_layout=action("Auto &Layout", lambda: arrange.auto_layout(scene), "Ctrl+L"),
+        collapse=action(
+            "&Collapse or Expand Nodes", lambda: arrange.toggle_collapsed(scene), "Alt+C"
+        ),
         add_frame=action(
             "Add &Frame",
             lambda: arrange.add_annotation(scene, "frame", view.visible_center()),
@@ -92,7 +97,7 @@ def _add_to_menus(window: MainWindow, a: CanvasActions) -> None:
     edit, view, help_ = (_menu(window, t) for t in ("Edit", "View", "Help"))
     if edit is not None:
         edit.addSeparator()
-        for item in (a.quick_add, a.rename, a.add_frame, a.add_note, a.auto_layout):
+        for item in (a.quick_add, a.rename, a.collapse, a.add_frame, a.add_note, a.auto_layout):
             edit.addAction(item)
     if view is not None:
         panels = window.panels_menu.menuAction() if window.panels_menu is not None else None

@@ -69,6 +69,13 @@ class CanvasMenus(QObject):
         a = window.actions_
         for act in (a.duplicate, a.copy, a.delete):
             menu.addAction(act)
+        collapsed = window.document.node(node_id).ui.collapsed
+        label = "Expand" if collapsed else "Collapse"
+        ids = window.scene.selected_node_ids()
+        keys = _keys(window.canvas_actions.collapse)
+        menu.addAction(
+            f"{label}{keys}", lambda: arrange.toggle_collapsed(window.scene, ids, not collapsed)
+        )
         menu.addSeparator()
         window.run_ui.commands.add_node_entries(menu, node_id)
         return menu

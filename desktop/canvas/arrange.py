@@ -1,5 +1,5 @@
 """Canvas edits beyond nodes and edges, each one undo command: frames around the
-selection, sticky notes, retitling and resizing them, and auto-layout."""
+selection, sticky notes, retitling and resizing them, auto-layout, collapsing nodes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QPointF, QRectF
 
 from desktop.canvas.annotation_item import FRAME_BAR
-from desktop.canvas.commands import AddAnnotationCommand, MoveNodesCommand, UpdateAnnotationCommand
+from desktop.canvas.commands import (
+    AddAnnotationCommand,
+    CollapseNodesCommand,
+    MoveNodesCommand,
+    UpdateAnnotationCommand,
+)
 from desktop.canvas.layout import layered_positions
 from engine.workflow.annotations import Annotation, AnnotationKind
 
@@ -85,3 +90,18 @@ def auto_layout(scene: WorkflowScene) -> bool:
         return False
     scene.undo_stack.push(MoveNodesCommand(scene.document, moves, label="Auto layout"))
     return True
+
+
+def toggle_collapsed(
+    scene: WorkflowScene, node_ids: list[str] | None = None, collapse: bool | None = None
+) -> bool | None:
+    """Collapse the nodes (default: the selected ones) unless all are collapsed, then
+    expand them (or as `collapse` says); one undo step. Returns the new state, None when
+    there were no nodes."""
+    node_ids = node_ids if node_ids is not None else scene.selected_node_ids()
+    if not node_ids:
+        return None
+    if collapse is None:
+        collapse = not all(scene.document.node(i).ui.collapsed for i in node_ids)
+    scene.undo_stack.push(CollapseNodesCommand(scene.document, node_ids, collapse))
+    return collapse

@@ -252,3 +252,23 @@ class PasteCommand(QUndoCommand):
     def undo(self) -> None:
         for node in reversed(self.nodes):
             self.document.remove_node(node.id)
+
+
+class CollapseNodesCommand(QUndoCommand):
+    """Collapse (header only) or expand nodes, as one step."""
+
+    def __init__(self, document: WorkflowDocument, node_ids: Sequence[str], collapse: bool) -> None:
+        count = len(node_ids)
+        verb = "Collapse" if collapse else "Expand"
+        super().__init__(f"{verb} {node_ids[0] if count == 1 else f'{count} nodes'}")
+        self.document = document
+        self.before = {i: document.node(i).ui.collapsed for i in node_ids}
+        self.collapse = collapse
+
+    def redo(self) -> None:
+        for node_id in self.before:
+            self.document.set_node_collapsed(node_id, self.collapse)
+
+    def undo(self) -> None:
+        for node_id, was in self.before.items():
+            self.document.set_node_collapsed(node_id, was)

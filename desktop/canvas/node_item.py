@@ -68,6 +68,9 @@ class NodeItem(QGraphicsItem):
         self.inputs: dict[str, PortItem] = {}
         self.outputs: dict[str, PortItem] = {}
         self._height = HEADER_HEIGHT
+        self.collapsed = False
+        """Header only; every port sits at the middle of its side, where edges meet."""
+        self._ports_shown = True
         self.set_node(node, icon_name, ports)
         self.setPos(node.position.x, node.position.y)
 
@@ -79,6 +82,7 @@ class NodeItem(QGraphicsItem):
         self.kind = node.kind
         self.icon_name = icon_name
         self.config_ok = ports.config_ok
+        self.collapsed = node.ui.collapsed
         for item in [*self.inputs.values(), *self.outputs.values()]:
             item.setParentItem(None)  # type: ignore[arg-type]
             if item.scene() is not None:
@@ -86,7 +90,8 @@ class NodeItem(QGraphicsItem):
         self.inputs = self._make_ports(node.id, ports.inputs, "in")
         self.outputs = self._make_ports(node.id, ports.outputs, "out")
         rows = max(len(ports.inputs), len(ports.outputs), 1)
-        self._height = HEADER_HEIGHT + rows * PORT_ROW + 8
+        self._height = HEADER_HEIGHT if self.collapsed else HEADER_HEIGHT + rows * PORT_ROW + 8
+        self.set_ports_visible(self._ports_shown)
         self._base_tip = f"{node.id} ({node.kind})"
         self._update_tooltip()
         for edge in self.edges:
@@ -99,13 +104,19 @@ class NodeItem(QGraphicsItem):
         x = 0.0 if direction == "in" else NODE_WIDTH
         for row, spec in enumerate(specs):
             item = PortItem(node_id, spec, direction, self)
-            item.setPos(x, HEADER_HEIGHT + 4 + PORT_ROW * (row + 0.5))
+            if self.collapsed:
+                item.setPos(x, HEADER_HEIGHT / 2)
+            else:
+                item.setPos(x, HEADER_HEIGHT + 4 + PORT_ROW * (row + 0.5))
             items[spec.name] = item
         return items
 
     def set_ports_visible(self, visible: bool) -> None:
+        """Show the ports (the scene hides them far zoomed out); a collapsed node's stay
+        hidden, its edges meeting at its sides."""
+        self._ports_shown = visible
         for item in [*self.inputs.values(), *self.outputs.values()]:
-            item.setVisible(visible)
+            item.setVisible(visible and not self.collapsed)
 
     def set_problems(self, problems: list[str]) -> None:
         """Validation problems about this node: a red badge with their count."""
@@ -242,14 +253,16 @@ class NodeItem(QGraphicsItem):
 
         painter.setPen(palette.text)
         half = NODE_WIDTH / 2 - 14
-        for item in self.inputs.values():
+        if self.collapsed:
+            self._paint_collapsed_ends(painter)
+        for item in self.inputs.values() if not self.collapsed else ():
             y = item.pos().y()
             painter.drawText(
                 QRectF(12, y - PORT_ROW / 2, half, PORT_ROW),
                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                 item.name,
             )
-        for item in self.outputs.values():
+        for item in self.outputs.values() if not self.collapsed else ():
             y = item.pos().y()
             painter.drawText(
                 QRectF(NODE_WIDTH - 12 - half, y - PORT_ROW / 2, half, PORT_ROW),
@@ -259,6 +272,16 @@ class NodeItem(QGraphicsItem):
 
         self._paint_outline(painter, rect)
         self._paint_badge(painter)
+
+    def _paint_collapsed_ends(self, painter: QPainter) -> None:
+        """A collapsed node's sides: one dot where its inputs or outputs meet."""
+        painter.save()
+        painter.setPen(QPen(colors().subtext, 1.2))
+        painter.setBrush(colors().node_body)
+        for x, ports in ((0.0, self.inputs), (NODE_WIDTH, self.outputs)):
+            if ports:
+                painter.drawEllipse(QPointF(x, HEADER_HEIGHT / 2), 4.5, 4.5)
+        painter.restore()
 
     def _paint_block(self, painter: QPainter, rect: QRectF, accent: QColor, lod: float) -> None:
         """Far zoomed out: a flat block in the kind's colour, outline for state/selection."""

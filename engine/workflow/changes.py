@@ -9,7 +9,7 @@ from typing import Literal
 from engine.workflow.annotations import Annotation
 from engine.workflow.model import Edge, Node, Workflow
 
-Aspect = Literal["title", "config", "policy"]
+Aspect = Literal["title", "config", "policy", "ui"]
 Section = Literal["metadata", "inputs", "policy"]
 
 
@@ -34,7 +34,8 @@ class NodeMoved:
 
 @dataclass(frozen=True, slots=True)
 class NodeChanged:
-    """A node's title, config or policy changed (its ports may have changed too)."""
+    """A node's title, config, policy or canvas look (ui) changed (its ports may have
+    changed too)."""
 
     node: Node
     aspect: Aspect

@@ -302,6 +302,14 @@ class WorkflowDocument:
         self._touch()
         self._emit(NodeChanged(node, "title"))
 
+    def set_node_collapsed(self, node_id: str, collapsed: bool) -> None:
+        node = self.node(node_id)
+        if node.ui.collapsed == collapsed:
+            return
+        node.ui = node.ui.model_copy(update={"collapsed": collapsed})
+        self._touch()
+        self._emit(NodeChanged(node, "ui"))
+
     def set_node_config(self, node_id: str, config: dict[str, Any]) -> None:
         node = self.node(node_id)
         if node.config == config:

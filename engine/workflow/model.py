@@ -55,6 +55,14 @@ class Position(_Strict):
     y: float = 0.0
 
 
+class NodeUi(_Strict):
+    """How the canvas shows a node; nothing here changes what the node does."""
+
+    collapsed: bool = Field(
+        default=False, description="Shown as its header only, its ports meeting at its sides."
+    )
+
+
 class RetryPolicy(_Strict):
     """How a failing node is tried again."""
 
@@ -110,6 +118,7 @@ class Node(_Strict):
     position: Position = Field(default_factory=Position)
     config: dict[str, Any] = Field(default_factory=dict)
     policy: NodePolicy = Field(default_factory=NodePolicy)
+    ui: NodeUi = Field(default_factory=NodeUi)
 
 
 class PortRef(_Strict):

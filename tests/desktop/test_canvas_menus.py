@@ -62,6 +62,7 @@ def test_node_menu_has_edit_and_run_entries_and_each_edit_is_one_undo_step(
         "Duplicate",
         "Copy",
         "Delete",
+        "Collapse",
         "",
         "Run from Here",
         "Show Run Details",

@@ -41,6 +41,7 @@ from desktop.resources import EXAMPLE, icon
 from desktop.run.window_ui import RunUi
 from desktop.run_controller import RunController
 from desktop.unreadable_view import UnreadableFile, UnreadableFileView, unreadable
+from desktop.window_fit import fit_to_screen, scroll_large_docks
 from desktop.workflow_settings.window_ui import WorkflowSettingsUi
 from engine.nodes import default_registry
 from engine.nodes.base import NodeRegistry
@@ -110,6 +111,7 @@ class MainWindow(QMainWindow):
         self.settings_ui = WorkflowSettingsUi(self)
         self.command_palette = install_command_palette(self)
         self.canvas_menus = CanvasMenus(self)
+        scroll_large_docks(self)  # fits 1366x768 at 150%
 
         self.palette_widget.kind_activated.connect(self.add_node_at_centre)
         self.problems.node_activated.connect(self.reveal_node)
@@ -128,8 +130,7 @@ class MainWindow(QMainWindow):
         self._fit_on_show = False
         self._after_paint = _AfterFirstPaint(self.view.viewport(), self._on_first_paint)
         self.setWindowIcon(icon("interlock"))
-        screen = self.screen().availableGeometry()
-        self.resize(min(1400, screen.width()), min(900, screen.height()))
+        fit_to_screen(self, self.screen().availableGeometry())
         self._restore_state()
         self.recent = RecentFiles(self.settings, self.actions_.recent_menu, self.open_path)
         self._update_title()

@@ -121,6 +121,14 @@ class FieldEditor(QObject):
             return False
         return True
 
+    def refusal(self) -> str:
+        """Why what the user typed is refused ("" when it parses)."""
+        try:
+            self.value()
+        except ValueError as exc:
+            return str(exc)
+        return ""
+
     def commit(self) -> None:
         """The user is done: announce the value if it parses, else mark the field."""
         ok = self.valid()
@@ -164,11 +172,22 @@ class TextEditor(_LineEditor):
 
 class NumberTextEditor(_LineEditor):
     def parse(self, text: str) -> Any:
-        number = float(text) if self.shape.type == "number_text" else int(text)
+        whole = self.shape.type != "number_text"
+        try:
+            number = int(text) if whole else float(text)
+        except ValueError:
+            kind = "a whole number" if whole else "a number"
+            raise ValueError(f"should be {kind}, not {text.strip()!r}") from None
         low, high = self.shape.minimum, self.shape.maximum
         if (low is not None and number < low) or (high is not None and number > high):
-            raise ValueError(f"{number} is out of range")
+            raise ValueError(f"should be between {_num(low)} and {_num(high)}, not {text.strip()}")
         return number
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "any"
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 class StringListEditor(_LineEditor):

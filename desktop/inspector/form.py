@@ -24,6 +24,8 @@ class SchemaForm(QWidget):
     """
 
     field_committed = Signal(str, object)
+    field_refused = Signal(str, str)
+    """(field title, why): what the user typed does not parse."""
 
     def __init__(
         self,
@@ -60,6 +62,7 @@ class SchemaForm(QWidget):
             else:
                 layout.addRow(label, editor.widget)
             editor.committed.connect(partial(self._on_committed, name))
+            editor.refused.connect(partial(self._on_refused, name))
             self.editors[name] = editor
 
     def editor(self, name: str) -> FieldEditor:
@@ -84,6 +87,10 @@ class SchemaForm(QWidget):
 
     def _on_committed(self, name: str) -> None:
         self.field_committed.emit(name, self.editors[name].value())
+
+    def _on_refused(self, name: str) -> None:
+        editor = self.editors[name]
+        self.field_refused.emit(editor.shape.title, editor.refusal())
 
 
 def model_defaults(model: type[BaseModel]) -> dict[str, Any]:

@@ -21,11 +21,14 @@ from PySide6.QtWidgets import (
 
 from desktop.canvas.commands import (
     ReconnectEdgeCommand,
-    RenameNodeCommand,
     SetConfigCommand,
     SetPolicyCommand,
 )
 from desktop.inspector.form import SchemaForm, model_defaults
+from desktop.inspector.node_title import approval_title_shown, title_commands
+from desktop.inspector.policy_form import JsonHatch, policy_editors
+from desktop.inspector.route_form import route_editors
+from desktop.inspector.tool_args_form import tool_args_editors
 from desktop.inspector.tool_picker import tool_editors
 from desktop.resources import icon
 from engine.nodes.base import NodeRegistry, config_errors
@@ -38,6 +41,7 @@ from engine.workflow.document import (
     WorkflowDocument,
 )
 from engine.workflow.model import Edge, NodePolicy, PortRef
+from engine.workflow.plain_errors import plain_errors
 
 
 class InspectorWidget(QScrollArea):
@@ -56,6 +60,7 @@ class InspectorWidget(QScrollArea):
         self.config_form: SchemaForm | None = None
         self.policy_form: SchemaForm | None = None
         self.title_edit: QLineEdit | None = None
+        self.policy_json: JsonHatch | None = None
         self.errors = QLabel()
         self.port_offers = QWidget()
         self.setWidgetResizable(True)
@@ -71,6 +76,7 @@ class InspectorWidget(QScrollArea):
         """Build the forms for `node_id` (None: a hint instead)."""
         self.node_id = node_id if node_id and self.document.has_node(node_id) else None
         self.config_form = self.policy_form = self.title_edit = None
+        self.policy_json = None
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -100,7 +106,7 @@ class InspectorWidget(QScrollArea):
         ident = QLabel(node.id)
         ident.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         basics.addRow("Id", ident)
-        self.title_edit = QLineEdit(node.title)
+        self.title_edit = QLineEdit(approval_title_shown(node))
         self.title_edit.setObjectName("field_title")
         self.title_edit.setPlaceholderText(node.id)
         self.title_edit.editingFinished.connect(self._on_title)
@@ -119,19 +125,34 @@ class InspectorWidget(QScrollArea):
         if kind is not None:
             box = QGroupBox("Configuration")
             model = kind.config_model
-            pickers = tool_editors(node.kind, self.document, self.undo_stack)
-            self.config_form = SchemaForm(
-                model.model_json_schema(), model_defaults(model), box, editors=pickers
-            )
+            pickers = {
+                **tool_editors(node.kind, self.document, self.undo_stack),
+                **route_editors(node.kind),
+                **tool_args_editors(node.kind, self.document, node_id),
+            }
+            schema = model.model_json_schema()
+            if node.kind == "approval":  # its title is the node's Title above
+                schema["properties"].pop("title", None)
+            self.config_form = SchemaForm(schema, model_defaults(model), box, editors=pickers)
             self.config_form.field_committed.connect(self._on_config_field)
+            self.config_form.field_refused.connect(self._on_refused)
             QVBoxLayout(box).addWidget(self.config_form)
             layout.addWidget(box)
         box = QGroupBox("Policy")
         self.policy_form = SchemaForm(
-            NodePolicy.model_json_schema(), model_defaults(NodePolicy), box
+            NodePolicy.model_json_schema(),
+            model_defaults(NodePolicy),
+            box,
+            editors=policy_editors(self.registry.names()),
         )
         self.policy_form.field_committed.connect(self._on_policy_field)
-        QVBoxLayout(box).addWidget(self.policy_form)
+        self.policy_form.field_refused.connect(self._on_refused)
+        self.policy_json = JsonHatch("policy", box)
+        self.policy_json.submitted.connect(self._on_policy_json)
+        self.policy_json.refused.connect(lambda why: self._on_refused("Policy", why))
+        policy_layout = QVBoxLayout(box)
+        policy_layout.addWidget(self.policy_form)
+        policy_layout.addWidget(self.policy_json)
         layout.addWidget(box)
         self._refresh()
 
@@ -139,12 +160,15 @@ class InspectorWidget(QScrollArea):
         if self.node_id is None:
             return
         node = self.document.node(self.node_id)
-        if self.title_edit is not None and self.title_edit.text() != node.title:
-            self.title_edit.setText(node.title)
+        title = approval_title_shown(node)
+        if self.title_edit is not None and self.title_edit.text() != title:
+            self.title_edit.setText(title)
         if self.config_form is not None:
             self.config_form.set_values(node.config)
         if self.policy_form is not None:
             self.policy_form.set_values(node.policy.model_dump(mode="json"))
+        if self.policy_json is not None:
+            self.policy_json.set_value(node.policy.model_dump(mode="json"))
         kind = self.registry.get(node.kind)
         problems = [m for _, m in config_errors(kind, node.config)] if kind else []
         self.errors.setText("\n".join(problems))
@@ -199,8 +223,17 @@ class InspectorWidget(QScrollArea):
         if self.node_id is None or self.title_edit is None:
             return
         title = self.title_edit.text().strip()
-        if title != self.document.node(self.node_id).title:
-            self.undo_stack.push(RenameNodeCommand(self.document, self.node_id, title))
+        node = self.document.node(self.node_id)
+        if title == approval_title_shown(node):
+            return
+        commands = title_commands(self.document, node, title)
+        if len(commands) == 1:
+            self.undo_stack.push(commands[0])
+            return
+        self.undo_stack.beginMacro(f"Title {self.node_id}")
+        for command in commands:
+            self.undo_stack.push(command)
+        self.undo_stack.endMacro()
 
     def _on_config_field(self, name: str, value: Any) -> None:
         if self.node_id is None or self.config_form is None:
@@ -242,11 +275,29 @@ class InspectorWidget(QScrollArea):
             return
         current = self.document.node(self.node_id).policy
         data = self.policy_form.updated(current.model_dump(mode="json"), name, value)
+        self._set_policy(data)
+
+    def _on_policy_json(self, data: object) -> None:
+        if self.node_id is not None:
+            self._set_policy(data)
+
+    def _set_policy(self, data: object) -> None:
+        """One undo step to `data` when it is a valid policy; else the reason, model unchanged."""
+        if self.node_id is None:
+            return
+        current = self.document.node(self.node_id).policy
         try:
             policy = NodePolicy.model_validate(data)
         except ValidationError as exc:
-            self.errors.setText(f"policy: {exc.errors()[0]['msg']}")
-            self.errors.setVisible(True)
+            loc, message = plain_errors(exc)[0]
+            where = ".".join(str(p) for p in loc)
+            self._on_refused(f"Policy {where}".strip(), message)
             return
         if policy != current:
             self.undo_stack.push(SetPolicyCommand(self.document, self.node_id, policy))
+
+    def _on_refused(self, field: str, why: str) -> None:
+        """Say why an edit was refused; the model is left as it was."""
+        self.errors.setText(f"{field}: {why}")
+        self.errors.setVisible(True)
+        self.ensureWidgetVisible(self.errors)

@@ -18,7 +18,11 @@ from engine.sandbox import check_template, render
 
 
 class ApprovalConfig(KindConfig):
-    title: str = Field(default="Approval needed", description="Template: dialog title.")
+    title: str | None = Field(
+        default=None,
+        description="Template: dialog title, as older files set it; the node's Title is used "
+        "when this is not set (the app edits only the Title).",
+    )
     summary: str = Field(
         default="Approve {{ proposed }}?", description="Template over the inputs and `proposed`."
     )
@@ -46,6 +50,15 @@ class ApprovalConfig(KindConfig):
         return self
 
 
+DEFAULT_TITLE = "Approval needed"
+
+
+def dialog_title(config: ApprovalConfig, node_title: str) -> str:
+    """The one title of an approval: the config's (as older files spell it, a template),
+    else the node's Title (as written), else a default."""
+    return config.title or node_title or DEFAULT_TITLE
+
+
 class ApprovalKind(NodeKind[ApprovalConfig]):
     name = "approval"
     description = "Wait for a person to approve, edit or reject a value"
@@ -63,7 +76,8 @@ class ApprovalKind(NodeKind[ApprovalConfig]):
         ]
 
     def check(self, config: ApprovalConfig, base_dir: Path | None) -> list[str]:
-        return [p for t in (config.title, config.summary) if (p := check_template(t))]
+        texts = (config.title or "", config.summary)
+        return [p for t in texts if (p := check_template(t))]
 
     async def run(
         self, ctx: NodeContext, config: ApprovalConfig, inputs: dict[str, Any]
@@ -75,7 +89,9 @@ class ApprovalKind(NodeKind[ApprovalConfig]):
             run_id=ctx.run_id,
             node_id=ctx.node_id,
             kind="node",
-            title=render(config.title, variables),
+            title=render(config.title, variables)
+            if config.title
+            else dialog_title(config, ctx.node_title),
             summary=render(config.summary, variables),
             inputs=inputs,
             proposed=proposed,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engine.workflow.model import PortType, WorkflowPolicy
+from engine.workflow.plain_errors import plain_errors
 
 if TYPE_CHECKING:
     from engine.approvals.model import ApprovalDecision, ApprovalRequest
@@ -136,6 +137,8 @@ class NodeContext:
     finished iterations, as `loop_iteration` event payloads), oldest first."""
     executor: ItemExecutor | None = None
     """Where a map's items run (`engine.nodes.executor`); None: in this process."""
+    node_title: str = ""
+    """The node's Title in the workflow file ("" when it has none)."""
 
     def token(self, text: str) -> None:
         self.emit_token(text)
@@ -226,7 +229,7 @@ def config_errors(kind: AnyKind, config: dict[str, Any]) -> list[tuple[tuple[str
         kind.parse_config(config)
     except ValidationError as exc:
         return [
-            (tuple(err["loc"]), f"{'.'.join(map(str, err['loc'])) or 'config'}: {err['msg']}")
-            for err in exc.errors(include_url=False)
+            (loc, f"{'.'.join(map(str, loc)) or 'config'}: {message}")
+            for loc, message in plain_errors(exc)
         ]
     return []

@@ -257,6 +257,7 @@ class NodeRunner:
         ctx = NodeContext(
             run_id=self.run_id,
             node_id=node_id,
+            node_title=compiled.node.title,
             attempt=attempt,
             providers=self.providers,
             registry=self.registry,

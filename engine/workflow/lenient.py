@@ -26,6 +26,7 @@ from engine.workflow.model import (
     Workflow,
     WorkflowPolicy,
 )
+from engine.workflow.plain_errors import plain_errors
 
 _ID = re.compile(ID_PATTERN)
 M = TypeVar("M", bound=BaseModel)
@@ -88,10 +89,10 @@ class _Salvage:
         self.problems.append(self.locations.problem(path, message))
 
     def invalid(self, path: Path_, exc: ValidationError, what: str) -> None:
-        for err in exc.errors(include_url=False):
-            loc = (*path, *err["loc"])
+        for inner, message in plain_errors(exc):
+            loc = (*path, *inner)
             where = ".".join(str(p) for p in loc)
-            self.problem(loc, f"{where}: {err['msg']} ({what})")
+            self.problem(loc, f"{where}: {message} ({what})")
 
     def build(self, data: dict[str, Any]) -> tuple[Workflow, list[Annotation]]:
         for key in data:

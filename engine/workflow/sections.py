@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from engine.workflow.plain_errors import plain_errors
+
 M = TypeVar("M", bound=BaseModel)
 Loc = tuple[str | int, ...]
 
@@ -22,10 +24,10 @@ class SectionInvalid(ValueError):
 def located_messages(exc: ValidationError, prefix: Loc = ()) -> list[tuple[Loc, str]]:
     """Each error's place in the file and its message, `where: what`."""
     found: list[tuple[Loc, str]] = []
-    for err in exc.errors(include_url=False):
-        loc = (*prefix, *err["loc"])
+    for inner, message in plain_errors(exc):
+        loc = (*prefix, *inner)
         where = ".".join(str(p) for p in loc) or "(top level)"
-        found.append((loc, f"{where}: {err['msg']}"))
+        found.append((loc, f"{where}: {message}"))
     return found
 
 

@@ -171,7 +171,7 @@ def test_an_empty_name_is_refused_with_the_files_message(qtbot: QtBot, window: M
     with pytest.raises(WorkflowLoadError) as caught:
         loads_workflow("version: 1\nmetadata: {name: ''}\n")
     expected = caught.value.problems[0].message
-    assert expected == "metadata.name: String should have at least 1 character"
+    assert expected == "metadata.name: should not be empty"
     assert _error_text(panel, "metadata") == expected
     assert window.document.workflow.metadata.name == "Untitled"
     assert window.undo_stack.count() == 0
@@ -296,7 +296,7 @@ def test_invalid_inputs_are_refused_and_the_model_is_unchanged(
 
     _edit_cell(qtbot, table, 1, NAME, "2nd count")
     expected = file_message("inputs: [{name: topic}, {name: '2nd count'}]\n")
-    assert expected.startswith("inputs.1.name: String should match pattern")
+    assert expected.startswith("inputs.1.name: should be a name of letters, digits and _")
     assert _error_text(panel, "inputs") == expected
     assert table.item(1, NAME).text() == "count"  # type: ignore[union-attr]
 

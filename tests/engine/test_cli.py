@@ -177,13 +177,13 @@ INVALID = [
     pytest.param(
         "version: 1\nmetadata:\n  name: bad\n  colour: red\nnodes: []\n",
         "colour",
-        "metadata.colour: Extra inputs are not permitted",
+        "metadata.colour: not a known setting: remove it or check its spelling",
         id="unknown-key",
     ),
     pytest.param(
         "version: 1\nmetadata: {name: bad}\npolicy:\n  max_parallelism: 0\n",
         "max_parallelism",
-        "greater than or equal to 1",
+        "should be 1 or more, but is 0",
         id="out-of-range",
     ),
     pytest.param(

@@ -46,7 +46,7 @@ def test_valid_graph_has_no_problems() -> None:
         ),
         (
             "nodes:\n  - {id: t, kind: template, config: {inputs: []}}\n",
-            "4:29: node 't': template: Field required",
+            "4:29: node 't': template: missing: this setting is required, add a value",
         ),
         (
             "nodes:\n  - {id: t, kind: template, config: {template: x, inputs: []}}\n"

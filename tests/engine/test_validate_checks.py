@@ -306,7 +306,7 @@ def map_template_file(body: str, extra: str = "") -> str:
             "{kind: template, config: {templte: x}}",
             "",
             "templte",
-            "node 'm': template: templte: Extra inputs are not permitted",
+            "node 'm': template: templte: not a known setting: remove it or check its spelling",
         ),
         (
             "{kind: template, config: {template: x}}",

@@ -67,7 +67,8 @@ def test_errors_point_at_the_offending_yaml() -> None:
         "version: 1\nmetadata:\n  name: x\nnodes:\n  - id: ok\n    kind: template\n"
         "    colour: red\n"
     )
-    assert problems(text) == [(7, 5, "nodes.0.colour: Extra inputs are not permitted")]
+    unknown = "nodes.0.colour: not a known setting: remove it or check its spelling"
+    assert problems(text) == [(7, 5, unknown)]
 
 
 def test_syntax_error_has_a_location() -> None:

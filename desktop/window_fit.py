@@ -1,0 +1,52 @@
+"""The main window's fit on a small screen (1366x768 at 150% scale is 910x512 logical
+pixels): dock contents taller or wider than a small bound scroll inside their dock
+instead of raising the window's minimum size, and a new window starts within the screen
+with room for its frame."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtWidgets import QAbstractScrollArea, QDockWidget, QFrame, QMainWindow, QScrollArea
+
+SMALL_SCREEN = QSize(1366, 768)
+LARGEST_SCALE = 1.5
+DOCK_MINIMUM = QSize(180, 90)
+"""The most a dock's contents may ask for before they scroll."""
+
+
+def logical_screen(screen: QSize = SMALL_SCREEN, scale: float = LARGEST_SCALE) -> QSize:
+    """The logical pixels of `screen` at `scale`."""
+    return QSize(int(screen.width() / scale), int(screen.height() / scale))
+
+
+def scroll_large_docks(window: QMainWindow, bound: QSize = DOCK_MINIMUM) -> None:
+    """Put each dock's contents in a scroll area when their minimum exceeds `bound` (views
+    that scroll already are left as they are)."""
+    for dock in window.findChildren(QDockWidget):
+        contents = dock.widget()
+        if contents is None or isinstance(contents, QAbstractScrollArea):
+            continue
+        wanted = contents.minimumSizeHint()
+        if wanted.width() <= bound.width() and wanted.height() <= bound.height():
+            continue
+        area = QScrollArea()
+        area.setObjectName(f"{dock.objectName()}_scroll")
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidgetResizable(True)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        dock.setWidget(area)
+        area.setWidget(contents)
+    layout = window.layout()
+    if layout is not None:  # the minimum the window keeps is from before: compute it again
+        layout.activate()
+
+
+FRAME_ALLOWANCE = 40
+"""Logical pixels left for the window manager's title bar and border."""
+LARGEST_START = QSize(1400, 900)
+
+
+def fit_to_screen(window: QMainWindow, available: QRect) -> None:
+    """Size a new window to the screen's free area, leaving its frame on screen too."""
+    height = min(LARGEST_START.height(), available.height() - FRAME_ALLOWANCE)
+    window.resize(min(LARGEST_START.width(), available.width()), height)

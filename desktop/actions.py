@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QMenu, QStyle, QToolBar
 
-from desktop.resources import icon
+from desktop.resources import example_title, examples, icon
 
 if TYPE_CHECKING:
     from desktop.main_window import MainWindow
@@ -130,6 +131,9 @@ def _menus(window: MainWindow, a: Actions) -> None:
         file.addAction(item)
     file.addMenu(a.recent_menu)
     file.addAction(a.open_example)
+    from_example = file.addMenu("New from Examp&le")  # the start panel's cards too
+    for path in examples():
+        from_example.addAction(example_title(path), partial(window.open_example_file, path))
     file.addSeparator()
     for item in (a.save, a.save_as, a.revert):
         file.addAction(item)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QPoint
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF
 from PySide6.QtGui import QAction, QContextMenuEvent, QKeySequence
 from PySide6.QtWidgets import QGraphicsItem, QMenu
 
@@ -15,6 +15,8 @@ from desktop.canvas.annotation_item import AnnotationItem
 from desktop.canvas.commands import DeleteCommand
 from desktop.canvas.edge_item import EdgeItem
 from desktop.canvas.node_item import NodeItem
+from desktop.canvas.reroute import RerouteHandle, add_point, remove_point
+from desktop.subworkflow_open import child_file
 
 if TYPE_CHECKING:
     from desktop.main_window import MainWindow
@@ -42,12 +44,14 @@ class CanvasMenus(QObject):
     def menu_at(self, pos: QPoint) -> QMenu:
         """The menu for what is under `pos` (viewport pixels)."""
         item: QGraphicsItem | None = self.window.view.itemAt(pos)
+        if isinstance(item, RerouteHandle):
+            return self._reroute_menu(item)
         while item is not None and not isinstance(item, NodeItem | EdgeItem | AnnotationItem):
             item = item.parentItem()
         if isinstance(item, NodeItem):
             return self._node_menu(item.node_id)
         if isinstance(item, EdgeItem):
-            return self._edge_menu(item)
+            return self._edge_menu(item, self.window.view.mapToScene(pos))
         if isinstance(item, AnnotationItem):
             return self._annotation_menu(item)
         return self._canvas_menu(pos)
@@ -76,11 +80,19 @@ class CanvasMenus(QObject):
         menu.addAction(
             f"{label}{keys}", lambda: arrange.toggle_collapsed(window.scene, ids, not collapsed)
         )
+        if child_file(window.document, node_id) is not None:
+            menu.addAction("Open Subworkflow", lambda: window.open_subworkflow(node_id))
         menu.addSeparator()
         window.run_ui.commands.add_node_entries(menu, node_id)
         return menu
 
-    def _edge_menu(self, item: EdgeItem) -> QMenu:
+    def _reroute_menu(self, handle: RerouteHandle) -> QMenu:
+        menu = QMenu(self.window)
+        edge_item, index = handle.edge_item, handle.index
+        menu.addAction("Remove Reroute Point", lambda: remove_point(edge_item, index))
+        return menu
+
+    def _edge_menu(self, item: EdgeItem, at: QPointF) -> QMenu:
         scene = self.window.scene
         self._select(item)
         menu = QMenu(self.window)
@@ -91,6 +103,7 @@ class CanvasMenus(QObject):
             command.setText(f"Delete connection {edge.source} → {edge.target}")
             scene.undo_stack.push(command)
 
+        menu.addAction("Add Reroute Point", lambda: add_point(item, at))
         menu.addAction("Delete Connection", delete)
         return menu
 

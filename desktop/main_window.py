@@ -37,9 +37,11 @@ from desktop.problems import ProblemsWidget
 from desktop.recent_files import RecentFiles
 from desktop.recovery import Autosaver, RecoveryOffer, recovered
 from desktop.recovery_store import RecoveryEntry
-from desktop.resources import EXAMPLE, icon
+from desktop.resources import EXAMPLE, examples, icon
 from desktop.run.window_ui import RunUi
 from desktop.run_controller import RunController
+from desktop.start_panel import StartPanel
+from desktop.subworkflow_open import open_subworkflow
 from desktop.unreadable_view import UnreadableFile, UnreadableFileView, unreadable
 from desktop.window_fit import fit_to_screen, scroll_large_docks
 from desktop.workflow_settings.window_ui import WorkflowSettingsUi
@@ -115,6 +117,7 @@ class MainWindow(QMainWindow):
 
         self.palette_widget.kind_activated.connect(self.add_node_at_centre)
         self.problems.node_activated.connect(self.reveal_node)
+        self.inspector.open_subworkflow_requested.connect(self.open_subworkflow)
         self.scene.selectionChanged.connect(self._on_selection)
         self.scene.hint.connect(self._show_hint)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
@@ -133,6 +136,13 @@ class MainWindow(QMainWindow):
         fit_to_screen(self, self.screen().availableGeometry())
         self._restore_state()
         self.recent = RecentFiles(self.settings, self.actions_.recent_menu, self.open_path)
+        self.start_panel = StartPanel(examples(), self.view)
+        self._start_dismissed = False
+        self.start_panel.new_requested.connect(self._on_start_new)
+        self.start_panel.open_requested.connect(self.open_file)
+        self.start_panel.recent_chosen.connect(self.open_path)
+        self.start_panel.example_chosen.connect(self.open_example_file)
+        self._update_start_panel()
         self._update_title()
         self.statusBar().showMessage("Ready")
 
@@ -188,11 +198,18 @@ class MainWindow(QMainWindow):
         return True
 
     def open_example(self) -> None:
-        """The bundled example as a new unsaved workflow: Save asks where, so the copy in
+        self.open_example_file(EXAMPLE)
+
+    def open_example_file(self, path: Path) -> None:
+        """A bundled example as a new unsaved workflow: Save asks where, so the copy in
         the install folder is never written."""
         if self.maybe_save():
-            loaded = load_lenient(EXAMPLE)
+            loaded = load_lenient(path)
             self._load(loaded.workflow, None, loaded)
+
+    def open_subworkflow(self, node_id: str) -> MainWindow | None:
+        """The workflow file `node_id` runs, in a window of its own."""
+        return open_subworkflow(self, node_id)
 
     def _show_unreadable(self, broken: UnreadableFile, loaded: LenientLoad) -> None:
         self._load(new_workflow(broken.path.name.split(".")[0] or "Untitled"), None)
@@ -204,6 +221,7 @@ class MainWindow(QMainWindow):
         self.validate_now()
         self._update_title()
         self.external_edits.tracked(broken.path)
+        self._update_start_panel()
 
     def reload_unreadable(self) -> None:
         if self.unreadable is not None:
@@ -230,6 +248,8 @@ class MainWindow(QMainWindow):
         self.validate_now()
         self._update_title()
         self.external_edits.tracked(path)
+        self._start_dismissed = False
+        self._update_start_panel()
 
     def reload_from_disk(self) -> None:
         """Open the file again as it is on disk, keeping the view where it was."""
@@ -381,6 +401,7 @@ class MainWindow(QMainWindow):
 
     def _on_document_change(self, change: Change) -> None:
         self._validate_timer.start()
+        self._update_start_panel()
         if isinstance(change, WorkflowChanged) and change.section == "metadata":
             self._update_title()  # the title shows the workflow's name
 
@@ -418,6 +439,20 @@ class MainWindow(QMainWindow):
         self.actions_.stop.setEnabled(running)
 
     # -- chrome ----------------------------------------------------------------------------
+
+    def _update_start_panel(self) -> None:
+        """Show the start panel over an empty untitled canvas only."""
+        empty = self.document.path is None and not self.document.workflow.nodes
+        show = empty and self.unreadable is None and not self._start_dismissed
+        if show and not self.start_panel.isVisible():
+            self.start_panel.set_recent(self.recent.files())
+            self.start_panel.raise_()
+        self.start_panel.setVisible(show)
+
+    def _on_start_new(self) -> None:
+        self._start_dismissed = True
+        self.start_panel.hide()
+        self.palette_widget.setFocus()
 
     def _show_hint(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)

@@ -9,7 +9,8 @@ from PySide6.QtGui import QColor, QIcon
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 ICONS = RESOURCES / "icons"
-EXAMPLE = RESOURCES / "examples" / "hello.interlock.yaml"
+EXAMPLES = RESOURCES / "examples"
+EXAMPLE = EXAMPLES / "hello.interlock.yaml"
 
 KIND_COLORS: dict[str, str] = {
     "input": "#2e9e6a",
@@ -38,3 +39,19 @@ def icon(name: str) -> QIcon:
 
 def kind_color(icon_name: str) -> QColor:
     return QColor(KIND_COLORS.get(icon_name, "#808a96"))
+
+
+def examples() -> list[Path]:
+    """The bundled example workflows, the first-run one first: each folder's workflow
+    named after the folder (or its only one), never the child workflows it runs."""
+    found = [EXAMPLE]
+    for folder in sorted(p for p in EXAMPLES.iterdir() if p.is_dir()):
+        own = folder / f"{folder.name}.interlock.yaml"
+        files = [own] if own.is_file() else sorted(folder.glob("*.interlock.yaml"))[:1]
+        found += files
+    return found
+
+
+def example_title(path: Path) -> str:
+    """A card's title for an example file: its name in words."""
+    return path.name.split(".")[0].replace("_", " ").capitalize()

@@ -272,3 +272,26 @@ class CollapseNodesCommand(QUndoCommand):
     def undo(self) -> None:
         for node_id, was in self.before.items():
             self.document.set_node_collapsed(node_id, was)
+
+
+class SetEdgeViaCommand(QUndoCommand):
+    """Set an edge's reroute points (add, move or remove one) as one step."""
+
+    def __init__(
+        self,
+        document: WorkflowDocument,
+        edge: Edge,
+        old: Sequence[tuple[float, float]],
+        new: Sequence[tuple[float, float]],
+        label: str,
+    ) -> None:
+        super().__init__(label)
+        self.document = document
+        self.edge = edge.model_copy(deep=True)
+        self.old, self.new = list(old), list(new)
+
+    def redo(self) -> None:
+        self.document.set_edge_via(self.edge, self.new)
+
+    def undo(self) -> None:
+        self.document.set_edge_via(self.edge, self.old)

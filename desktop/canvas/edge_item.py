@@ -1,5 +1,6 @@
-"""An edge drawn as a cubic curve from an output port to an input port; its input end can
-be grabbed and dragged to another port or off into the canvas."""
+"""An edge drawn as a cubic curve from an output port to an input port (through its
+reroute points, if any); its input end can be grabbed and dragged to another port or off
+into the canvas, and a double-click adds a reroute point."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from desktop.canvas.node_item import NodeItem
 from desktop.canvas.overview import child_added, layer_of
+from desktop.canvas.reroute import RerouteHandle, add_point, route
 from desktop.canvas.style import LOD_TEXT, colors
 from engine.workflow.model import Edge
 
@@ -53,6 +55,9 @@ class EdgeItem(QGraphicsPathItem):
         self.setAcceptHoverEvents(True)
         self.setZValue(-1)
         self.setToolTip(f"{edge.source} → {edge.target}")
+        self.handles = [
+            RerouteHandle(self, i, QPointF(p.x, p.y)) for i, p in enumerate(edge.ui.via)
+        ]
         self.update_path()
 
     def update_path(self) -> None:
@@ -64,8 +69,15 @@ class EdgeItem(QGraphicsPathItem):
         if end is None:
             end = self.target.mapToScene(QPointF(0, 22))
         self.prepareGeometryChange()
-        self.setPath(curve(start, end))
+        if self.handles:
+            self.setPath(route(start, self.via_points(), end))
+        else:
+            self.setPath(curve(start, end))
         self._touch()
+
+    def via_points(self) -> list[QPointF]:
+        """Where the reroute points are now (live while one is dragged)."""
+        return [h.pos() for h in self.handles]
 
     def _touch(self) -> None:
         """Tell the scene's overview layer (which paints this edge when far out)."""
@@ -106,7 +118,8 @@ class EdgeItem(QGraphicsPathItem):
         if lod < LOD_TEXT:  # far out: a straight line is indistinguishable and cheap
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
             path = self.path()
-            painter.drawLine(path.pointAtPercent(0), path.currentPosition())
+            points = [path.pointAtPercent(0), *self.via_points()]
+            painter.drawPolyline([*points, path.currentPosition()])
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.drawPath(self.path())
@@ -121,12 +134,12 @@ class EdgeItem(QGraphicsPathItem):
 
     # -- picking up the input end ---------------------------------------------------------
 
-    def _scene(self) -> WorkflowScene | None:
+    def workflow_scene(self) -> WorkflowScene | None:
         scene = self.scene()
         return scene if hasattr(scene, "begin_reconnect") else None  # type: ignore[return-value]
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        scene = self._scene()
+        scene = self.workflow_scene()
         port = self.target.port(self.edge.target.port, "in")
         near_end = QLineF(event.scenePos(), self.path().pointAtPercent(1)).length() < END_GRAB
         if event.button() == Qt.MouseButton.LeftButton and near_end and scene and port:
@@ -136,15 +149,22 @@ class EdgeItem(QGraphicsPathItem):
             return
         super().mousePressEvent(event)
 
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            add_point(self, event.scenePos())
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        scene = self._scene()
+        scene = self.workflow_scene()
         if self._dragging_end and scene is not None:
             scene.update_connection(event.scenePos())
             return
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        scene = self._scene()
+        scene = self.workflow_scene()
         if self._dragging_end and scene is not None:
             self._dragging_end = False
             scene.finish_connection(event.scenePos())

@@ -1,12 +1,13 @@
 """Far zoomed out, one layer paints the whole graph: every node a block in its kind's
-colour, every edge a straight line, outlines for state, selection and problems, each group
-in one batched QPainter call. Node and edge items stop painting themselves meanwhile
-(`ItemHasNoContents`) but stay in the scene, so clicking, rubber-band selection and
-dragging still work. Entries update per item as nodes move or change state, so thousands
-of nodes pan at a steady frame rate."""
+colour, every edge straight lines (through its reroute points), outlines for state,
+selection and problems, each group in one batched QPainter call. Node and edge items stop
+painting themselves meanwhile (`ItemHasNoContents`) but stay in the scene, so clicking,
+rubber-band selection and dragging still work. Entries update per item as nodes move or
+change state, so thousands of nodes pan at a steady frame rate."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLineF, QRectF, Qt
@@ -45,7 +46,7 @@ class OverviewLayer(QGraphicsItem):
         # colour (rgba) -> item -> its rect or line: each colour is drawn in one call
         self._heads: dict[int, dict[NodeItem, QRectF]] = {}
         self._outlines: dict[int, dict[NodeItem, QRectF]] = {}
-        self._lines: dict[int, dict[EdgeItem, QLineF]] = {}
+        self._lines: dict[int, dict[EdgeItem, list[QLineF]]] = {}
         self._node_keys: dict[NodeItem, tuple[int, int | None]] = {}
         """Per node: its header colour key and outline colour key (None: no outline)."""
         self._edge_keys: dict[EdgeItem, int] = {}
@@ -130,16 +131,17 @@ class OverviewLayer(QGraphicsItem):
 
     def _set_edge(self, edge: EdgeItem) -> None:
         path = edge.path()
-        line = QLineF(path.pointAtPercent(0), path.currentPosition())
+        points = [path.pointAtPercent(0), *edge.via_points(), path.currentPosition()]
+        line = [QLineF(a, b) for a, b in pairwise(points)]
         key = self._key(edge.line_color())
         before = self._edge_keys.get(edge)
         if before is not None:
             self._lines[before].pop(edge, None)
         self._edge_keys[edge] = key
         self._lines.setdefault(key, {})[edge] = line
-        self._grow(QRectF(line.p1(), line.p2()).normalized())
+        self._grow(_line_rect(line) or QRectF())
 
-    def _line_of(self, edge: EdgeItem) -> QLineF | None:
+    def _line_of(self, edge: EdgeItem) -> list[QLineF] | None:
         key = self._edge_keys.get(edge)
         return self._lines[key].get(edge) if key is not None else None
 
@@ -178,7 +180,7 @@ class OverviewLayer(QGraphicsItem):
         for key, lines in self._lines.items():
             if lines:
                 painter.setPen(QPen(self._colors[key], 1.5 if key == selection else 1))
-                painter.drawLines(list(lines.values()))
+                painter.drawLines([segment for line in lines.values() for segment in line])
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(palette.node_body)
         painter.drawRects(list(self._bodies.values()))
@@ -241,7 +243,11 @@ def layer_of(item: QGraphicsItem) -> OverviewLayer | None:
     return getattr(item.scene(), "overview", None)
 
 
-def _line_rect(line: QLineF | None) -> QRectF | None:
-    if line is None:
+def _line_rect(line: list[QLineF] | None) -> QRectF | None:
+    """The area an edge's straight segments cover."""
+    if not line:
         return None
-    return QRectF(line.p1(), line.p2()).normalized()
+    rect = QRectF(line[0].p1(), line[0].p2()).normalized()
+    for segment in line[1:]:
+        rect = rect.united(QRectF(segment.p1(), segment.p2()).normalized())
+    return rect

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -45,6 +45,9 @@ from engine.workflow.plain_errors import plain_errors
 
 
 class InspectorWidget(QScrollArea):
+    open_subworkflow_requested = Signal(str)
+    """The node id whose workflow file the user asked to open (Open Subworkflow)."""
+
     def __init__(
         self,
         document: WorkflowDocument,
@@ -138,6 +141,14 @@ class InspectorWidget(QScrollArea):
             self.config_form.field_refused.connect(self._on_refused)
             QVBoxLayout(box).addWidget(self.config_form)
             layout.addWidget(box)
+        if node.kind == "subworkflow" or (
+            node.kind in ("map", "loop") and isinstance(node.config.get("workflow"), str)
+        ):
+            opener = QPushButton("Open Subworkflow")
+            opener.setObjectName("open_subworkflow")
+            opener.setToolTip("Open the workflow file this node runs, in a new window")
+            opener.clicked.connect(lambda: self.open_subworkflow_requested.emit(node_id))
+            layout.addWidget(opener)
         box = QGroupBox("Policy")
         self.policy_form = SchemaForm(
             NodePolicy.model_json_schema(),

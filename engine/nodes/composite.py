@@ -26,10 +26,16 @@ from engine.workflow.loader import load_workflow, workflow_hash
 from engine.workflow.model import MAX_NESTING, RetryPolicy, Workflow
 
 
+def child_workflow_path(path: str, base_dir: Path | None) -> Path:
+    """Where a child workflow file named in a node's config is: relative to the parent
+    workflow's folder (`base_dir`), or to the working folder for an unsaved parent."""
+    return (base_dir or Path.cwd()) / path
+
+
 def _load_child(path: str, base_dir: Path | None, depth: int) -> tuple[Workflow, Path]:
     if depth >= MAX_NESTING:
         raise NodeError(f"workflows nest deeper than {MAX_NESTING} levels", error_class="config")
-    full = (base_dir or Path.cwd()) / path
+    full = child_workflow_path(path, base_dir)
     try:
         return load_workflow(full).workflow, full.parent
     except WorkflowLoadError as exc:
@@ -78,7 +84,7 @@ def output_names(workflow: Workflow) -> list[str]:
 
 
 def _check_child(path: str, base_dir: Path | None) -> list[str]:
-    full = (base_dir or Path.cwd()) / path
+    full = child_workflow_path(path, base_dir)
     if not full.is_file():
         return [f"workflow file {path!r} not found (relative to {base_dir or Path.cwd()})"]
     try:

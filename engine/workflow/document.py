@@ -37,6 +37,7 @@ from engine.workflow.lenient import load_lenient
 from engine.workflow.loader import dumps_workflow, write_text_atomically
 from engine.workflow.model import (
     Edge,
+    EdgeUi,
     InputDecl,
     Metadata,
     Node,
@@ -333,7 +334,7 @@ class WorkflowDocument:
         for ref in (edge.source, edge.target):
             if not self.has_node(ref.node):
                 raise ValueError(f"edge {edge.source} -> {edge.target}: no node {ref.node!r}")
-        if edge in self._workflow.edges:
+        if any(e.source == edge.source and e.target == edge.target for e in self._workflow.edges):
             raise ValueError(f"edge {edge.source} -> {edge.target} already exists")
         stored = edge.model_copy(deep=True)
         edges = self._workflow.edges
@@ -343,12 +344,31 @@ class WorkflowDocument:
         self._emit(EdgeAdded(stored, at))
         return stored
 
+    def set_edge_via(self, edge: Edge, via: list[tuple[float, float]]) -> Edge:
+        """Give the edge `source -> target` of `edge` these reroute points; the edge is
+        announced as removed and added again at its index. Returns the stored edge."""
+        index = self._edge_index(edge)
+        old = self._workflow.edges[index]
+        points = [Position(x=x, y=y) for x, y in via]
+        if old.ui.via == points:
+            return old
+        stored = old.model_copy(update={"ui": EdgeUi(via=points)}, deep=True)
+        del self._workflow.edges[index]
+        self._emit(EdgeRemoved(old, index))
+        self._workflow.edges.insert(index, stored)
+        self._touch()
+        self._emit(EdgeAdded(stored, index))
+        return stored
+
+    def _edge_index(self, edge: Edge) -> int:
+        for i, e in enumerate(self._workflow.edges):
+            if e.source == edge.source and e.target == edge.target:
+                return i
+        raise ValueError(f"no edge {edge.source} -> {edge.target}")
+
     def remove_edge(self, edge: Edge) -> int:
-        """Remove an edge equal to `edge`; returns its index (for undo)."""
-        try:
-            index = self._workflow.edges.index(edge)
-        except ValueError:
-            raise ValueError(f"no edge {edge.source} -> {edge.target}") from None
+        """Remove the edge with `edge`'s two ends; returns its index (for undo)."""
+        index = self._edge_index(edge)
         stored = self._workflow.edges.pop(index)
         self._touch()
         self._emit(EdgeRemoved(stored, index))

@@ -49,7 +49,7 @@ class InputDecl(_Strict):
 
 
 class Position(_Strict):
-    """A node's place on the canvas, in scene coordinates."""
+    """A place on the canvas (a node's, or a reroute point's), in scene coordinates."""
 
     x: float = 0.0
     y: float = 0.0
@@ -60,6 +60,16 @@ class NodeUi(_Strict):
 
     collapsed: bool = Field(
         default=False, description="Shown as its header only, its ports meeting at its sides."
+    )
+
+
+class EdgeUi(_Strict):
+    """How the canvas draws an edge; runs ignore it."""
+
+    via: list[Position] = Field(
+        default_factory=list,
+        max_length=64,
+        description="Reroute points the wire passes through, from its output to its input.",
     )
 
 
@@ -136,6 +146,7 @@ class Edge(_Strict):
 
     source: PortRef
     target: PortRef
+    ui: EdgeUi = Field(default_factory=EdgeUi)
 
     @model_validator(mode="before")
     @classmethod

@@ -107,12 +107,32 @@ def test_edge_menu_deletes_the_connection_in_one_undo_step(
     item = next(e for e in window.scene.edge_items.values() if e.edge.target.node == "out")
     middle = item.mapToScene(item.path().pointAtPercent(0.5))
     menu = _right_click(qtbot, window, at(window.view, middle))
-    assert _entries(menu) == ["Delete Connection"]
+    assert _entries(menu) == ["Add Reroute Point", "Delete Connection"]
     _click(menu, "Delete Connection")
     assert [(e.source.node, e.target.node) for e in doc.edges] == [("a", "b")]
     assert len(doc.nodes) == 3
     window.undo_stack.undo()
     assert len(doc.edges) == 2
+
+
+def test_edge_menu_adds_a_reroute_point_and_its_menu_removes_it(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    _window(window)
+    doc = window.document
+    item = next(e for e in window.scene.edge_items.values() if e.edge.target.node == "out")
+    middle = item.mapToScene(item.path().pointAtPercent(0.5))
+    _click(_right_click(qtbot, window, at(window.view, middle)), "Add Reroute Point")
+    via = doc.edges[1].ui.via
+    assert len(via) == 1 and abs(via[0].x - middle.x()) < 2 and abs(via[0].y - middle.y()) < 2
+    assert window.undo_stack.count() == 1
+    handle = window.scene.edge_items[("b", "text", "out", "value")].handles[0]
+    menu = _right_click(qtbot, window, at(window.view, handle.scenePos()))
+    assert _entries(menu) == ["Remove Reroute Point"]
+    _click(menu, "Remove Reroute Point")
+    assert doc.edges[1].ui.via == [] and window.undo_stack.count() == 2
+    window.undo_stack.undo()
+    assert len(doc.edges[1].ui.via) == 1
 
 
 def test_canvas_menu_adds_at_the_click_and_has_the_view_commands(

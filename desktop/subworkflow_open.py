@@ -1,0 +1,119 @@
+"""Open Subworkflow: the workflow file a subworkflow node (or a map or loop whose body is a
+file) runs, opened in a window of its own (one document per window), created first as a
+minimal workflow when it does not exist yet."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from engine.nodes.composite import child_workflow_path
+from engine.workflow.document import WorkflowDocument
+
+if TYPE_CHECKING:
+    from desktop.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+CHILD_KINDS = frozenset({"subworkflow", "map", "loop"})
+
+MINIMAL_WORKFLOW = """\
+version: 1
+metadata:
+  name: {name}
+inputs:
+  - name: input
+    type: string
+nodes:
+  - id: input
+    kind: input
+    title: Input
+    position: {{x: 0, y: 0}}
+  - id: output
+    kind: output
+    title: Output
+    position: {{x: 300, y: 0}}
+edges:
+  - {{source: input.value, target: output.value}}
+"""
+"""What a new child workflow starts as: one string input wired to one output."""
+
+
+def child_file(document: WorkflowDocument, node_id: str) -> Path | None:
+    """The workflow file `node_id` runs, resolved as the engine resolves it (relative to
+    the parent file's folder), or None when the node runs no file."""
+    if not document.has_node(node_id):
+        return None
+    node = document.node(node_id)
+    target = node.config.get("workflow") if node.kind in CHILD_KINDS else None
+    if not isinstance(target, str) or not target.strip():
+        return None
+    base = document.path.parent if document.path else None
+    return child_workflow_path(target, base)
+
+
+def create_minimal(path: Path) -> None:
+    """Write a minimal valid workflow (an input wired to an output) at `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    name = path.name.split(".")[0].replace("_", " ") or "Subworkflow"
+    path.write_text(MINIMAL_WORKFLOW.format(name=name), encoding="utf-8")
+
+
+def ask_create(window: MainWindow, path: Path) -> bool:
+    """Whether to create the missing child file (a function so tests can answer it)."""
+    answer = QMessageBox.question(
+        window,
+        "Open Subworkflow",
+        f"{path}\n\nThis workflow file does not exist yet. Create it with an input and an "
+        "output, and open it?",
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+_windows: list[MainWindow] = []
+"""Windows opened here, kept alive until they close."""
+
+
+def open_subworkflow(window: MainWindow, node_id: str) -> MainWindow | None:
+    """Open the file `node_id` runs in a new window (or raise the window already showing
+    it); offer to create it when it is missing. Returns the window, or None."""
+    path = child_file(window.document, node_id)
+    if path is None:
+        window.statusBar().showMessage("This node runs no workflow file", 8000)
+        return None
+    if not path.is_file():
+        if not ask_create(window, path):
+            return None
+        try:
+            create_minimal(path)
+        except OSError as exc:
+            QMessageBox.critical(window, "Cannot create workflow", f"{path}\n\n{exc}")
+            return None
+    from desktop.main_window import MainWindow  # the window module imports this one
+
+    target = path.resolve()
+    for widget in QApplication.topLevelWidgets():
+        if not isinstance(widget, MainWindow) or not widget.isVisible():
+            continue
+        if widget.document.path is not None and widget.document.path.resolve() == target:
+            widget.raise_()
+            widget.activateWindow()
+            return widget
+    child = MainWindow(window.registry, window.settings, window.run_controller.db_path)
+    child.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    if not child.open_path(target, ask=False):
+        child.deleteLater()
+        return None
+    _windows.append(child)
+    child.destroyed.connect(lambda *_: _forget(child))
+    child.show()
+    return child
+
+
+def _forget(child: MainWindow) -> None:
+    if child in _windows:
+        _windows.remove(child)

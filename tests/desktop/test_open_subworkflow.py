@@ -1,0 +1,139 @@
+"""Open Subworkflow, from a node's right-click menu and from the inspector: the child file,
+resolved next to the parent as a run resolves it, opens in a second window; a missing one
+is offered for creation and then opens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QAction, QContextMenuEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMenu, QPushButton
+from pytestqt.qtbot import QtBot
+
+from desktop import subworkflow_open
+from desktop.main_window import MainWindow
+from engine.nodes import builtin_registry
+from engine.runtime.validate import validate
+from engine.workflow.loader import dumps_workflow, load_workflow
+from engine.workflow.model import Workflow
+from tests.desktop.canvas_helpers import at
+
+Left, Right = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton
+NoMod = Qt.KeyboardModifier.NoModifier
+
+
+def _parent(folder: Path, child: str) -> Path:
+    workflow = Workflow.model_validate(
+        {
+            "metadata": {"name": "parent"},
+            "nodes": [
+                {
+                    "id": "sub",
+                    "kind": "subworkflow",
+                    "position": {"x": 0, "y": 0},
+                    "config": {"workflow": child},
+                },
+                {"id": "out", "kind": "output", "position": {"x": 300, "y": 0}},
+            ],
+        }
+    )
+    path = folder / "parent.interlock.yaml"
+    path.write_text(dumps_workflow(workflow), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def opened() -> Iterator[list[MainWindow]]:
+    """Windows Open Subworkflow made, closed at the end."""
+    made: list[MainWindow] = []
+    yield made
+    for child in made:
+        child.close()
+
+
+def _right_click_node(qtbot: QtBot, window: MainWindow, node_id: str) -> QMenu:
+    window.view.resetTransform()
+    window.view.centerOn(window.scene.node_items[node_id].sceneBoundingRect().center())
+    pos: QPoint = at(window.view, window.scene.node_items[node_id].sceneBoundingRect().center())
+    viewport = window.view.viewport()
+    QTest.mouseClick(viewport, Right, NoMod, pos)
+    reason = QContextMenuEvent.Reason.Mouse
+    QApplication.sendEvent(viewport, QContextMenuEvent(reason, pos, viewport.mapToGlobal(pos)))
+    menu = window.canvas_menus.menu
+    assert menu is not None
+    qtbot.waitUntil(menu.isVisible)
+    return menu
+
+
+def _click(menu: QMenu, text: str) -> None:
+    act = next(a for a in menu.actions() if a.text().split("\t")[0] == text)
+    assert isinstance(act, QAction) and act.isEnabled(), text
+    QTest.mouseClick(menu, Left, NoMod, menu.actionGeometry(act).center())
+
+
+def _others(window: MainWindow) -> list[MainWindow]:
+    return [
+        w
+        for w in QApplication.topLevelWidgets()
+        if isinstance(w, MainWindow) and w is not window and w.isVisible()
+    ]
+
+
+def test_open_subworkflow_from_the_node_menu_opens_the_child_in_a_second_window(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, opened: list[MainWindow]
+) -> None:
+    (tmp_path / "flows").mkdir()
+    child = tmp_path / "flows" / "child.interlock.yaml"
+    subworkflow_open.create_minimal(child)
+    assert window.open_path(_parent(tmp_path, "flows/child.interlock.yaml"))
+    menu = _right_click_node(qtbot, window, "sub")
+    _click(menu, "Open Subworkflow")
+    opened += _others(window)
+    assert len(opened) == 1
+    second = opened[0]
+    assert second.document.path == child.resolve()
+    assert [n.id for n in second.document.workflow.nodes] == ["input", "output"]
+    assert window.document.path == tmp_path / "parent.interlock.yaml"  # unchanged
+
+    _click(_right_click_node(qtbot, window, "sub"), "Open Subworkflow")
+    assert _others(window) == [second]  # the window already showing it is raised
+
+    menu = _right_click_node(qtbot, window, "out")  # a node that runs no file
+    assert "Open Subworkflow" not in [a.text() for a in menu.actions()]
+    menu.close()
+
+
+def test_a_missing_child_is_offered_for_creation_then_opens_from_the_inspector(
+    qtbot: QtBot,
+    window: MainWindow,
+    tmp_path: Path,
+    opened: list[MainWindow],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[Path] = []
+
+    def answer(_window: MainWindow, path: Path) -> bool:
+        asked.append(path)
+        return len(asked) > 1  # No the first time, Yes the second
+
+    monkeypatch.setattr(subworkflow_open, "ask_create", answer)
+    assert window.open_path(_parent(tmp_path, "new_step.interlock.yaml"))
+    child = tmp_path / "new_step.interlock.yaml"
+    window.scene.select_nodes(["sub"])
+    button = window.inspector.findChild(QPushButton, "open_subworkflow")
+    assert button is not None
+    QTest.mouseClick(button, Left)
+    assert asked == [child] and not child.exists() and _others(window) == []
+
+    QTest.mouseClick(button, Left)
+    opened += _others(window)
+    assert len(opened) == 1 and opened[0].document.path == child.resolve()
+    loaded = load_workflow(child).workflow
+    report = validate(loaded, builtin_registry(), None, tmp_path)
+    assert report.ok and {n.kind for n in loaded.nodes} == {"input", "output"}
+    window.validate_now()
+    assert not [e for e in window.last_report.errors if "not found" in e.message]  # found now

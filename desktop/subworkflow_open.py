@@ -74,6 +74,22 @@ def ask_create(window: MainWindow, path: Path) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+def ask_save_parent(window: MainWindow) -> bool:
+    """Whether to save the untitled parent first (a function so tests can answer it)."""
+    answer = QMessageBox.question(
+        window,
+        "Open Subworkflow",
+        "A subworkflow's file is found next to the workflow that runs it, and this "
+        "workflow is not saved yet. Save it first?",
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def _absolute(document: WorkflowDocument, node_id: str) -> bool:
+    target = document.node(node_id).config.get("workflow")
+    return isinstance(target, str) and Path(target).expanduser().is_absolute()
+
+
 _windows: list[MainWindow] = []
 """Windows opened here, kept alive until they close."""
 
@@ -85,6 +101,14 @@ def open_subworkflow(window: MainWindow, node_id: str) -> MainWindow | None:
     if path is None:
         window.statusBar().showMessage("This node runs no workflow file", 8000)
         return None
+    if window.document.path is None and not _absolute(window.document, node_id):
+        # A relative path is found next to the parent file; an untitled parent has no
+        # folder yet, and the working folder may be anywhere (the install folder).
+        if not ask_save_parent(window) or not window.save_as():
+            return None
+        path = child_file(window.document, node_id)
+        if path is None:
+            return None
     if not path.is_file():
         if not ask_create(window, path):
             return None

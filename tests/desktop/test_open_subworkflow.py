@@ -137,3 +137,43 @@ def test_a_missing_child_is_offered_for_creation_then_opens_from_the_inspector(
     assert report.ok and {n.kind for n in loaded.nodes} == {"input", "output"}
     window.validate_now()
     assert not [e for e in window.last_report.errors if "not found" in e.message]  # found now
+
+
+def test_an_untitled_parent_is_saved_first_so_the_child_is_found_next_to_it(
+    qtbot: QtBot,
+    window: MainWindow,
+    tmp_path: Path,
+    opened: list[MainWindow],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    elsewhere = tmp_path / "working_folder"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # a run resolves an unsaved parent's child here
+    (tmp_path / "source").mkdir()
+    window.open_example_file(_parent(tmp_path / "source", "step.interlock.yaml"))
+    assert window.document.path is None  # opened as a copy, like New from Example
+    asked: list[str] = []
+
+    def save_first(_window: MainWindow) -> bool:
+        asked.append("save")
+        return len(asked) > 1  # No the first time, Yes the second
+
+    monkeypatch.setattr(subworkflow_open, "ask_save_parent", save_first)
+    monkeypatch.setattr(subworkflow_open, "ask_create", lambda _w, _p: True)
+    saved_as = tmp_path / "mine" / "parent.interlock.yaml"
+    saved_as.parent.mkdir()
+    monkeypatch.setattr(
+        "desktop.main_window.file_dialogs.save_file_name",
+        lambda *_a, **_k: (str(saved_as), ""),
+    )
+
+    assert window.open_subworkflow("sub") is None  # No: nothing saved, nothing created
+    assert asked == ["save"] and window.document.path is None
+    assert list(elsewhere.iterdir()) == [] and not saved_as.exists()
+
+    child_window = window.open_subworkflow("sub")  # Yes: saved, then the child made beside it
+    assert child_window is not None
+    opened.append(child_window)
+    assert window.document.path == saved_as and saved_as.is_file()
+    assert child_window.document.path == (saved_as.parent / "step.interlock.yaml").resolve()
+    assert list(elsewhere.iterdir()) == []

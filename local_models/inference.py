@@ -336,6 +336,9 @@ class InferencePool:
                 n_ctx=replica.n_ctx,
                 n_threads=replica.n_threads,
                 n_threads_batch=replica.n_threads,
+                # llama.cpp's own tools turn it on where the backend has it; on CPU it
+                # decodes SmolLM2 ~13% faster (bench/local_confidence.py).
+                flash_attn=True,
                 seed=0,
             )
         except (ValueError, RuntimeError, OSError) as exc:

@@ -46,7 +46,8 @@ def llama_server(model: Path, n_ctx: int = 2048) -> Iterator[str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host",
-           "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx)]  # fmt: skip
+           "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx),
+           "--interrupt_requests", "False"]  # whole answers with concurrent requests  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"
     try:

@@ -84,7 +84,9 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path()),
-             "--port", str(port), "--host", "127.0.0.1", "--n_ctx", "2048"],
+             "--port", str(port), "--host", "127.0.0.1", "--n_ctx", "2048",
+             # Its default cuts a stream short when another request arrives (docs/endpoints.md).
+             "--interrupt_requests", "False"],
             stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}/v1"

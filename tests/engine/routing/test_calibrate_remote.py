@@ -104,8 +104,8 @@ def test_a_remote_middle_rung_is_judged_and_the_top_rung_never_asked_for_logprob
     try:
         providers = ProviderRegistry([local, mid, top], default_model=LADDER[0])
         evaluator = Evaluator(default_registry(), providers, store)
-        # One row at a time: llama_cpp.server cuts a stream short when another request comes.
-        loaded = eval_for(workflow, str(tmp_path / "messages.jsonl"), None, concurrency=1)
+        # Two rows at once on one server (started with --interrupt_requests False).
+        loaded = eval_for(workflow, str(tmp_path / "messages.jsonl"), None, concurrency=2)
         result = asyncio.run(calibrate(evaluator, loaded, "label", 0.9, ladder=LADDER, limit=3))
         calls: dict[str, list[ModelCall]] = {}
         for row in store.row_results(result.eval_id):

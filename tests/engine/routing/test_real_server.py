@@ -20,11 +20,13 @@ import pytest
 from engine.providers.base import ProviderRegistry
 from engine.providers.local import LocalProvider
 from engine.providers.remote import Endpoint, RemoteProvider
+from engine.providers.remote.resilience import TransportRetry
 from engine.routing.events import ModelCall, RoutingDecision
 from engine.runtime.engine import Engine
 from engine.store import open_store
 from engine.trace.events import NodeSucceeded
 from local_models import ModelCatalog
+from tests.engine.helpers import wf
 from tests.engine.routing.conftest import llm_workflow
 from tests.support.fault_server import fault_server
 from tests.support.kinds import make_registry
@@ -121,6 +123,43 @@ def test_real_logprobs_drive_low_confidence_escalation(llama_server: str, local:
     assert calls[1].model == "top/smollm2"
     assert calls[1].confidence is None  # the top rung is judged by nobody: no logprobs asked
     assert [c.logprobs for c in calls] == [True, False]  # as the trace records them
+
+
+def test_concurrent_streams_on_one_server_each_finish_in_one_request(llama_server: str) -> None:
+    """Two llm nodes run at once against one llama_cpp.server: each stream ends with a
+    finish reason in its first request. (With the server's default `interrupt_requests`,
+    the first stream is cut short when the second request arrives; Interlock reports that
+    as a truncated stream, and with no retries allowed here the node would fail.)"""
+    lab = RemoteProvider(
+        Endpoint("lab", llama_server, ("smollm2",), 0.1, 0.1, context=2048),
+        retry=TransportRetry(max_attempts=1),
+    )
+    config = {"prompt": "Write a sentence about {{ q }}.", "max_tokens": 48, "model": "lab/smollm2"}
+    workflow = wf(
+        [
+            {"id": "q", "kind": "input"},
+            {"id": "a", "kind": "llm", "config": {"inputs": ["q"], **config}},
+            {"id": "b", "kind": "llm", "config": {"inputs": ["q"], **config}},
+            {"id": "j", "kind": "join", "config": {"inputs": ["a", "b"]}},
+            {"id": "o", "kind": "output"},
+        ],
+        [("q.value", "a.q"), ("q.value", "b.q"), ("a.text", "j.a"), ("b.text", "j.b"),
+         ("j.value", "o.value")],
+        inputs=[{"name": "q", "default": "the sea"}],
+        policy={"max_parallelism": 2, "allowed_models": ["lab/*"]},
+    )  # fmt: skip
+    events: list[Any] = []
+    engine = engine_for(None, lab)
+    result = asyncio.run(engine.run(workflow, {}, subscribers=[events.append]))
+    assert result.status == "succeeded", [e for e in events if e.type == "node_failed"]
+    llm_nodes = {"a", "b"}
+    starts = sorted(
+        (e.seq, e.node_id) for e in events if e.type == "node_started" and e.node_id in llm_nodes
+    )
+    ends = {e.node_id: e.seq for e in events if e.type == "node_succeeded"}
+    assert starts[1][0] < ends[starts[0][1]]  # the second call began before the first ended
+    calls = [e for e in events if isinstance(e, ModelCall)]
+    assert len(calls) == 2 and all(c.outcome == "ok" for c in calls)
 
 
 def test_local_only_payload_never_reaches_the_endpoint(local: Any) -> None:

@@ -47,12 +47,10 @@ from desktop.window_fit import fit_to_screen, scroll_large_docks
 from desktop.workflow_settings.window_ui import WorkflowSettingsUi
 from engine.nodes import default_registry
 from engine.nodes.base import NodeRegistry
-from engine.nodes.prompt_ports import prompt_port_problems
 from engine.runtime.validate import Report, validate
 from engine.workflow.document import Change, WorkflowChanged, WorkflowDocument, new_workflow
 from engine.workflow.layout import lay_out, needs_layout
 from engine.workflow.lenient import LenientLoad, load_lenient
-from engine.workflow.loader import Locations
 
 log = logging.getLogger(__name__)
 
@@ -415,8 +413,6 @@ class MainWindow(QMainWindow):
         else:
             base = self.document.path.parent if self.document.path else None
             self.last_report = validate(self.document.workflow, self.registry, None, base)
-            ports = prompt_port_problems(self.document.workflow, self.registry)
-            self.last_report.warnings += [Locations().problem(*found) for found in ports]
             self.problems.set_report(self.last_report, self.document.workflow)
         self.scene.show_problems(self.problems.by_node)
         errors, warnings = len(self.last_report.errors), len(self.last_report.warnings)

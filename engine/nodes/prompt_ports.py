@@ -53,7 +53,7 @@ def prompt_port_problems(workflow: Workflow, registry: NodeRegistry) -> list[War
         for name, field in missing_ports(node, registry).items():
             message = (
                 f"node {node.id!r}: the {field} uses {{{{ {name} }}}}, which is not an input "
-                f"port; select the node to add it"
+                f"port; add it to the node's inputs"
             )
             problems.append((("nodes", i, "config", field), message))
     return problems

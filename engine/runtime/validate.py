@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from engine.errors import RETRY_CLASSES, Problem
 from engine.nodes.base import AnyKind, JoinRule, NodeRegistry, PortSpec, config_errors
+from engine.nodes.prompt_ports import prompt_port_problems
 from engine.runtime.graph import node_ports
 from engine.sandbox import sandbox_scope
 from engine.workflow.includes import IncludeGraph, included_files
@@ -204,6 +205,9 @@ def validate(
                         f"node {node.id!r} is unreachable from every output: its result is unused",
                     )
                 )
+    report.warnings.extend(
+        loc.problem(*found) for found in prompt_port_problems(workflow, registry)
+    )
     return report
 
 

@@ -26,7 +26,7 @@ def test_a_prompt_name_without_a_port_warns_and_the_inspector_adds_it(
     data["nodes"][1]["config"] = {"template": "{{ in }} about {{ topic }}, {{ inputs.in }}"}
     window._load(Workflow.model_validate(data), None)
     expected = "node 'b': the template uses {{ topic }}, which is not an input port; " + (
-        "select the node to add it"
+        "add it to the node's inputs"
     )
     assert _warnings(window) == [expected]
     assert window.problems.by_node["b"] == [expected]  # the node's badge lists it

@@ -246,6 +246,39 @@ def test_validate_points_at_the_offending_yaml(
         assert file == str(path) and int(row) >= 1 and int(column) >= 1 and rest
 
 
+PROMPT_WITHOUT_PORT = """\
+version: 1
+metadata: {name: prompt ports}
+inputs:
+  - {name: text, type: string}
+nodes:
+  - {id: text, kind: input}
+  - id: ask
+    kind: template
+    config: {template: "{{ in }} in a {{ tone }} tone"}
+  - {id: out, kind: output}
+edges:
+  - {source: text.value, target: ask.in}
+  - {source: ask.text, target: out.value}
+"""
+
+
+def test_validate_warns_of_a_prompt_name_that_is_no_port(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same warning the app's Problems panel shows, at the prompt's line; still valid."""
+    path = tmp_path / "ports.interlock.yaml"
+    path.write_text(PROMPT_WITHOUT_PORT, encoding="utf-8")
+    assert main(["validate", str(path)]) == 0
+    captured = capsys.readouterr()
+    line, col = where(PROMPT_WITHOUT_PORT, 'template: "{{')
+    assert captured.out.splitlines() == [
+        f"{path}:{line}:{col}: node 'ask': warning: the template uses "
+        "{{ tone }}, which is not an input port; add it to the node's inputs"
+    ]
+    assert f"{path}: valid (3 nodes)" in captured.err
+
+
 def test_schema_command_prints_the_committed_schema(capsys: pytest.CaptureFixture[str]) -> None:
     """Regenerate with `.venv/bin/interlock schema > resources/schema/workflow.schema.json`."""
     assert main(["schema"]) == 0

@@ -25,6 +25,7 @@ from desktop.canvas.commands import (
     SetPolicyCommand,
 )
 from desktop.inspector.form import SchemaForm, model_defaults
+from desktop.inspector.item_policy_form import item_policy_editors
 from desktop.inspector.node_title import approval_title_shown, title_commands
 from desktop.inspector.policy_form import JsonHatch, policy_editors
 from desktop.inspector.route_form import route_editors
@@ -131,6 +132,7 @@ class InspectorWidget(QScrollArea):
             pickers = {
                 **tool_editors(node.kind, self.document, self.undo_stack),
                 **route_editors(node.kind),
+                **item_policy_editors(node.kind),
                 **tool_args_editors(node.kind, self.document, node_id),
             }
             schema = model.model_json_schema()

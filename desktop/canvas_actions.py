@@ -74,7 +74,7 @@ def install_canvas_actions(window: MainWindow) -> CanvasActions:
     )
     acts.minimap.setCheckable(True)
     acts.minimap.setChecked(True)
-    acts.minimap.toggled.connect(view.minimap.setVisible)
+    acts.minimap.toggled.connect(view.minimap.set_wanted)
     _add_to_menus(window, acts)
     return acts
 

@@ -1,7 +1,8 @@
 """The main window's fit on a small screen (1366x768 at 150% scale is 910x512 logical
 pixels): dock contents taller or wider than a small bound scroll inside their dock
 instead of raising the window's minimum size, and a new window starts within the screen
-with room for its frame."""
+with room for its frame; on a short screen the first layout gives the canvas and the
+inspector the height."""
 
 from __future__ import annotations
 
@@ -46,7 +47,34 @@ FRAME_ALLOWANCE = 40
 LARGEST_START = QSize(1400, 900)
 
 
+SHORT_SCREEN = 640
+"""Logical height below which the first layout is compact."""
+BOTTOM_SHARE = 0.2
+"""A compact layout's bottom panels (runs, problems, trace) start at this share of it."""
+
+
 def fit_to_screen(window: QMainWindow, available: QRect) -> None:
-    """Size a new window to the screen's free area, leaving its frame on screen too."""
+    """Size a new window to the screen's free area, leaving its frame on screen too; on a
+    short screen, lay the docks out compactly (a saved layout, restored after, wins)."""
     height = min(LARGEST_START.height(), available.height() - FRAME_ALLOWANCE)
     window.resize(min(LARGEST_START.width(), available.width()), height)
+    if available.height() < SHORT_SCREEN:
+        compact_docks(window, height)
+
+
+def compact_docks(window: QMainWindow, height: int) -> None:
+    """Approvals joins the Inspector's tabs (a waiting approval still opens its dialog),
+    so the inspector has the right side's whole height, and the bottom panels start low."""
+    inspector = window.findChild(QDockWidget, "inspector_dock")
+    approvals = window.findChild(QDockWidget, "approvals_dock")
+    if inspector is not None and approvals is not None:
+        window.tabifyDockWidget(inspector, approvals)
+        inspector.raise_()
+    bottom = [
+        dock
+        for dock in window.findChildren(QDockWidget)
+        if window.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+        and not dock.isFloating()
+    ]
+    if bottom:
+        window.resizeDocks(bottom[:1], [int(height * BOTTOM_SHARE)], Qt.Orientation.Vertical)

@@ -1,11 +1,13 @@
 """A small overview of the whole workflow in a corner of the canvas: nodes as blocks and
-the visible area as a frame; click or drag in it to move the view there."""
+the visible area as a frame; click or drag in it to move the view there. It shrinks with a
+small canvas (large display scaling, a small screen) and steps aside when even its
+smallest size would cover the graph."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
@@ -16,7 +18,12 @@ if TYPE_CHECKING:
     from desktop.canvas.view import WorkflowView
 
 SIZE = (200, 130)
+"""Its size on a roomy canvas."""
 MARGIN = 10
+SHARE = (0.28, 0.3)
+"""At most this share of the canvas's width and height."""
+MIN_WIDTH = 80
+"""Below this it shows too little to be worth covering the canvas: it hides."""
 
 
 class MinimapWidget(QWidget):
@@ -29,6 +36,24 @@ class MinimapWidget(QWidget):
         self.setToolTip("Overview: click or drag to move the view")
         self._world = QRectF()
         self._pixmap: QPixmap | None = None
+        self.wanted = True
+        """The user's choice (View > Minimap); `room` decides as well."""
+        self.room = True
+
+    def set_wanted(self, on: bool) -> None:
+        self.wanted = on
+        self.setVisible(on and self.room)
+
+    def place(self, area: QRect) -> None:
+        """Fit into the bottom-right corner of the canvas `area` (viewport coordinates)."""
+        scale = min(1.0, area.width() * SHARE[0] / SIZE[0], area.height() * SHARE[1] / SIZE[1])
+        width, height = max(1, round(SIZE[0] * scale)), max(1, round(SIZE[1] * scale))
+        self.room = width >= MIN_WIDTH
+        if (width, height) != (self.width(), self.height()):
+            self.setFixedSize(width, height)
+            self._pixmap = None
+        self.move(area.right() - width - MARGIN, area.bottom() - height - MARGIN)
+        self.setVisible(self.wanted and self.room)
 
     def invalidate(self) -> None:
         """The nodes changed: redraw the cached overview on the next paint."""

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QGestureEvent, QGraphicsView, QPinchGesture, QWidg
 from desktop.canvas import arrange
 from desktop.canvas.annotation_item import FRAME_BAR
 from desktop.canvas.inline_edit import InlineEditor, InlineTextEditor
-from desktop.canvas.minimap import MARGIN, MinimapWidget
+from desktop.canvas.minimap import MinimapWidget
 from desktop.canvas.node_item import TITLE_RECT
 from desktop.canvas.quick_add import QuickAddPopup
 from desktop.canvas.scene import WorkflowScene
@@ -362,11 +362,7 @@ class WorkflowView(QGraphicsView):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        area = self.viewport().geometry()
-        self.minimap.move(
-            area.right() - self.minimap.width() - MARGIN,
-            area.bottom() - self.minimap.height() - MARGIN,
-        )
+        self.minimap.place(self.viewport().geometry())
 
     def drawBackground(self, painter: QPainter, area: QRectF | QRect) -> None:
         rect = QRectF(area)

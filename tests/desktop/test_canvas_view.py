@@ -238,3 +238,37 @@ def test_the_overview_of_a_fitted_graph_shows_titles(canvas: WorkflowView) -> No
 
     assert white_in_header(0.3) > 20
     assert white_in_header(0.15) == 0
+
+
+def test_the_minimap_shrinks_with_a_small_canvas_and_steps_aside_when_tiny(
+    qtbot: QtBot, canvas: WorkflowView
+) -> None:
+    from desktop.canvas.minimap import SIZE
+
+    minimap = canvas.minimap
+    canvas.resize(1000, 700)
+    qtbot.waitUntil(minimap.isVisible)
+    assert (minimap.width(), minimap.height()) == SIZE  # roomy: full size
+    area = canvas.viewport().geometry()
+    assert area.contains(minimap.geometry())
+
+    canvas.resize(480, 330)  # e.g. 150% display scaling on a 1366x768 screen
+    area = canvas.viewport().geometry()
+    assert minimap.isVisible() and area.contains(minimap.geometry())
+    assert minimap.width() <= 0.28 * area.width() + 1
+    assert minimap.height() <= 0.3 * area.height() + 1
+    minimap.grab()  # paints at the new size; a click still lands on the node
+    centre = canvas.workflow_scene.node_items["a"].sceneBoundingRect().center()
+    canvas.centerOn(centre + QPointF(3000, 3000))
+    assert not canvas.viewport().rect().contains(canvas.mapFromScene(centre))
+    target = minimap.to_map(canvas.workflow_scene.node_items["a"].sceneBoundingRect()).center()
+    QTest.mouseClick(minimap, Qt.MouseButton.LeftButton, pos=target.toPoint())
+    assert canvas.viewport().rect().contains(canvas.mapFromScene(centre))
+
+    canvas.resize(240, 180)  # too small to be worth covering: hidden
+    assert not minimap.isVisible()
+    minimap.set_wanted(False)  # View > Minimap off
+    canvas.resize(1000, 700)
+    assert not minimap.isVisible()  # the user's choice holds when room returns
+    minimap.set_wanted(True)
+    assert minimap.isVisible() and (minimap.width(), minimap.height()) == SIZE

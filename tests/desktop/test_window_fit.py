@@ -47,3 +47,26 @@ def test_a_new_window_leaves_room_for_its_frame(window: MainWindow) -> None:
     small = QRect(0, 0, 910, 512)
     fit_to_screen(window, small)
     assert window.size() == QSize(910, 512 - FRAME_ALLOWANCE)
+
+
+def test_on_a_short_screen_the_inspector_and_canvas_get_the_height(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    small = QRect(0, 0, 910, 512)  # 1366x768 at 150%
+    fit_to_screen(window, small)
+    window.show()
+    qtbot.waitExposed(window)
+    inspector = window.findChild(QDockWidget, "inspector_dock")
+    approvals = window.findChild(QDockWidget, "approvals_dock")
+    runs = window.findChild(QDockWidget, "runs_dock")
+    assert approvals in window.tabifiedDockWidgets(inspector)  # one column, tabs
+    # The right column is the inspector alone: as tall as the canvas beside it.
+    qtbot.waitUntil(lambda: inspector.height() >= 0.85 * window.centralWidget().height())
+    assert runs.height() <= 0.25 * window.height()
+
+
+def test_a_roomy_screen_keeps_approvals_beside_the_inspector(window: MainWindow) -> None:
+    fit_to_screen(window, QRect(0, 0, 1600, 1000))
+    inspector = window.findChild(QDockWidget, "inspector_dock")
+    approvals = window.findChild(QDockWidget, "approvals_dock")
+    assert approvals not in window.tabifiedDockWidgets(inspector)

@@ -394,8 +394,7 @@ class MainWindow(QMainWindow):
             if nodes[0] != self.inspector.node_id:
                 self.inspector.show_node(nodes[0])
         else:
-            count = len(self.scene.selectedItems())
-            self.inspector.show_node(None, f"{count} items selected." if count else "")
+            self.inspector.show_node(None, self.scene.selection_summary())
 
     def _on_document_change(self, change: Change) -> None:
         self._validate_timer.start()

@@ -216,6 +216,21 @@ class WorkflowScene(QGraphicsScene):
     def selected_annotation_ids(self) -> list[str]:
         return [i.annotation_id for i in self.selectedItems() if isinstance(i, AnnotationItem)]
 
+    def selection_summary(self) -> str:
+        """What is selected, in words, for the inspector when it is not one node."""
+        counts = [
+            (len(self.selected_node_ids()), "node", "nodes"),
+            (len(self.selected_edges()), "connection", "connections"),
+            (len(self.selected_annotation_ids()), "note", "notes"),
+        ]
+        parts = [f"{n} {one if n == 1 else many}" for n, one, many in counts if n]
+        if not parts:
+            return ""
+        text = ", ".join(parts) + " selected."
+        if counts[1][0] == len(self.selectedItems()) == 1:
+            text += " Delete removes it; right-click it to add a reroute point."
+        return text
+
     def select_nodes(self, node_ids: list[str]) -> None:
         self.clearSelection()
         for node_id in node_ids:

@@ -117,3 +117,21 @@ def test_zoomed_out_the_overview_draws_the_wire_through_its_points(
     assert any(c != QColor("white") for c in near)
     beside = ((bend + end) / 2 + QPointF(60, 0) - ORIGIN) * ZOOM
     assert image.pixelColor(int(beside.x()), int(beside.y())) == QColor("white")
+
+
+def test_the_inspector_says_what_is_selected_when_it_is_not_one_node(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    _window(window)
+
+    def hint() -> str:
+        return " ".join(label.text() for label in window.inspector.findChildren(QLabel))
+
+    window.scene.clearSelection()
+    _edge(window).setSelected(True)
+    assert "1 connection selected." in hint() and "reroute point" in hint()
+    window.scene.node_items["b"].setSelected(True)
+    window.scene.node_items["out"].setSelected(True)
+    assert "2 nodes, 1 connection selected." in hint() and "reroute" not in hint()

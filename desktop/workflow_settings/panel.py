@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -21,8 +22,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.inspector.fields import INVALID_STYLE, JsonEditor, NumberTextEditor
+from desktop.inspector.fields import (
+    INVALID_STYLE,
+    FieldEditor,
+    FieldShape,
+    JsonEditor,
+    NumberTextEditor,
+)
 from desktop.inspector.form import SchemaForm, model_defaults
+from desktop.workflow_settings.allowed_list import allowed_models_editor
 from desktop.workflow_settings.commands import SetMetadataCommand, SetWorkflowPolicyCommand
 from desktop.workflow_settings.inputs_table import InputsTable
 from engine.workflow.document import Change, DocumentReset, WorkflowChanged, WorkflowDocument
@@ -38,8 +46,9 @@ GENERAL_POLICY = (
     "tool_scopes",
     "approval_rules",
 )
+EDITORS: dict[str, Callable[[FieldShape], FieldEditor]] = {"allowed_models": allowed_models_editor}
+"""Fields with an editor of their own (an allow-list that tells unset from empty)."""
 PLACEHOLDERS = {
-    "allowed_models": "any configured model",
     "allowed_tools": "built-in defaults only",
     "max_cost_usd": "no limit",
     "max_tokens": "no limit",
@@ -111,7 +120,9 @@ class WorkflowSettingsPanel(QTabWidget):
         schema = model.model_json_schema()
         if only:
             schema["properties"] = {k: schema["properties"][k] for k in only}
-        form = SchemaForm(schema, model_defaults(model), multiline=frozenset(multiline or ()))
+        form = SchemaForm(
+            schema, model_defaults(model), multiline=frozenset(multiline or ()), editors=EDITORS
+        )
         for name, editor in form.editors.items():
             if name in PLACEHOLDERS and isinstance(editor.widget, QWidget):
                 editor.widget.setProperty("placeholderText", PLACEHOLDERS[name])

@@ -387,6 +387,47 @@ def test_policy_edits_undo_redo_save_and_reopen(
     assert isinstance(box, QCheckBox) and box.isChecked()
 
 
+def test_allowed_models_tells_no_model_from_any_model(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    """Unset: any configured model; "Only those listed" with no names: none at all, which
+    survives save and reopen as an empty list."""
+    panel = _panel(window)
+    panel.show_section("policy")
+    models = panel.findChild(QLineEdit, "field_allowed_models")
+    only = panel.findChild(QCheckBox, "field_allowed_models_only")
+    assert isinstance(models, QLineEdit) and isinstance(only, QCheckBox)
+    assert not only.isChecked() and models.placeholderText() == "any configured model"
+
+    qtbot.mouseClick(only, Qt.MouseButton.LeftButton, pos=QPoint(8, only.height() // 2))
+    assert window.document.workflow.policy.allowed_models == []
+    assert models.placeholderText() == "none: no model may be used"
+    _type_line(qtbot, models, "gpt-4o-mini")
+    assert window.document.workflow.policy.allowed_models == ["gpt-4o-mini"]
+    _type_line(qtbot, models, "")  # the box stays on: nothing allowed
+    assert window.document.workflow.policy.allowed_models == []
+    assert only.isChecked() and window.undo_stack.count() == 3
+    window.undo_stack.undo()
+    assert models.text() == "gpt-4o-mini" and only.isChecked()
+    window.undo_stack.redo()
+
+    panel = _save_and_reopen(window, tmp_path / "none.interlock.yaml")
+    assert "allowed_models: []" in (tmp_path / "none.interlock.yaml").read_text()
+    assert window.document.workflow.policy.allowed_models == []
+    only = panel.findChild(QCheckBox, "field_allowed_models_only")
+    models = panel.findChild(QLineEdit, "field_allowed_models")
+    assert isinstance(only, QCheckBox) and isinstance(models, QLineEdit)
+    assert only.isChecked() and models.text() == ""
+
+    qtbot.mouseClick(only, Qt.MouseButton.LeftButton, pos=QPoint(8, only.height() // 2))
+    assert window.document.workflow.policy.allowed_models is None  # any model again
+    assert models.placeholderText() == "any configured model"
+    panel = _save_and_reopen(window, tmp_path / "any.interlock.yaml")
+    assert "allowed_models" not in (tmp_path / "any.interlock.yaml").read_text()
+    only = panel.findChild(QCheckBox, "field_allowed_models_only")
+    assert isinstance(only, QCheckBox) and not only.isChecked()
+
+
 @pytest.mark.parametrize(
     ("field", "typed", "yaml_value"),
     [

@@ -3,7 +3,15 @@ view: beside, below or above it, inside the screen's available area, shrunk if n
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QSize
+from collections.abc import Callable
+
+from PySide6.QtCore import QMargins, QRect, QSize
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QWidget
+
+Locate = Callable[[str, bool], QRect | None]
+"""`locate(node_id, to_corner)`: the node's rectangle on screen, once it is in view
+(`to_corner`: scrolled to the view's top-left corner); None when not shown."""
 
 GAP = 16
 
@@ -61,3 +69,24 @@ def _area(size: QSize) -> int:
 
 def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(value, high))
+
+
+def place_clear_of_node(dialog: QWidget, node_id: str, locate: Locate) -> None:
+    """Move the shown `dialog` beside the canvas node `node_id`, so the node stays in sight;
+    if there is no room anywhere around it, scroll it into the view's corner first. Left
+    where it is when the node is not on the canvas."""
+    screen = dialog.screen() or QGuiApplication.primaryScreen()
+    frame, inner = dialog.frameGeometry(), dialog.geometry()
+    left, top = inner.left() - frame.left(), inner.top() - frame.top()
+    right, bottom = frame.right() - inner.right(), frame.bottom() - inner.bottom()
+    for to_corner in (False, True):
+        node = locate(node_id, to_corner)
+        if node is None:
+            return
+        # room for a window frame the window manager may add after this
+        avoid = node.adjusted(-8, -32, 8, 32)
+        smallest = dialog.minimumSizeHint().grownBy(QMargins(left, top, right, bottom))
+        rect = clear_of(avoid, screen.availableGeometry(), frame.size(), smallest)
+        if rect is not None:
+            dialog.setGeometry(rect.adjusted(left, top, -right, -bottom))
+            return

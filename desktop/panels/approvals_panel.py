@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from desktop.async_loop import loop_running
 from desktop.dialogs.approval_dialog import ApprovalDialog
+from desktop.dialogs.placement import Locate, place_clear_of_node
 from desktop.run.ops import EngineOp, OpChanges, op_hub
 from desktop.run.qt import named
 from desktop.run.resumable import resumable
@@ -60,10 +61,14 @@ class ApprovalsPanel(QWidget):
     decided = Signal(str, object)
     """(run id, ApprovalDecision) once a decision is recorded."""
 
-    def __init__(self, controller: RunController, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, controller: RunController, locate: Locate | None = None, parent: QWidget | None = None
+    ) -> None:
+        """`locate`: where a node is on screen, so a review dialog opens clear of its node."""
         super().__init__(parent)
         self.setObjectName("approvals_panel")
         self.controller = controller
+        self.locate = locate
         self.records: list[ApprovalRecord] = []
         self.dialog: ApprovalDialog | None = None
         self._reading = False
@@ -174,6 +179,8 @@ class ApprovalsPanel(QWidget):
         dialog.finished.connect(dialog.deleteLater)
         self.dialog = dialog
         dialog.open()
+        if self.locate is not None:
+            place_clear_of_node(dialog, record.request.node_id, self.locate)
         return dialog
 
     def decide(self, record: ApprovalRecord, decision: ApprovalDecision) -> None:

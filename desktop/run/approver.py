@@ -5,13 +5,12 @@ future, so the loop keeps running."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
-from PySide6.QtCore import QMargins, QObject, QRect, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from desktop.dialogs.approval_dialog import ApprovalDialog
-from desktop.dialogs.placement import clear_of
+from desktop.dialogs.placement import Locate, place_clear_of_node
 from engine.approvals.model import ApprovalDecision, ApprovalRecord
 
 
@@ -22,14 +21,10 @@ class DialogApprover(QObject):
     opened = Signal(object)
     """The ApprovalDialog just shown (tests drive it from here)."""
 
-    def __init__(
-        self, parent: QWidget, locate: Callable[[str, bool], QRect | None] | None = None
-    ) -> None:
+    def __init__(self, parent: QWidget, locate: Locate | None = None) -> None:
         super().__init__(parent)
         self.window = parent
         self.locate = locate
-        """`locate(node_id, to_corner)`: the node's rectangle on screen, once it is in view
-        (`to_corner`: scrolled to the view's top-left corner); None when not shown."""
         self.dialogs: list[ApprovalDialog] = []
 
     async def __call__(self, record: ApprovalRecord) -> ApprovalDecision | None:
@@ -55,27 +50,6 @@ class DialogApprover(QObject):
             dialog.deleteLater()
 
     def place(self, dialog: ApprovalDialog) -> None:
-        """Move `dialog` beside the node it is about, so the node stays in sight; if there
-        is no room anywhere around the node, scroll it into the view's corner first."""
-        if self.locate is None:
-            return
-        screen = dialog.screen() or self.window.screen()
-        frame, inner = dialog.frameGeometry(), dialog.geometry()
-        margins = (
-            inner.left() - frame.left(),
-            inner.top() - frame.top(),
-            frame.right() - inner.right(),
-            frame.bottom() - inner.bottom(),
-        )
-        for to_corner in (False, True):
-            node = self.locate(dialog.request.node_id, to_corner)
-            if node is None:
-                return
-            # room for a window frame the window manager may add after this
-            avoid = node.adjusted(-8, -32, 8, 32)
-            left, top, right, bottom = margins
-            smallest = dialog.minimumSizeHint().grownBy(QMargins(left, top, right, bottom))
-            rect = clear_of(avoid, screen.availableGeometry(), frame.size(), smallest)
-            if rect is not None:
-                dialog.setGeometry(rect.adjusted(left, top, -right, -bottom))
-                return
+        """Move `dialog` beside the node it is about, so the node stays in sight."""
+        if self.locate is not None:
+            place_clear_of_node(dialog, dialog.request.node_id, self.locate)

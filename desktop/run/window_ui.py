@@ -49,7 +49,7 @@ class RunUi(QObject):
         self.previews.toggled.connect(controller.overlay.set_previews)
 
         self.node_view = NodeRunView()
-        self.approvals = ApprovalsPanel(controller)
+        self.approvals = ApprovalsPanel(controller, self.node_on_screen)
         self.runs = RunsPanel()
         self.trace = TraceView()
         self.run_dock = self._dock(

@@ -1,6 +1,7 @@
 """What the approval dialog shows: a multi-line JSON proposal whole, in an editor that
 becomes editable (the edit is what the store records and the run carries on with), the
-summary exactly as written, and the dialog placed clear of the node it is about."""
+summary exactly as written, and the dialog placed clear of the node it is about, whether
+the run opens it or the Approvals panel's Review does."""
 
 from __future__ import annotations
 
@@ -117,3 +118,24 @@ def test_dialog_leaves_its_node_in_sight(
     )  # the node is in the canvas's view
     dialog.reject()
     wait_finished(qtbot, window)
+
+
+def test_review_from_the_approvals_panel_leaves_its_node_in_sight(
+    qtbot: QtBot, qloop: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    window.open_path(plan_file(tmp_path))
+    dialog = run_until_dialog(qtbot, window)
+    dialog.reject()  # undecided: the request stays pending and the run pauses
+    assert wait_finished(qtbot, window).status == "waiting_approval"
+    panel = window.run_ui.approvals
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1)
+
+    window.view.centerOn(window.scene.node_items["review"])  # where a centred dialog sits
+    review = panel.review_selected()
+    assert review is not None and review.isVisible()
+    node = window.run_ui.node_on_screen("review")
+    assert node is not None and node.isValid()
+    shown = review.frameGeometry()
+    assert not shown.intersects(node), (shown, node)
+    assert QApplication.primaryScreen().availableGeometry().contains(shown)
+    review.reject()

@@ -1,10 +1,14 @@
-"""The end-of-run summary: a card over the canvas's top-right corner with the run's
-status, duration, tokens, cost and outputs (whole), read from the engine's fold of the run,
-with Export and close buttons. Shown when a run ends, hidden when the next one starts."""
+"""The end-of-run summary: a card in a corner of the canvas with the run's status, duration,
+tokens, cost and outputs (whole), read from the engine's fold of the run, with collapse,
+Export and close buttons. It takes the first corner that covers no node (top right, bottom
+right, top left, bottom left); with none free it opens collapsed to its one-line header in
+the corner it covers least. Shown when a run ends, hidden when the next one starts."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QFrame,
@@ -14,6 +18,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QToolButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from desktop.dialogs.json_editor import JsonValueEditor
@@ -29,19 +34,34 @@ OUTPUT_LINES = 6
 """Lines of output shown before the outputs box scrolls."""
 
 
-class RunSummaryView(QFrame):
-    """Child of the canvas view, kept in its top-right corner."""
+Obstacles = Callable[[], list[QRect]]
+"""What the card should not cover (nodes, the minimap), in the view's coordinates."""
 
-    def __init__(self, view: QAbstractScrollArea, export_menu: QMenu | None = None) -> None:
+
+class RunSummaryView(QFrame):
+    """Child of the canvas view, kept in a corner of it clear of `obstacles`."""
+
+    def __init__(
+        self,
+        view: QAbstractScrollArea,
+        export_menu: QMenu | None = None,
+        obstacles: Obstacles | None = None,
+    ) -> None:
         super().__init__(view)
         self.setObjectName("run_summary")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
         self.view = view
+        self.obstacles = obstacles
         self.run_id = ""
-        self.rows = layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 8, 10, 10)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(10, 8, 10, 10)
         top = QHBoxLayout()
+        self.collapse_button = named(QToolButton(), "summary_collapse")
+        self.collapse_button.setCheckable(True)
+        self.collapse_button.setAutoRaise(True)
+        self.collapse_button.toggled.connect(self._on_collapse)
+        top.addWidget(self.collapse_button)
         self.status = named(QLabel(), "summary_status")
         self.status.setTextFormat(Qt.TextFormat.RichText)
         top.addWidget(self.status, 1)
@@ -59,7 +79,11 @@ class RunSummaryView(QFrame):
         close.setAutoRaise(True)
         close.clicked.connect(self.hide)
         top.addWidget(close)
-        layout.addLayout(top)
+        outer.addLayout(top)
+        self.body = QWidget()
+        self.rows = layout = QVBoxLayout(self.body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.body)
         self.facts = named(QLabel(), "summary_facts")
         self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.facts)
@@ -71,8 +95,23 @@ class RunSummaryView(QFrame):
         layout.addWidget(self.outputs_label)
         self.outputs: QPlainTextEdit = QPlainTextEdit()
         layout.addWidget(self.outputs)
+        self._on_collapse(False)
         self.hide()
         view.installEventFilter(self)
+
+    @property
+    def collapsed(self) -> bool:
+        return self.collapse_button.isChecked()
+
+    def set_collapsed(self, collapsed: bool) -> None:
+        self.collapse_button.setChecked(collapsed)
+
+    def _on_collapse(self, collapsed: bool) -> None:
+        self.body.setVisible(not collapsed)
+        self.collapse_button.setText("▸" if collapsed else "▾")
+        self.collapse_button.setToolTip("Show the run's details" if collapsed else "Collapse")
+        if self.isVisible():
+            self._fit()
 
     def show_run(self, state: RunState, total: int) -> None:
         """Fill the card from a finished (or paused) run and show it."""
@@ -90,11 +129,18 @@ class RunSummaryView(QFrame):
         self.error.setText(state.error or "")
         self.error.setVisible(bool(state.error))
         self._show_outputs(state)
+        self.set_collapsed(False)
+        self._fit()
+        if self.covered():  # no corner is free for the whole card: its header only
+            self.set_collapsed(True)
+            self._fit()
+        self.show()
+        self.raise_()
+
+    def _fit(self) -> None:
         self.place()  # the width first: the height follows from it
         self.adjustSize()
         self.place()
-        self.show()
-        self.raise_()
 
     def _show_outputs(self, state: RunState) -> None:
         outputs = state.outputs
@@ -118,13 +164,39 @@ class RunSummaryView(QFrame):
         box.setVisible(bool(outputs))
 
     def place(self) -> None:
-        """Keep to the top-right corner of the canvas (inside its scroll bars)."""
+        """Into the first corner of the canvas (inside its scroll bars) that covers nothing,
+        else the one that covers least."""
         area = self.view.viewport().geometry()
         self.setFixedWidth(max(MIN_WIDTH, min(WIDTH, area.width() - 2 * MARGIN)))
-        left = max(area.left(), area.right() + 1 - self.width() - MARGIN)
-        self.move(left, area.top() + MARGIN)
+        corners = _corners(area, self.size())
+        best = min(corners, key=self._overlap)  # ties: the earlier corner
+        self.move(best.topLeft())
+
+    def covered(self) -> int:
+        """How much of what it should not cover the card covers now (pixels)."""
+        return self._overlap(self.geometry())
+
+    def _overlap(self, rect: QRect) -> int:
+        found = self.obstacles() if self.obstacles is not None else []
+        return sum(_area(rect.intersected(o)) for o in found if o.intersects(rect))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.view and event.type() == QEvent.Type.Resize:
             self.place()
         return False
+
+
+def _corners(area: QRect, size: QSize) -> list[QRect]:
+    """Top right, bottom right, top left, bottom left of `area`, `MARGIN` in."""
+    left = area.left() + MARGIN
+    right = max(area.left(), area.right() + 1 - size.width() - MARGIN)
+    top = area.top() + MARGIN
+    bottom = max(top, area.bottom() + 1 - size.height() - MARGIN)
+    return [
+        QRect(x, y, size.width(), size.height())
+        for x, y in ((right, top), (right, bottom), (left, top), (left, bottom))
+    ]
+
+
+def _area(rect: QRect) -> int:
+    return max(0, rect.width()) * max(0, rect.height())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QPointF, QRect, Qt, QTimer
+from PySide6.QtCore import QObject, QPoint, QPointF, QRect, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QWidget
 
@@ -43,7 +43,7 @@ class RunUi(QObject):
         self.commands = RunCommands(window)
         self.status = RunStatusWidget()
         window.statusBar().addPermanentWidget(self.status)
-        self.summary = RunSummaryView(window.view, self.commands.export_menu)
+        self.summary = RunSummaryView(window.view, self.commands.export_menu, self.canvas_obstacles)
         self.previews = QAction("Output &Previews on Nodes", window, checkable=True, checked=True)
         self.previews.setToolTip("Show each finished node's output under it (click to expand)")
         self.previews.toggled.connect(controller.overlay.set_previews)
@@ -236,6 +236,20 @@ class RunUi(QObject):
             view.ensureVisible(box, 40, 40)
         shown = view.mapFromScene(box).boundingRect()
         return QRect(view.viewport().mapToGlobal(shown.topLeft()), shown.size())
+
+    def canvas_obstacles(self) -> list[QRect]:
+        """What the run summary should not cover, in the canvas view's coordinates: each
+        node (with its run badge and preview) and the minimap."""
+        view = self.window.view
+        offset = view.viewport().geometry().topLeft()
+        found = []
+        for item in self.window.scene.node_items.values():
+            box = item.sceneBoundingRect() | item.mapRectToScene(item.childrenBoundingRect())
+            found.append(view.mapFromScene(box).boundingRect().translated(offset))
+        minimap = view.minimap
+        if minimap.isVisible():
+            found.append(QRect(minimap.mapTo(view, QPoint(0, 0)), minimap.size()))
+        return found
 
     def show_node_run(self, node_id: str) -> None:
         self.window.scene.select_nodes([node_id])

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, QRect, Qt
 from pytestqt.qtbot import QtBot
 
 from desktop import file_dialogs
@@ -250,3 +250,35 @@ def test_opening_another_file_forgets_the_last_run(
 
     run_once(qtbot, window)  # and a run of the new file starts as usual
     qtbot.waitUntil(lambda: item.run_state in ("succeeded", "cached"))
+
+
+def test_summary_takes_a_corner_that_covers_no_node(
+    qtbot: QtBot, qloop: Any, window: MainWindow, demo: Path
+) -> None:
+    """A node under the canvas's top-right corner: the card goes to a free corner; with no
+    corner free it opens collapsed to its header, and expands on request."""
+    window.open_path(demo)
+    view, summary = window.view, window.run_ui.summary
+    node = window.scene.node_items["result"].sceneBoundingRect()
+    viewport = view.viewport().rect()
+    scale = view.transform().m11()
+    corner = QPointF(viewport.width() - 60, 30)  # the node's top right lands here
+    centre = QPointF(viewport.width() / 2, viewport.height() / 2)
+    view.centerOn(node.topRight() - (corner - centre) / scale)
+    run_once(qtbot, window)
+    qtbot.waitUntil(summary.isVisible)
+    area = view.viewport().geometry()
+    top_right = QRect(area.right() - summary.width(), area.top(), summary.width(), 60)
+    obstacles = window.run_ui.canvas_obstacles()
+    assert any(top_right.intersects(o) for o in obstacles)  # the old place covered one
+    assert not summary.collapsed and summary.facts.isVisible()
+    assert area.contains(summary.geometry())
+    assert not any(summary.geometry().intersects(o) for o in obstacles)
+
+    summary.obstacles = lambda: [area]  # the canvas full: no corner is free
+    summary.show_run(window.run_controller.state, len(window.document.nodes))
+    assert summary.collapsed and not summary.facts.isVisible()
+    assert summary.status.isVisible() and summary.height() < 60
+    summary.collapse_button.click()
+    assert not summary.collapsed and summary.facts.isVisible()
+    assert summary.outputs.toPlainText() == "Hello world / HELLO WORLD!"

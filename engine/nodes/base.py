@@ -134,7 +134,8 @@ class NodeContext:
     """The run's spend so far against `policy.budget`, shared by all its nodes (routing)."""
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
     """Progress the node recorded before the run was resumed in this process (a loop's
-    finished iterations, as `loop_iteration` event payloads), oldest first."""
+    finished iterations, a map's finished items: `loop_iteration` and `map_item` event
+    payloads), oldest first."""
     executor: ItemExecutor | None = None
     """Where a map's items run (`engine.nodes.executor`); None: in this process."""
     node_title: str = ""

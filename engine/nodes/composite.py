@@ -22,6 +22,7 @@ from engine.nodes.base import (
 )
 from engine.nodes.basic import _port_names
 from engine.nodes.executor import LOCAL_ITEMS
+from engine.trace.events import MapItemDone
 from engine.workflow.loader import load_workflow, workflow_hash
 from engine.workflow.model import MAX_NESTING, RetryPolicy, Workflow
 
@@ -375,17 +376,32 @@ class MapKind(NodeKind[MapConfig]):
         items_on = ctx.executor or LOCAL_ITEMS
         totals = NodeResult({})
         policy = config.item_policy
+        # A resumed run: items its last attempt finished are kept, with their usage when
+        # no end event of that attempt counted it yet.
+        kept: dict[int, tuple[bool, Any]] = {}
+        for entry in ctx.checkpoints:
+            if 0 <= entry["index"] < len(items):
+                kept[entry["index"]] = (entry["ok"], entry["value"])
+                if not entry.get("counted"):
+                    totals.prompt_tokens += entry["prompt_tokens"]
+                    totals.completion_tokens += entry["completion_tokens"]
+                    totals.cost_usd += entry["cost_usd"]
+        if kept:
+            ctx.log(
+                "info", f"resumed: {len(kept)} of {len(items)} items were done; running the rest"
+            )
         if config.workflow is not None:
             child, child_dir = _load_child(config.workflow, ctx.base_dir, ctx.depth)
 
-        async def attempt(index: int, item: Any) -> Any:
+        async def attempt(index: int, item: Any, used: NodeResult) -> Any:
+            """One try of one item; what it used is added to `used`."""
             if config.template is not None:
                 result = await items_on.run_template(
                     ctx, config.template.kind, config.template.config, {config.item_input: item}
                 )
-                totals.prompt_tokens += result.prompt_tokens
-                totals.completion_tokens += result.completion_tokens
-                totals.cost_usd += result.cost_usd
+                used.prompt_tokens += result.prompt_tokens
+                used.completion_tokens += result.completion_tokens
+                used.cost_usd += result.cost_usd
                 port = config.result_port or next(iter(result.outputs), None)
                 return result.outputs.get(port) if port else None
             label = f"{ctx.node_id}[{index}]"
@@ -395,9 +411,9 @@ class MapKind(NodeKind[MapConfig]):
                 )
             except RunError as exc:  # the item does not fit the child's inputs
                 raise NodeError(str(exc), error_class="validation") from None
-            totals.prompt_tokens += run.prompt_tokens
-            totals.completion_tokens += run.completion_tokens
-            totals.cost_usd += run.cost_usd
+            used.prompt_tokens += run.prompt_tokens
+            used.completion_tokens += run.completion_tokens
+            used.cost_usd += run.cost_usd
             if run.status != "succeeded":
                 raise NodeError(f"child run {run.run_id} {run.status}: {run.error}")
             return run.outputs.get(config.result_port) if config.result_port else run.outputs
@@ -405,14 +421,39 @@ class MapKind(NodeKind[MapConfig]):
         stopping = False
 
         async def one(index: int, item: Any) -> tuple[bool, Any]:
-            """(succeeded, result or error record) of one item, after its retries."""
+            """(succeeded, result or error record) of one item, after its retries, recorded
+            as a `map_item` event (a resume keeps it)."""
+            if index in kept:
+                return kept[index]
+            used = NodeResult({})
+            try:
+                outcome = await tries(index, item, used)
+            finally:
+                totals.prompt_tokens += used.prompt_tokens
+                totals.completion_tokens += used.completion_tokens
+                totals.cost_usd += used.cost_usd
+            ctx.emit(
+                MapItemDone,
+                {
+                    "attempt": ctx.attempt,
+                    "index": index,
+                    "ok": outcome[0],
+                    "value": outcome[1],
+                    "prompt_tokens": used.prompt_tokens,
+                    "completion_tokens": used.completion_tokens,
+                    "cost_usd": used.cost_usd,
+                },
+            )
+            return outcome
+
+        async def tries(index: int, item: Any, used: NodeResult) -> tuple[bool, Any]:
             nonlocal stopping
             async with limit:
                 for n in range(1, policy.retry.max_attempts + 1):
                     if stopping:  # another item failed the map: start nothing new
                         raise asyncio.CancelledError
                     try:
-                        return True, await attempt(index, item)
+                        return True, await attempt(index, item, used)
                     except NodeError as exc:
                         error = exc
                     if n == policy.retry.max_attempts or not policy.retry.retries(

@@ -27,7 +27,7 @@ from engine.runtime.execution import Execution, Preset
 from engine.runtime.graph import CompiledNode, compile_workflow
 from engine.runtime.ownership import RunOwnership
 from engine.runtime.recorder import StoreRecorder
-from engine.runtime.resume import loop_progress, replay, usage_so_far
+from engine.runtime.resume import node_progress, replay, usage_so_far
 from engine.store.protocol import RunStore, WorkflowVersion
 from engine.trace.events import (
     EventBus,
@@ -295,7 +295,7 @@ class Engine:
                 attempts,
                 announced,
                 usage_so_far(events),
-                checkpoints=loop_progress(events),
+                checkpoints=node_progress(events),
                 ownership=ownership,
                 recorder=recorder,
                 policy=policy,

@@ -1,5 +1,5 @@
 """What a resumed run keeps: replaying a run's stored events into node presets, attempt
-counters, announced approvals, the usage so far and loop progress."""
+counters, announced approvals, the usage so far and the progress of loops and maps."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from engine.trace.events import (
     ApprovalDecided,
     ApprovalRequested,
     LoopIteration,
+    MapItemDone,
     NodeCached,
     NodeFailed,
     NodeRetrying,
@@ -23,6 +24,7 @@ from engine.trace.events import (
 )
 
 _KEPT = (NodeSucceeded, NodeCached, NodeSkipped)
+_PROGRESS = (LoopIteration, MapItemDone)
 _ATTEMPT_ENDS = (NodeSucceeded, NodeFailed, NodeRetrying, NodeWaiting, NodeSkipped)
 
 
@@ -51,20 +53,30 @@ def replay(events: Sequence[RunEvent]) -> tuple[dict[str, Preset], dict[str, int
     return presets, attempts, announced
 
 
-def loop_progress(events: Sequence[RunEvent]) -> dict[str, list[dict[str, Any]]]:
-    """The iterations each unfinished loop node recorded in its latest attempt (a node that
-    failed is run again on resume, and continues after them)."""
+def node_progress(events: Sequence[RunEvent]) -> dict[str, list[dict[str, Any]]]:
+    """What each unfinished loop or map node recorded in its latest attempt: a loop's
+    iterations, a map's finished items (a node that failed is run again on resume, and
+    continues after them). A map item's entry says `counted` when its attempt ended, so
+    its usage is already in that attempt's end event; else the resumed attempt owns it."""
     progress: dict[str, list[dict[str, Any]]] = {}
     latest: dict[str, int] = {}
     for event in events:
-        if isinstance(event, LoopIteration) and event.node_id is not None:
-            if event.attempt != latest.get(event.node_id):
-                latest[event.node_id] = event.attempt
-                progress[event.node_id] = []
-            progress[event.node_id].append(event.payload())
-        elif isinstance(event, _KEPT) and event.node_id is not None:
-            progress.pop(event.node_id, None)  # finished: nothing to continue
-            latest.pop(event.node_id, None)
+        node_id = event.node_id
+        if node_id is None:
+            continue
+        if isinstance(event, _PROGRESS):
+            if event.attempt != latest.get(node_id):
+                latest[node_id] = event.attempt
+                progress[node_id] = []
+            progress[node_id].append(event.payload() | {"counted": False})
+        elif isinstance(event, _KEPT):
+            progress.pop(node_id, None)  # finished: nothing to continue
+            latest.pop(node_id, None)
+        elif isinstance(event, _ATTEMPT_ENDS) and getattr(event, "attempt", None) == latest.get(
+            node_id
+        ):
+            for entry in progress.get(node_id, []):
+                entry["counted"] = True
     return progress
 
 

@@ -297,6 +297,25 @@ class LoopIteration(RunEvent):
     """The iteration's child run, when the body is a workflow file."""
 
 
+@event_type
+@dataclass(slots=True, kw_only=True)
+class MapItemDone(RunEvent):
+    """One map item ended, after its retries: its result (or, failed, its error record)
+    and what it used. A resumed run's map keeps these and runs only the other items."""
+
+    type: ClassVar[str] = "map_item"
+    durable: ClassVar[bool] = True
+    attempt: int = 1
+    """The map node's attempt the item belongs to."""
+    index: int = 0
+    ok: bool = True
+    value: Any = None
+    """The item's result; when not `ok`, its error record (index, item, error, class)."""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+
 TERMINAL_NODE_EVENTS: tuple[type[RunEvent], ...] = (
     NodeSucceeded,
     NodeFailed,

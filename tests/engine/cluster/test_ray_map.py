@@ -1,6 +1,7 @@
 """Map items on a real Ray cluster (a head and two worker nodes on this machine): the same
 outputs and the same recorded events as a local run, the bundled model on both workers,
-governance kept on the coordinator, a missing model named, a worker killed mid-map."""
+governance kept on the coordinator, a missing model named, a worker killed mid-map, and
+the coordinator killed mid-map and resumed on the cluster."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from engine.providers.local import LocalProvider
 from engine.runtime.engine import Engine, RunResult, child_label
 from engine.store import open_store
 from engine.store.protocol import RunStore
-from engine.trace.events import NodeLog, NodeToken, RunEvent
+from engine.trace.events import MapItemDone, NodeLog, NodeToken, RunEvent
 from engine.workflow.model import Workflow
 from local_models import ModelCatalog
 from local_models.bundled import SMOLLM2_ID, smollm2_path
@@ -101,16 +102,21 @@ def run(
 
 
 def shape(events: list[RunEvent]) -> list[tuple[str, str | None, dict[str, Any]]]:
-    """Events without what differs between two runs of the same thing (ids, times, hosts)."""
+    """Events without what differs between two runs of the same thing (ids, times, hosts);
+    map items, which end in any order when they run in parallel, last, by index."""
     out = []
+    items = []
     for event in events:
         payload = {k: v for k, v in event.payload().items() if k not in VOLATILE}
         payload.pop("parent_run_id", None)
         payload.pop("workflow_path", None)
         if isinstance(event, NodeLog) and event.message.startswith("map items run on"):
             continue  # where the items ran: the one line a cluster run adds
+        if isinstance(event, MapItemDone):
+            items.append((event.type, event.node_id, payload))
+            continue
         out.append((event.type, event.node_id, payload))
-    return out
+    return out + sorted(items, key=lambda item: (str(item[1]), item[2]["index"]))
 
 
 def children(store: RunStore, run_id: str) -> dict[str, list[Any]]:
@@ -204,22 +210,30 @@ def test_a_worker_without_the_model_says_which(cluster: Cluster, tmp_path: Path)
 def test_an_item_on_a_killed_worker_runs_again_on_another(
     ray_head: tuple[ClusterHome, str], tmp_path: Path
 ) -> None:
+    """200 items on the bundled model across both workers; one worker is killed a quarter
+    of the way through. The map completes with every item's result recorded once."""
     home, address = ray_head
     own = Cluster.connect(address, token_path=home.token, in_flight=2)  # fresh actors
     body = {
         "template": {
             "kind": "llm",
-            "config": {"model": SMOLLM2_ID, "prompt": "Count to {{ in }}.", "max_tokens": 12},
+            "config": {"model": SMOLLM2_ID, "prompt": "Count to {{ in }}.", "max_tokens": 4},
         },
         "result_port": "text",
+        "max_parallelism": 4,
     }
-    flow = workflow(body, list(range(12)))
+    count = 200
+    flow = workflow(body, list(range(count)))
     catalog = ModelCatalog(tmp_path / "data")
     killed: list[str] = []
+    done_before_kill: list[int] = []
 
     def kill_a_busy_worker(event: RunEvent) -> None:
-        """At the first item's answer, kill the worker with the most items in flight."""
-        if killed or not isinstance(event, NodeToken):
+        """At the 50th finished item, kill the worker with the most items in flight."""
+        if killed or not isinstance(event, MapItemDone):
+            return
+        done_before_kill.append(event.index)
+        if len(done_before_kill) < count // 4:
             return
         victim = max(own.workers, key=lambda w: w.busy)
         assert victim.busy > 0
@@ -236,18 +250,67 @@ def test_an_item_on_a_killed_worker_runs_again_on_another(
     try:
         result = asyncio.run(engine.run(flow, subscribers=[kill_a_busy_worker, events.append]))
         alive = [w.alive for w in own.workers]
+        served = [w.done for w in own.workers]
     finally:
         own.close()
     assert killed
-    assert result.status == "succeeded"
+    assert result.status == "succeeded", result.error
     texts = result.outputs["out"]
-    assert len(texts) == 12 and all(isinstance(t, str) and t for t in texts)
+    assert len(texts) == count and all(isinstance(t, str) and t for t in texts)
+    finished = [e.index for e in events if isinstance(e, MapItemDone)]
+    assert sorted(finished) == list(range(count))  # each item's result recorded once
     lost = [e.message for e in events if isinstance(e, NodeLog) and "was lost" in e.message]
     assert lost and all(f"lost with worker {killed[0]}" in m for m in lost)
     assert alive.count(False) == 1
+    assert all(n > 0 for n in served)  # both workers served items before the kill
     providers = ProviderRegistry([LocalProvider(catalog)], default_model=SMOLLM2_ID)
     local, _ = run(flow, open_store(":memory:"), None, providers=providers)
     assert texts == local.outputs["out"]  # each item's result once, in its place
+    assert result.completion_tokens == local.completion_tokens  # a lost attempt adds none
+
+
+def test_a_killed_coordinator_resumes_on_the_cluster_running_only_unfinished_items(
+    ray_head: tuple[ClusterHome, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`interlock run --cluster` SIGKILLed mid-map; `interlock resume --cluster` keeps the
+    items the killed run recorded and sends only the rest to the workers."""
+    import tests.engine.test_crash_resume as crash
+    from tests.engine.test_crash_resume import interlock, kill_when, newest_run, read_events
+    from tests.engine.test_map_resume import TOPICS, map_items_committed, model_map_file
+
+    home, address = ray_head
+    monkeypatch.setenv("INTERLOCK_DATA_DIR", str(home.folder.parent))  # where `start` wrote
+    topics = [f"{topic} {n}" for n in range(4) for topic in TOPICS]
+    path = model_map_file(tmp_path, topics, max_parallelism=4)
+    reference = interlock(
+        "run", path, "--no-cluster", "--db", tmp_path / "ref.db", "--json", "-q", timeout=300
+    )
+    assert reference.returncode == 0, reference.stderr
+    expected = json.loads(reference.stdout)
+
+    db = tmp_path / "runs.db"
+    monkeypatch.setattr(crash, "committed_events", map_items_committed)
+    kill_when(["run", str(path), "--no-cache", "--cluster"], db, 6)
+    run_id, status = newest_run(db)
+    assert status == "running"
+    before = [e for e in read_events(db, run_id) if e.type == "map_item"]
+    assert 6 <= len(before) < len(topics)
+
+    done = interlock("resume", run_id, "--cluster", "--db", db, "--json", "-q", timeout=300)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["status"] == "succeeded"
+    assert summary["outputs"] == expected["outputs"]
+    events = read_events(db, run_id)
+    items = [e for e in events if e.type == "map_item"]
+    assert sorted(e.data["index"] for e in items) == list(range(len(topics)))  # once each
+    assert items[: len(before)] == before  # what the killed run finished stayed
+    logs = [str(e.data.get("message")) for e in events if e.type == "node_log"]
+    assert f"resumed: {len(before)} of {len(topics)} items were done; running the rest" in logs
+    placed = [m for m in logs if m.startswith(f"map items run on the cluster at {address}")]
+    assert len(placed) == 2  # the killed attempt's and the resumed one's
+    used = sum(e.data["prompt_tokens"] + e.data["completion_tokens"] for e in items)
+    assert summary["tokens"] == used == expected["tokens"]
 
 
 def test_interlock_run_with_cluster_uses_the_head_started_here(

@@ -1,5 +1,6 @@
-"""`interlock cluster start|join|status|stop`, and `--cluster` on `run` (or the config's
-`[cluster]` table): where a run's map items execute (here, or on a Ray cluster's workers)."""
+"""`interlock cluster start|join|status|stop`, and `--cluster` on `run` (or the workflow's
+`policy.executor`, or the config's `[cluster]` table): where a run's map items execute
+(here, or on a Ray cluster's workers)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from engine.cli.context import EXIT_FAILED, EXIT_OK
 if TYPE_CHECKING:
     from engine.cluster.connection import Cluster
     from engine.nodes.executor import ItemExecutor
+    from engine.runtime.run_executor import RunExecutor
     from engine.store.protocol import RunStore
+    from engine.workflow.model import ExecutorPolicy
 
 LOCAL_HEAD = "local"
 """`--cluster` with no address: the head `interlock cluster start` started here."""
@@ -46,8 +49,8 @@ def add_cluster_option(p: argparse.ArgumentParser) -> None:
         nargs="?",
         const=LOCAL_HEAD,
         metavar="ADDRESS",
-        help="run map items on the Ray cluster at HOST:PORT (no value: the one "
-        "`interlock cluster start` started here)",
+        help="run map items, and the rows of a batch or evaluation, on the Ray cluster at "
+        "HOST:PORT (no value: the one `interlock cluster start` started here)",
     )
     p.add_argument(
         "--cluster-token",
@@ -57,7 +60,8 @@ def add_cluster_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-cluster",
         action="store_true",
-        help="run map items in this process even when the config's [cluster] says ray",
+        help="run everything in this process even when the workflow's policy.executor or "
+        "the config's [cluster] says ray",
     )
 
 
@@ -72,15 +76,22 @@ def cluster_setting() -> dict[str, Any]:
     return table
 
 
-def executor_for(args: argparse.Namespace, store: RunStore) -> tuple[ItemExecutor | None, Any]:
-    """The item executor `--cluster` (or the `[cluster]` setting) asks for (None: this
-    process) and what closes it."""
+def executor_for(
+    args: argparse.Namespace, store: RunStore, stated: ExecutorPolicy | None = None
+) -> tuple[ItemExecutor | None, Any]:
+    """The item executor for a run (None: this process) and what closes it. The first that
+    speaks decides: --no-cluster, --cluster, the workflow's `policy.executor` (`stated`),
+    then the config's `[cluster]` setting."""
     wanted, token_file = getattr(args, "cluster", None), getattr(args, "cluster_token", None)
-    if wanted is None and not getattr(args, "no_cluster", False):
+    if getattr(args, "no_cluster", False):
+        wanted = None
+    elif wanted is None:
         setting = cluster_setting()
-        if setting.get("executor") == "ray":
+        token_file = token_file or setting.get("token_file")
+        if stated is not None:
+            wanted = (stated.address or LOCAL_HEAD) if stated.kind == "ray" else None
+        elif setting.get("executor") == "ray":
             wanted = setting.get("address") or LOCAL_HEAD
-            token_file = token_file or setting.get("token_file")
     if not wanted:
         return None, None
     from engine.cluster import Cluster, ClusterError, RayItems
@@ -96,6 +107,19 @@ def executor_for(args: argparse.Namespace, store: RunStore) -> tuple[ItemExecuto
     cluster: Cluster = Cluster.connect(address, token_path=token if token.is_file() else None)
     catalog = default_local_provider().catalog
     return RayItems(cluster, store, catalog.checksum), cluster
+
+
+def runs_for(items: ItemExecutor | None) -> RunExecutor:
+    """Where whole runs (a batch's rows, an evaluation's) go: the cluster `items` sends map
+    items to, or this process."""
+    from engine.runtime.run_executor import LOCAL_RUNS
+
+    if items is None or items.name != "ray":
+        return LOCAL_RUNS
+    from engine.cluster import RayItems, RayRuns
+
+    assert isinstance(items, RayItems)
+    return RayRuns(items)
 
 
 def cmd_start(args: argparse.Namespace) -> int:

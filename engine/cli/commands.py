@@ -12,7 +12,8 @@ from typing import Any
 
 from engine import jsontext
 from engine.cli.approval_commands import approver_for
-from engine.cli.cluster_commands import executor_for
+from engine.cli.batch import report_batch, run_rows
+from engine.cli.cluster_commands import executor_for, runs_for
 from engine.cli.context import (
     EXIT_FAILED,
     EXIT_OK,
@@ -31,7 +32,8 @@ from engine.runtime.validate import validate
 from engine.store.protocol import RunStore
 from engine.trace.events import NodeCached, RunFinished, RunStarted
 from engine.workflow.inputs import MAX_INPUT_BYTES, parse_cli_value, parse_json_text
-from engine.workflow.loader import LoadedWorkflow, load_workflow
+from engine.workflow.loader import LoadedWorkflow, load_workflow, loads_workflow
+from engine.workflow.model import ExecutorPolicy
 
 
 def _load_valid(file: str) -> LoadedWorkflow | None:
@@ -49,8 +51,13 @@ def _load_valid(file: str) -> LoadedWorkflow | None:
     return loaded if report.ok else None
 
 
-def _parse_inputs(args: argparse.Namespace, loaded: LoadedWorkflow) -> dict[str, Any]:
-    values: dict[str, Any] = {}
+def _parse_inputs(
+    args: argparse.Namespace, loaded: LoadedWorkflow
+) -> dict[str, Any] | list[dict[str, Any]]:
+    """The run's input values, or a batch's (one run per row) when the inputs file holds a
+    JSON list of objects; --input values apply to every row."""
+    rows: list[dict[str, Any]] = [{}]
+    batch = False
     if args.inputs_file:
         try:
             raw = read_regular_file(args.inputs_file, MAX_INPUT_BYTES)
@@ -63,15 +70,21 @@ def _parse_inputs(args: argparse.Namespace, loaded: LoadedWorkflow) -> dict[str,
             data = parse_json_text(text, "it")
         except RunError as exc:
             raise RunError(f"cannot read inputs file {args.inputs_file}: {exc}") from None
-        if not isinstance(data, dict):
-            raise RunError(f"inputs file {args.inputs_file} must hold a JSON object")
-        values.update(data)
+        batch = isinstance(data, list)
+        rows = data if isinstance(data, list) else [data]
+        if not rows or not all(isinstance(row, dict) for row in rows):
+            raise RunError(
+                f"inputs file {args.inputs_file} must hold a JSON object, or a non-empty "
+                "list of them (a batch: one run per object)"
+            )
     for item in args.input:
         name, sep, text = item.partition("=")
         if not sep:
             raise RunError(f"--input takes NAME=VALUE, got {item!r}")
-        values[name] = parse_cli_value(loaded.workflow.input_decl(name), text)
-    return values
+        value = parse_cli_value(loaded.workflow.input_decl(name), text)
+        for row in rows:
+            row[name] = value
+    return rows if batch else rows[0]
 
 
 def _summary(result: RunResult) -> dict[str, Any]:
@@ -147,7 +160,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.from_node and (refused := _imported(store, args.run, "re-run from a node")):
         store.close()
         raise RunError(refused)
-    executor, cluster = executor_for(args, store)
+    executor, cluster = executor_for(args, store, loaded.workflow.policy.executor)
     engine = Engine(
         default_registry(),
         default_providers(),
@@ -158,6 +171,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     progress = ProgressPrinter(quiet=args.quiet)
     path = Path(args.file).resolve()
+    if isinstance(inputs, list):
+        runs = runs_for(executor)
+        batch = run_rows(engine, runs, loaded.workflow, inputs, path, [progress], runs.at_once)
+        try:
+            results = asyncio.run(batch)
+        finally:
+            if cluster is not None:
+                cluster.close()
+            store.close()
+        return report_batch(args, results, _summary)
     try:
         if args.from_node:
             coro = engine.rerun_from(
@@ -202,7 +225,7 @@ def continue_run(args: argparse.Namespace) -> int:
         store.close()
         raise RunError(refused)
     mode = args.approve or ("defer" if args.handler is not cmd_resume else None)
-    executor, cluster = executor_for(args, store)
+    executor, cluster = executor_for(args, store, _stated_executor(store, args.run_id))
     engine = Engine(
         default_registry(),
         default_providers(),
@@ -223,6 +246,19 @@ def continue_run(args: argparse.Namespace) -> int:
             cluster.close()
         store.close()
     return _report(args, result)
+
+
+def _stated_executor(store: RunStore, run_id: str) -> ExecutorPolicy | None:
+    """The `policy.executor` of the workflow `run_id` ran (None: unstated, or not found:
+    resuming says why)."""
+    record = store.get_run(run_id)
+    version = store.get_workflow(record.workflow_hash) if record is not None else None
+    if version is None:
+        return None
+    try:
+        return loads_workflow(version.content).workflow.policy.executor
+    except WorkflowLoadError:
+        return None
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine.cli.cluster_commands import add_cluster_option
 from engine.cli.context import EXIT_FAILED, EXIT_OK, EXIT_USAGE, default_providers
 from engine.cli.dataset_commands import open_db
 from engine.errors import RunError, WorkflowLoadError
@@ -51,6 +52,7 @@ def add_parsers(sub: Any, db_option: Any) -> None:
         q.add_argument("--json", action="store_true", help="print the summary as JSON")
         q.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
         db_option(q)
+        add_cluster_option(q)
 
     q = esub.add_parser("run", help="run an eval file (the default action)")
     q.add_argument("file")
@@ -138,6 +140,19 @@ def _evaluator(store: EvalStore) -> Any:
     return Evaluator(default_registry(), default_providers(), store)
 
 
+def _running_evaluator(store: Any, args: argparse.Namespace) -> tuple[Any, Any]:
+    """An evaluator whose rows (and their map items) run on the cluster `--cluster` or the
+    config's [cluster] names, and what closes that connection (None: none was made)."""
+    from engine.cli.cluster_commands import executor_for, runs_for
+    from engine.evaluation.runner import Evaluator
+    from engine.nodes import default_registry
+
+    items, cluster = executor_for(args, store)
+    runs = runs_for(items)
+    evaluator = Evaluator(default_registry(), default_providers(), store, items=items, runs=runs)
+    return evaluator, cluster
+
+
 def load_summary(store: EvalStore, record: EvaluationRecord) -> tuple[EvalSummary, list[RowResult]]:
     results = store.row_results(record.eval_id)
     info = store.find_dataset(record.dataset_hash)
@@ -214,8 +229,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except WorkflowLoadError as exc:
         return _print_problems(exc, args.file)
     store = open_db(args.db)
+    cluster = None
     try:
-        evaluator = _evaluator(store)
+        evaluator, cluster = _running_evaluator(store, args)
         try:
             prepared = evaluator.prepare(loaded, variants=args.variant or None)
         except WorkflowLoadError as exc:
@@ -228,13 +244,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
         return _finish(args, store, record)
     finally:
+        _close(cluster)
         store.close()
+
+
+def _close(cluster: Any) -> None:
+    if cluster is not None:
+        cluster.close()
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     store = open_db(args.db)
+    cluster = None
     try:
-        evaluator = _evaluator(store)
+        evaluator, cluster = _running_evaluator(store, args)
         try:
             record = asyncio.run(
                 evaluator.resume(
@@ -247,11 +270,13 @@ def cmd_resume(args: argparse.Namespace) -> int:
             return _err(str(exc))
         return _finish(args, store, record)
     finally:
+        _close(cluster)
         store.close()
 
 
 def cmd_rerun(args: argparse.Namespace) -> int:
     store = open_db(args.db)
+    cluster = None
     try:
         earlier = store.get_evaluation(args.eval_id)
         if earlier is None:
@@ -260,7 +285,7 @@ def cmd_rerun(args: argparse.Namespace) -> int:
         if not failing:
             print(f"evaluation {earlier.eval_id} has no failing rows", file=sys.stderr)
             return EXIT_OK
-        evaluator = _evaluator(store)
+        evaluator, cluster = _running_evaluator(store, args)
         try:
             prepared = evaluator.prepare_rerun(earlier)
         except (RunError, WorkflowLoadError, DatasetError) as exc:
@@ -276,6 +301,7 @@ def cmd_rerun(args: argparse.Namespace) -> int:
         )
         return _finish(args, store, record)
     finally:
+        _close(cluster)
         store.close()
 
 

@@ -15,7 +15,7 @@ from engine.nodes import builtin_registry
 from engine.nodes.base import NodeContext, NodeResult
 from engine.providers.base import ProviderRegistry
 from engine.providers.local import DEFAULT_LOCAL_MODEL, LocalProvider
-from engine.runtime.engine import Engine
+from engine.runtime.engine import Engine, RunResult
 from engine.sandbox import sandbox_scope
 from engine.store.memory import MemoryRunStore
 from engine.store.protocol import WorkflowVersion
@@ -52,7 +52,8 @@ class WorkflowItem:
     child_dir: str | None
     inputs: dict[str, Any]
     run_id: str
-    parent_run_id: str
+    parent_run_id: str | None
+    """None: a top-level run (a batch or evaluation row), not a map item."""
     depth: int
     offline: bool
     models: dict[str, str]
@@ -76,6 +77,8 @@ class ItemReply:
     events: list[RunEvent] = field(default_factory=list)
     """A workflow item's child run and its descendants, every event, in order per run."""
     workflows: list[WorkflowVersion] = field(default_factory=list)
+    run: RunResult | None = None
+    """A workflow item's whole result (node states, output states, duration)."""
 
 
 class ItemWorker:
@@ -175,6 +178,7 @@ class ItemWorker:
         except RunError as exc:  # the item does not fit the child's inputs
             reply.error, reply.error_class = str(exc), "validation"
             return reply
+        reply.run = result
         reply.status, reply.outputs, reply.error = result.status, result.outputs, result.error
         reply.prompt_tokens, reply.completion_tokens = (
             result.prompt_tokens,

@@ -20,9 +20,11 @@ from engine.evaluation.scorers import ChildVerdict, RowContext, score_row
 from engine.evaluation.spec import EvalSpec, LoadedEval, ScorerSpec, loads_eval
 from engine.evaluation.variants import apply_variant
 from engine.nodes.base import NodeRegistry
+from engine.nodes.executor import ItemExecutor
 from engine.providers.base import ProviderRegistry
 from engine.runtime.approval_gate import Approver, deny
 from engine.runtime.engine import Engine, PreparedWorkflow
+from engine.runtime.run_executor import LOCAL_RUNS, RunExecutor
 from engine.runtime.validate import validate
 from engine.store.evaluation_records import (
     DatasetInfo,
@@ -161,11 +163,21 @@ class Evaluator:
     """Runs eval files against one store with one set of providers and node kinds."""
 
     def __init__(
-        self, registry: NodeRegistry, providers: ProviderRegistry, store: EvalStore
+        self,
+        registry: NodeRegistry,
+        providers: ProviderRegistry,
+        store: EvalStore,
+        *,
+        items: ItemExecutor | None = None,
+        runs: RunExecutor = LOCAL_RUNS,
     ) -> None:
         self.registry = registry
         self.providers = providers
         self.store = store
+        self.items = items
+        """Where map items of runs made here execute (None: this process)."""
+        self.runs = runs
+        """Where each row's run executes; scorers' child runs stay here."""
 
     # ---- preparing ---------------------------------------------------------------------
 
@@ -430,6 +442,7 @@ class Evaluator:
             self.store,
             use_cache=spec.use_cache,
             approver=APPROVERS[spec.approvals],
+            executor=self.items,
         )
 
         async def one(variant: str, example: Example, repeat: int) -> None:
@@ -474,7 +487,8 @@ class Evaluator:
         if reasons := check_inputs(inputs, workflow.workflow):
             return _replace(base, error="; ".join(reasons), finished_at=time.time())
         try:
-            run = await engine.run(
+            run = await self.runs.run(
+                engine,
                 workflow,
                 inputs,
                 base_dir=prepared.workflow_path.parent,

@@ -190,6 +190,26 @@ class TemplateLimits(_Strict):
     )
 
 
+class ExecutorPolicy(_Strict):
+    """Where the run's map items execute; the run itself always stays on this machine."""
+
+    kind: Literal["local", "ray"] = Field(
+        description="local: in the run's own process; ray: on the workers of a Ray cluster."
+    )
+    address: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.\-\[\]:]+:[0-9]{1,5}$",
+        description="ray only: the head's HOST:PORT; unset: the head `interlock cluster "
+        "start` started on this machine.",
+    )
+
+    @model_validator(mode="after")
+    def _address_is_for_ray(self) -> ExecutorPolicy:
+        if self.address is not None and self.kind != "ray":
+            raise ValueError("address is only for kind: ray")
+        return self
+
+
 class WorkflowPolicy(_Strict):
     """Workflow-wide governance: the homes for routing, tool and approval rules."""
 
@@ -210,6 +230,11 @@ class WorkflowPolicy(_Strict):
         default_factory=list, description="Policy gates that need a person."
     )
     templates: TemplateLimits = Field(default_factory=TemplateLimits)
+    executor: ExecutorPolicy | None = Field(
+        default=None,
+        description="Where map items run; unset: as the command line and the config's "
+        "[cluster] say (in the run's process unless they name a cluster).",
+    )
 
 
 class Annotation(_Strict):

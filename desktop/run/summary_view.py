@@ -110,7 +110,9 @@ class RunSummaryView(QFrame):
         self.body.setVisible(not collapsed)
         self.collapse_button.setText("▸" if collapsed else "▾")
         self.collapse_button.setToolTip("Show the run's details" if collapsed else "Collapse")
-        if self.isVisible():
+        if collapsed and self.isVisible():  # shrinks where it is: the toggle stays put
+            self.adjustSize()
+        elif self.isVisible():
             self._fit()
 
     def show_run(self, state: RunState, total: int) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from PySide6.QtCore import QPointF, QRect, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from pytestqt.qtbot import QtBot
 
 from desktop import file_dialogs
@@ -274,6 +274,11 @@ def test_summary_takes_a_corner_that_covers_no_node(
     assert not summary.collapsed and summary.facts.isVisible()
     assert area.contains(summary.geometry())
     assert not any(summary.geometry().intersects(o) for o in obstacles)
+    toggle = summary.collapse_button.mapTo(view, QPoint(0, 0))
+    summary.collapse_button.click()  # a person collapses it: it shrinks where it is
+    assert summary.collapsed and summary.collapse_button.mapTo(view, QPoint(0, 0)) == toggle
+    summary.collapse_button.click()
+    assert not summary.collapsed and not any(summary.geometry().intersects(o) for o in obstacles)
 
     summary.obstacles = lambda: [area]  # the canvas full: no corner is free
     summary.show_run(window.run_controller.state, len(window.document.nodes))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
@@ -25,6 +25,9 @@ from engine.trace.events import RunEvent
 from engine.trace.fold import RunState, fold
 from engine.workflow.document import WorkflowDocument
 from engine.workflow.model import Workflow
+
+if TYPE_CHECKING:
+    from engine.cluster.connection import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,10 @@ class RunController(QObject):
         self.default_parallelism: int | None = None
         """From the settings: used when the workflow sets no `max_parallelism` itself."""
         self._warm_up_started = False
+        self.cluster: Cluster | None = None
+        """The cluster the current (or last) run sends its map items to; None: here."""
+        self.cluster_start: dict[str, int] = {}
+        """Items each of its workers had done when the run began."""
 
     def warm_up(self) -> None:
         """Open the store and providers and prepare the first model load in a background
@@ -205,9 +212,19 @@ class RunController(QObject):
                 self.state = state
                 self.overlay.show_state(state, live=True)
             approver = session.gui_approver(self.approver)
+            # Where map items go, as the workflow's policy.executor or the config says
+            # (connecting to a cluster takes seconds: a thread waits for it).
+            stated = self.document.snapshot().policy.executor
+            self.cluster = None
+            connected = await asyncio.to_thread(session.cluster_for, stated)
+            items, self.cluster = connected if connected is not None else (None, None)
+            if self.cluster is not None:  # a kept connection: count this run's items
+                self.cluster_start = {w.name: w.done for w in self.cluster.workers}
             # On the engine thread: a store write waiting for another process's lock
             # waits there, never on the window's thread.
-            result: RunResult = await session.on_engine(lambda: work(session.engine(approver)))
+            result: RunResult = await session.on_engine(
+                lambda: work(session.engine(approver, items))
+            )
             self.last_result = outcome = result
             self.message.emit(_summary(result))
         except asyncio.CancelledError:

@@ -23,7 +23,10 @@ from engine.runtime.engine import Engine
 from engine.store.protocol import RunStore
 
 if TYPE_CHECKING:
+    from engine.cluster.connection import Cluster
+    from engine.nodes.executor import ItemExecutor
     from engine.providers.local import LocalProvider
+    from engine.workflow.model import ExecutorPolicy
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -49,6 +52,9 @@ class EngineSession:
         self._warm_lock = threading.Lock()
         self._warming: Future[None] | None = None
         self._closed = False
+        self._clusters: dict[tuple[str, str | None], tuple[ItemExecutor, Cluster]] = {}
+        """Connections to clusters, kept for the window's later runs (each connection's
+        workers keep their models loaded)."""
         self.engine_thread = EngineThread()
         """Where runs and evaluations execute (their store writes wait there, never on the
         window's thread)."""
@@ -132,10 +138,33 @@ class EngineSession:
             except Exception as exc:  # a missing model shows up in the run instead
                 log.info("model warm-up: %s", exc)
 
-    def engine(self, approver: Approver = defer) -> Engine:
+    def engine(self, approver: Approver = defer, executor: ItemExecutor | None = None) -> Engine:
         """An engine on the session's store and providers (build it on the engine thread,
-        with an approver made by `gui_approver`)."""
-        return Engine(self.registry, self.providers, self.store, approver=approver)
+        with an approver made by `gui_approver`); its map items run on `executor`."""
+        return Engine(
+            self.registry, self.providers, self.store, approver=approver, executor=executor
+        )
+
+    def cluster_for(self, stated: ExecutorPolicy | None) -> tuple[ItemExecutor, Cluster] | None:
+        """Where a run's map items go, as the CLI decides without flags: the workflow's
+        `policy.executor`, else the config's `[cluster]` (None: in this process). Connecting
+        blocks while each worker's actor starts: call it in a thread. A connection is kept
+        for the next runs while one of its workers lives."""
+        from engine.cli.cluster_commands import cluster_to_use, connect_items
+
+        found = cluster_to_use(None, None, False, stated)
+        if found is None:
+            return None
+        address, token = found
+        key = (address, str(token) if token else None)
+        with self._lock:
+            kept = self._clusters.get(key)
+            if kept is not None and kept[1].live:
+                return kept
+            if kept is not None:
+                kept[1].close()
+            self._clusters[key] = connected = connect_items(address, token, self.store)
+            return connected
 
     def gui_approver(self, approver: Approver) -> Approver:
         """`approver` (a dialog) made callable from the engine thread: each call runs on
@@ -149,6 +178,12 @@ class EngineSession:
     def close(self) -> None:
         self.engine_thread.close()
         with self._lock:
+            for _, cluster in self._clusters.values():
+                try:
+                    cluster.close()
+                except Exception as exc:  # the head may be gone already
+                    log.info("closing the cluster connection: %s", exc)
+            self._clusters.clear()
             self._closed = True
             if self._store is not None:
                 self._store.close()

@@ -1,13 +1,18 @@
-"""The run status bar: elapsed time, nodes done of total, tokens, cost against the budget
-and a progress bar, refreshed when the canvas overlay repaints."""
+"""The run status bar: where the run's map items execute (local, or a cluster's workers
+with each one's items done), elapsed time, nodes done of total, tokens, cost against the
+budget and a progress bar, refreshed when the canvas overlay repaints."""
 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from engine.trace.fold import RunState
+
+if TYPE_CHECKING:
+    from engine.cluster.connection import Cluster
 
 
 class RunStatusWidget(QWidget):
@@ -16,6 +21,8 @@ class RunStatusWidget(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 6, 0)
         self.status = QLabel()
+        self.where = QLabel()
+        self.where.setObjectName("run_where")
         self.elapsed = QLabel()
         self.nodes = QLabel()
         self.tokens = QLabel()
@@ -26,6 +33,7 @@ class RunStatusWidget(QWidget):
         # Room for the longest usual text, so the bar does not shift as the numbers change.
         widest = {
             self.status: "waiting approval",
+            self.where: "cluster: 2 workers (000 · 000 items)",
             self.elapsed: "elapsed 00:00.0",
             self.nodes: "000/000 nodes",
             self.tokens: "000000 tokens",
@@ -36,6 +44,25 @@ class RunStatusWidget(QWidget):
             layout.addWidget(widget)
         layout.addWidget(self.progress)
         self.setVisible(False)
+
+    def show_place(self, cluster: Cluster | None, start: dict[str, int] | None = None) -> None:
+        """Where map items run: `local`, or the cluster's live workers and how many items
+        each has done since `start` (its counts when the run began; the tooltip names the
+        workers, with the items each has in flight)."""
+        if cluster is None:
+            self.where.setText("local")
+            self.where.setToolTip("Map items run in this process")
+            return
+        start = start or {}
+        live = cluster.live
+        done = " · ".join(str(w.done - start.get(w.name, 0)) for w in live)
+        self.where.setText(f"cluster: {len(live)} workers ({done} items)")
+        lines = [f"Map items run on the cluster at {cluster.address}"]
+        for worker in cluster.workers:
+            count = worker.done - start.get(worker.name, 0)
+            state = f"{count} done, {worker.busy} in flight" if worker.alive else "lost"
+            lines.append(f"{worker.name}: {state}")
+        self.where.setToolTip("\n".join(lines))
 
     def show_state(
         self, state: RunState, total: int, budget: float | None, now: float | None = None

@@ -163,6 +163,7 @@ class RunUi(QObject):
 
     def _on_finished(self, _: object) -> None:
         self._refresh_trace()
+        self._refresh_status()  # the workers' last items may have ended after the last flush
         self._summary_due = True
         self._show_summary()
 
@@ -204,6 +205,7 @@ class RunUi(QObject):
     def _refresh_status(self) -> None:
         total = len(self.window.document.nodes)
         self.status.show_state(self.controller.state, total, self._budget())
+        self.status.show_place(self.controller.cluster, self.controller.cluster_start)
 
     def _refresh_trace(self) -> None:
         order = [n.id for n in self.window.document.nodes]

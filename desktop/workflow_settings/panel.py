@@ -32,6 +32,7 @@ from desktop.inspector.fields import (
 from desktop.inspector.form import SchemaForm, model_defaults
 from desktop.workflow_settings.allowed_list import allowed_models_editor
 from desktop.workflow_settings.commands import SetMetadataCommand, SetWorkflowPolicyCommand
+from desktop.workflow_settings.executor_box import ExecutorBox
 from desktop.workflow_settings.inputs_table import InputsTable
 from engine.workflow.document import Change, DocumentReset, WorkflowChanged, WorkflowDocument
 from engine.workflow.model import Budget, Metadata, TemplateLimits, WorkflowPolicy
@@ -100,6 +101,8 @@ class WorkflowSettingsPanel(QTabWidget):
         self.policy_form = self._form(WorkflowPolicy, "policy", (), GENERAL_POLICY)
         self.budget_form = self._form(Budget, "policy", ("budget",))
         self.templates_form = self._form(TemplateLimits, "policy", ("templates",))
+        self.executor = ExecutorBox()
+        self.executor.changed.connect(self._on_executor)
         self._build()
         self._unsubscribe = document.subscribe(self._on_change)
         self.refresh()
@@ -156,6 +159,7 @@ class WorkflowSettingsPanel(QTabWidget):
             box = QGroupBox(title)
             QVBoxLayout(box).addWidget(part.form)
             policy.addWidget(box)
+        policy.addWidget(self.executor)
         self.addTab(self._scrolled(policy, "policy"), "Policy")
 
     def _page(self, section: str) -> QVBoxLayout:
@@ -189,6 +193,7 @@ class WorkflowSettingsPanel(QTabWidget):
         policy = workflow.policy.model_dump(mode="json")
         for part in (self.policy_form, self.budget_form, self.templates_form):
             part.form.set_values(part.values(policy))
+        self.executor.set_value(policy.get("executor"))
 
     def _on_change(self, change: Change) -> None:
         if isinstance(change, DocumentReset | WorkflowChanged):
@@ -210,6 +215,20 @@ class WorkflowSettingsPanel(QTabWidget):
         self._show_errors(section, [])
         if checked != current:
             self.undo_stack.push(self._command(section, checked, name))
+
+    def _on_executor(self, value: dict[str, Any] | None) -> None:
+        current = self.document.workflow.policy
+        data = current.model_dump(mode="json") | {"executor": value}
+        try:
+            checked = check_section(WorkflowPolicy, data, ("policy",))
+        except SectionInvalid as exc:
+            self.executor.address.setStyleSheet(INVALID_STYLE)
+            self._show_errors("policy", exc.messages)
+            return
+        self.executor.address.setStyleSheet("")
+        self._show_errors("policy", [])
+        if checked != current:
+            self.undo_stack.push(self._command("policy", checked, "map items executor"))
 
     def _on_refused(self, section: str, keys: tuple[str, ...], name: str) -> None:
         """A field whose text does not parse: the loader's message for that text."""

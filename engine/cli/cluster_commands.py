@@ -82,10 +82,30 @@ def executor_for(
     """The item executor for a run (None: this process) and what closes it. The first that
     speaks decides: --no-cluster, --cluster, the workflow's `policy.executor` (`stated`),
     then the config's `[cluster]` setting."""
-    wanted, token_file = getattr(args, "cluster", None), getattr(args, "cluster_token", None)
-    if getattr(args, "no_cluster", False):
-        wanted = None
-    elif wanted is None:
+    found = cluster_to_use(
+        getattr(args, "cluster", None),
+        getattr(args, "cluster_token", None),
+        getattr(args, "no_cluster", False),
+        stated,
+    )
+    if found is None:
+        return None, None
+    return connect_items(*found, store)
+
+
+def cluster_to_use(
+    wanted: str | None,
+    token_file: str | None,
+    no_cluster: bool,
+    stated: ExecutorPolicy | None,
+) -> tuple[str, Path | None] | None:
+    """The address of the cluster a run's items go to and its token file (None: they run
+    here). `wanted`, `token_file`: the command line's (`LOCAL_HEAD`: the head started
+    here); then the workflow's `policy.executor` (`stated`), then the config's
+    `[cluster]`. ClusterError when the head it names was not started here."""
+    if no_cluster:
+        return None
+    if wanted is None:
         setting = cluster_setting()
         token_file = token_file or setting.get("token_file")
         if stated is not None:
@@ -93,10 +113,9 @@ def executor_for(
         elif setting.get("executor") == "ray":
             wanted = setting.get("address") or LOCAL_HEAD
     if not wanted:
-        return None, None
-    from engine.cluster import Cluster, ClusterError, RayItems
+        return None
+    from engine.cluster import ClusterError
     from engine.cluster.control import ClusterHome
-    from engine.providers.local import default_local_provider
 
     home = ClusterHome.default()
     address = home.address() if wanted == LOCAL_HEAD else str(wanted)
@@ -104,7 +123,18 @@ def executor_for(
         raise ClusterError("no cluster was started here: `interlock cluster start`, or pass "
                            "--cluster HOST:PORT")  # fmt: skip
     token = Path(token_file) if token_file else home.token
-    cluster: Cluster = Cluster.connect(address, token_path=token if token.is_file() else None)
+    return address, token if token.is_file() else None
+
+
+def connect_items(
+    address: str, token: Path | None, store: RunStore | None
+) -> tuple[ItemExecutor, Cluster]:
+    """Connect to the cluster at `address` (blocks while each worker's actor starts) and
+    the executor that sends map items to it, recording into `store`."""
+    from engine.cluster import Cluster, RayItems
+    from engine.providers.local import default_local_provider
+
+    cluster: Cluster = Cluster.connect(address, token_path=token)
     catalog = default_local_provider().catalog
     return RayItems(cluster, store, catalog.checksum), cluster
 

@@ -499,3 +499,50 @@ def test_renaming_an_input_renames_what_its_input_nodes_read(
     assert [d.name for d in window.document.workflow.inputs] == ["input"]
     assert "name" not in window.document.node("input").config
     assert window.validate_now().ok
+
+
+def test_where_map_items_run_is_chosen_validated_undone_and_saved(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    window._load(chain_workflow(), None)
+    panel = _panel(window)
+    box = panel.executor
+    panel.show_section("policy")
+    assert box.kind.currentText() == "Default: here, or the config's [cluster]"
+    assert not box.address.isVisibleTo(panel)  # only for a cluster
+    assert window.document.workflow.policy.executor is None
+
+    box.kind.setCurrentIndex(box.kind.findData("ray"))
+    box.kind.activated.emit(box.kind.currentIndex())  # what a person's pick sends
+    assert box.address.isVisibleTo(panel)
+    policy = window.document.workflow.policy
+    assert policy.executor is not None and policy.executor.kind == "ray"
+    assert policy.executor.address is None  # the cluster started on this machine
+
+    _type_line(qtbot, box.address, "not an address")
+    expected = file_message(
+        "policy: {executor: {kind: ray, address: not an address}}\nnodes: []\nedges: []\n"
+    )
+    assert expected.split(": ", 1)[-1] in _error_text(panel, "policy")
+    policy = window.document.workflow.policy
+    assert policy.executor is not None and policy.executor.address is None  # refused
+
+    _type_line(qtbot, box.address, "10.0.0.5:6390")
+    assert _error_text(panel, "policy") == ""
+    policy = window.document.workflow.policy
+    assert policy.executor is not None and policy.executor.address == "10.0.0.5:6390"
+    window.undo_stack.undo()
+    policy = window.document.workflow.policy
+    assert policy.executor is not None and policy.executor.address is None
+    assert box.address.text() == ""  # the form follows the model
+    window.undo_stack.redo()
+
+    reopened = _save_and_reopen(window, tmp_path / "w.interlock.yaml")
+    assert "address: 10.0.0.5:6390" in (tmp_path / "w.interlock.yaml").read_text()
+    assert reopened.executor.kind.currentData() == "ray"
+    assert reopened.executor.address.text() == "10.0.0.5:6390"
+    reopened.executor.kind.setCurrentIndex(0)
+    reopened.executor.kind.activated.emit(0)  # back to unset: no executor in the file
+    assert window.document.workflow.policy.executor is None
+    assert window._save_to(tmp_path / "w.interlock.yaml")
+    assert "executor" not in (tmp_path / "w.interlock.yaml").read_text()

@@ -130,13 +130,16 @@ def connect_items(
     address: str, token: Path | None, store: RunStore | None
 ) -> tuple[ItemExecutor, Cluster]:
     """Connect to the cluster at `address` (blocks while each worker's actor starts) and
-    the executor that sends map items to it, recording into `store`."""
+    the executor that sends map items to it, recording into `store`; items may call the
+    config's remote endpoints from workers, with keys passed per item."""
     from engine.cluster import Cluster, RayItems
+    from engine.cluster.endpoints import CoordinatorEndpoints
     from engine.providers.local import default_local_provider
 
     cluster: Cluster = Cluster.connect(address, token_path=token)
     catalog = default_local_provider().catalog
-    return RayItems(cluster, store, catalog.checksum), cluster
+    endpoints = CoordinatorEndpoints.configured()
+    return RayItems(cluster, store, catalog.checksum, endpoints), cluster
 
 
 def runs_for(items: ItemExecutor | None) -> RunExecutor:

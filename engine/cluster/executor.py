@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.cluster.connection import Cluster
+from engine.cluster.endpoints import CoordinatorEndpoints
 from engine.cluster.placement import ModelChecksum, Placement, place_template, place_workflow
 from engine.cluster.worker import ItemReply, TemplateItem, WorkflowItem
 from engine.errors import NodeError, RunError
@@ -24,10 +25,18 @@ class RayItems:
 
     name = "ray"
 
-    def __init__(self, cluster: Cluster, store: RunStore | None, checksum: ModelChecksum) -> None:
+    def __init__(
+        self,
+        cluster: Cluster,
+        store: RunStore | None,
+        checksum: ModelChecksum,
+        endpoints: CoordinatorEndpoints | None = None,
+    ) -> None:
         self.cluster = cluster
         self.store = store
         self.checksum = checksum
+        self.endpoints = endpoints or CoordinatorEndpoints()
+        """Remote endpoints items may call from workers (keys passed per item)."""
         self._placements: dict[tuple[str, str], Placement] = {}
 
     def placement(self, ctx: NodeContext, decide: Callable[[], Placement]) -> Placement:
@@ -36,7 +45,15 @@ class RayItems:
         key = (ctx.run_id, ctx.node_id)
         found = self._placements.get(key)
         if found is None:
-            found = self._placements[key] = decide()
+            found = decide()
+            policy = ctx.policy
+            if found.endpoints and (policy.budget.max_cost_usd is not None or policy.offline):
+                found = Placement(
+                    False,
+                    "its items call a remote endpoint under the run's cost budget or offline "
+                    "switch: they are kept on the coordinator",
+                )
+            self._placements[key] = found
             where = (
                 f"the cluster at {self.cluster.address} ({len(self.cluster.live)} workers)"
                 if found.remote
@@ -49,7 +66,10 @@ class RayItems:
         self, ctx: NodeContext, kind: str, config: dict[str, Any], inputs: dict[str, Any]
     ) -> NodeResult:
         placed = self.placement(
-            ctx, lambda: place_template(kind, config, ctx.registry, self.checksum)
+            ctx,
+            lambda: place_template(
+                kind, config, ctx.registry, self.checksum, self.endpoints.serving
+            ),
         )
         if not placed.remote:
             return await LOCAL_ITEMS.run_template(ctx, kind, config, inputs)
@@ -57,7 +77,7 @@ class RayItems:
         run_inputs = ctx.run_inputs if kind == "input" else {}
         item = TemplateItem(
             kind, config, inputs, ctx.run_id, ctx.node_id, ctx.attempt, ctx.depth, ctx.policy,
-            run_inputs, placed.models,
+            run_inputs, placed.models, self.endpoints.calls(placed.endpoints),
         )  # fmt: skip
         reply = await self.cluster.call("run_template", item, ctx.log)
         for call in reply.calls:  # what the item emitted, in order, on this run's stream
@@ -88,7 +108,10 @@ class RayItems:
         label: str,
     ) -> ChildRunResult:
         placed = self.placement(
-            ctx, lambda: place_workflow(child, child_dir, ctx.registry, self.checksum)
+            ctx,
+            lambda: place_workflow(
+                child, child_dir, ctx.registry, self.checksum, self.endpoints.serving
+            ),
         )
         if not placed.remote:
             return await LOCAL_ITEMS.run_workflow(ctx, child, inputs, child_dir, label)
@@ -96,6 +119,7 @@ class RayItems:
         item = WorkflowItem(
             child, str(child_dir) if child_dir is not None else None, inputs, run_id,
             ctx.run_id, ctx.depth + 1, ctx.policy.offline, placed.models,
+            self.endpoints.calls(placed.endpoints),
         )  # fmt: skip
         reply = await self.cluster.call("run_workflow", item, ctx.log)
         _raise_refused(reply)

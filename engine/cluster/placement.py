@@ -2,8 +2,11 @@
 node template or child workflow, recursively), and the local models it needs there.
 
 Governance stays in one place: approvals, tools, agents and anything unknown run on the
-coordinator, and so does an llm node whose model is not a pinned local model (routing,
-remote keys and spend approvals live on the coordinator)."""
+coordinator, and so does an llm node whose model is not pinned (routing lives on the
+coordinator), or that calls a remote endpoint under a cost budget or the offline switch.
+A model pinned to a remote endpoint the coordinator has configured may otherwise be called
+from a worker: the item then carries that endpoint, with the coordinator's key for that
+call only."""
 
 from __future__ import annotations
 
@@ -23,6 +26,13 @@ REMOTE_KINDS = frozenset({"input", "output", "template", "branch", "join", "llm"
 ModelChecksum = Callable[[str], str | None]
 """The coordinator's sha256 of a local model id (None: not a local model here)."""
 
+EndpointOf = Callable[[str], str | None]
+"""The name of the coordinator's remote endpoint that serves a model id (None: none)."""
+
+
+def _no_endpoint(model: str) -> str | None:
+    return None
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -33,51 +43,83 @@ class Placement:
     """Why: the node and kind that keep items on the coordinator, or what goes out."""
     models: dict[str, str] = field(default_factory=dict)
     """Local models the items need on a worker: id -> sha256."""
+    endpoints: frozenset[str] = frozenset()
+    """Remote endpoints the items call (by name): passed with each item, with its key."""
 
 
 class _Stay(Exception):
     """An item must run on the coordinator; the message says why."""
 
 
+@dataclass
+class _Needs:
+    """What the items need on a worker, gathered while reading them."""
+
+    checksum: ModelChecksum
+    endpoint_of: EndpointOf
+    models: dict[str, str] = field(default_factory=dict)
+    endpoints: set[str] = field(default_factory=set)
+
+    def placement(self, reason: str) -> Placement:
+        return Placement(True, reason, self.models, frozenset(self.endpoints))
+
+
 def place_template(
-    kind: str, config: dict[str, Any], registry: NodeRegistry, checksum: ModelChecksum
+    kind: str,
+    config: dict[str, Any],
+    registry: NodeRegistry,
+    checksum: ModelChecksum,
+    endpoint_of: EndpointOf = _no_endpoint,
 ) -> Placement:
     """Placement of a map whose items run one node of `kind` with `config`."""
-    models: dict[str, str] = {}
+    needs = _Needs(checksum, endpoint_of)
     if kind in ("map", "subworkflow", "loop"):
         return Placement(False, f"template {kind!r} runs other nodes: it runs on the coordinator")
     try:
-        _check_node("template", kind, config, registry, checksum, models, None, 0)
+        _check_node("template", kind, config, registry, needs, None, 0)
     except _Stay as stay:
         return Placement(False, str(stay))
-    return Placement(True, f"template {kind!r} runs on workers", models)
+    return needs.placement(f"template {kind!r} runs on workers")
 
 
 def place_workflow(
-    child: Workflow, child_dir: Path | None, registry: NodeRegistry, checksum: ModelChecksum
+    child: Workflow,
+    child_dir: Path | None,
+    registry: NodeRegistry,
+    checksum: ModelChecksum,
+    endpoint_of: EndpointOf = _no_endpoint,
 ) -> Placement:
     """Placement of a map whose items run the workflow `child`."""
-    models: dict[str, str] = {}
+    needs = _Needs(checksum, endpoint_of)
     try:
-        _check_workflow(child, child_dir, registry, checksum, models, 0)
+        _check_workflow(child, child_dir, registry, needs, 0)
     except _Stay as stay:
         return Placement(False, str(stay))
     name = child.metadata.name
-    return Placement(True, f"child workflow {name!r} runs on workers", models)
+    return needs.placement(f"child workflow {name!r} runs on workers")
 
 
 def _check_workflow(
     workflow: Workflow,
     base_dir: Path | None,
     registry: NodeRegistry,
-    checksum: ModelChecksum,
-    models: dict[str, str],
+    needs: _Needs,
     depth: int,
 ) -> None:
     if depth >= MAX_NESTING:
         raise _Stay(f"workflows nest deeper than {MAX_NESTING} levels")
+    policy = workflow.policy
     for node in workflow.nodes:
-        _check_node(node.id, node.kind, node.config, registry, checksum, models, base_dir, depth)
+        before = len(needs.endpoints)
+        _check_node(node.id, node.kind, node.config, registry, needs, base_dir, depth)
+        if len(needs.endpoints) > before and (
+            policy.budget.max_cost_usd is not None or policy.offline
+        ):
+            raise _Stay(
+                f"node {node.id!r} (llm) calls a remote endpoint under workflow "
+                f"{workflow.metadata.name!r}'s cost budget or offline switch: it is kept "
+                "on the coordinator"
+            )
 
 
 def _check_node(
@@ -85,8 +127,7 @@ def _check_node(
     kind: str,
     config: dict[str, Any],
     registry: NodeRegistry,
-    checksum: ModelChecksum,
-    models: dict[str, str],
+    needs: _Needs,
     base_dir: Path | None,
     depth: int,
 ) -> None:
@@ -104,7 +145,7 @@ def _check_node(
                 raise _Stay(
                     f"node {node_id!r} runs {nested!r}, which does not load: {exc}"
                 ) from None
-            _check_workflow(child, full.parent, registry, checksum, models, depth + 1)
+            _check_workflow(child, full.parent, registry, needs, depth + 1)
         elif isinstance(template, dict):
             inner = template.get("config")
             _check_node(
@@ -112,8 +153,7 @@ def _check_node(
                 str(template.get("kind")),
                 inner if isinstance(inner, dict) else {},
                 registry,
-                checksum,
-                models,
+                needs,
                 base_dir,
                 depth + 1,
             )
@@ -126,10 +166,12 @@ def _check_node(
         }.get(kind, "is not a kind workers run")
         raise _Stay(f"node {node_id!r} ({kind}) {why}: governance stays on the coordinator")
     if kind == "llm":
-        models.update(_local_model(node_id, config, checksum))
+        _pinned_model(node_id, config, needs)
 
 
-def _local_model(node_id: str, config: dict[str, Any], checksum: ModelChecksum) -> dict[str, str]:
+def _pinned_model(node_id: str, config: dict[str, Any], needs: _Needs) -> None:
+    """The llm node's pinned model: a local one the worker must hold, or a remote one whose
+    endpoint goes with the item."""
     route = config.get("route") or {}
     model = config.get("model", "auto")
     if model == "auto":
@@ -143,7 +185,11 @@ def _local_model(node_id: str, config: dict[str, Any], checksum: ModelChecksum) 
     extra -= {"tier", "sensitivity", "offline_fallback"}
     if extra:
         raise _Stay(f"node {node_id!r} (llm) has route rules ({', '.join(sorted(extra))})")
-    sha = checksum(model)
-    if sha is None:
-        raise _Stay(f"node {node_id!r} (llm) uses {model!r}, not a local model here")
-    return {model: sha}
+    sha = needs.checksum(model)
+    if sha is not None:
+        needs.models[model] = sha
+        return
+    endpoint = needs.endpoint_of(model)
+    if endpoint is None:
+        raise _Stay(f"node {node_id!r} (llm) uses {model!r}, not a model configured here")
+    needs.endpoints.add(endpoint)

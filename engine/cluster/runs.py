@@ -39,7 +39,10 @@ class RayRuns:
         """Where runs of `workflow` go, decided once per workflow object."""
         found = self._placements.get(id(workflow))
         if found is None:
-            found = place_workflow(workflow, base_dir, engine.registry, self.items.checksum)
+            found = place_workflow(
+                workflow, base_dir, engine.registry, self.items.checksum,
+                self.items.endpoints.serving,
+            )  # fmt: skip
             self._placements[id(workflow)] = found
         return found
 
@@ -66,9 +69,11 @@ class RayRuns:
                 subscribers=subscribers,
             )
         offline = engine.offline if engine.offline is not None else offline_switch()
+        offline = offline or plain.policy.offline
         item = WorkflowItem(
             plain, str(base_dir) if base_dir is not None else None, inputs, new_run_id(),
-            None, 0, offline or plain.policy.offline, placed.models,
+            None, 0, offline, placed.models,
+            () if offline else self.items.endpoints.calls(placed.endpoints),
         )  # fmt: skip
         reply = await self.items.cluster.call("run_workflow", item, _no_line)
         if reply.run is None:  # refused (a missing model) or the inputs do not fit

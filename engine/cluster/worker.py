@@ -1,6 +1,8 @@
 """What a cluster worker runs: one map item (a node template or a child workflow) with the
-worker's own registry, local models (found by checksum, loaded once per process) and an
-in-memory store, handing back the result and everything the item emitted. No Ray here."""
+worker's own registry, local models (found by checksum, loaded once per process), the
+remote endpoints the coordinator passed with the item (each with its key, for that item
+only: never stored here) and an in-memory store, handing back the result and everything
+the item emitted. No Ray here."""
 
 from __future__ import annotations
 
@@ -8,13 +10,14 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import NodeError, RunError
 from engine.nodes import builtin_registry
 from engine.nodes.base import NodeContext, NodeResult
 from engine.providers.base import ProviderRegistry
 from engine.providers.local import DEFAULT_LOCAL_MODEL, LocalProvider
+from engine.providers.remote.endpoint import Endpoint
 from engine.runtime.engine import Engine, RunResult
 from engine.sandbox import sandbox_scope
 from engine.store.memory import MemoryRunStore
@@ -23,9 +26,23 @@ from engine.trace.events import RunEvent
 from engine.workflow.model import Workflow, WorkflowPolicy
 from local_models import ModelCatalog
 
+if TYPE_CHECKING:
+    from engine.providers.remote.provider import RemoteProvider
+
 Call = tuple[Any, ...]
 """What a template item did through its context, in order: ("log", level, message),
 ("token", text) or ("event", event class, fields)."""
+
+
+@dataclass(frozen=True)
+class EndpointCall:
+    """A remote endpoint an item calls, as the coordinator has it configured, with the key
+    from the coordinator's keyring for this item only."""
+
+    name: str
+    config: dict[str, Any]
+    """`Endpoint.to_config()`: URL, models, prices, limits; no key."""
+    api_key: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,7 @@ class TemplateItem:
     policy: WorkflowPolicy
     run_inputs: dict[str, Any]
     models: dict[str, str]
+    endpoints: tuple[EndpointCall, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +75,7 @@ class WorkflowItem:
     depth: int
     offline: bool
     models: dict[str, str]
+    endpoints: tuple[EndpointCall, ...] = ()
 
 
 @dataclass
@@ -109,7 +128,41 @@ class ItemWorker:
             "import it there with `interlock models import`"
         )
 
+    def providers_for(
+        self, endpoints: tuple[EndpointCall, ...]
+    ) -> tuple[ProviderRegistry, list[RemoteProvider]]:
+        """The worker's local models plus the item's remote endpoints with their keys, and
+        those remote providers (closed when the item ends)."""
+        if not endpoints:
+            return self.providers, []
+        from engine.providers.remote.provider import RemoteProvider
+
+        providers = ProviderRegistry([self.provider], default_model=DEFAULT_LOCAL_MODEL)
+        remote = [
+            RemoteProvider(Endpoint.from_config(call.name, call.config), call.api_key)
+            for call in endpoints
+        ]
+        for provider in remote:
+            providers.add(provider)
+        return providers, remote
+
     async def run_template(self, item: TemplateItem) -> ItemReply:
+        providers, remote = self.providers_for(item.endpoints)
+        try:
+            return await self._run_template(item, providers)
+        finally:
+            for provider in remote:  # the HTTP clients, and with them the keys
+                await provider.aclose()
+
+    async def run_workflow(self, item: WorkflowItem) -> ItemReply:
+        providers, remote = self.providers_for(item.endpoints)
+        try:
+            return await self._run_workflow(item, providers)
+        finally:
+            for provider in remote:
+                await provider.aclose()
+
+    async def _run_template(self, item: TemplateItem, providers: ProviderRegistry) -> ItemReply:
         reply = ItemReply(self.name)
         if (why := self.missing(item.models)) is not None:
             reply.error, reply.error_class = why, "refused"
@@ -119,7 +172,7 @@ class ItemWorker:
             run_id=item.run_id,
             node_id=item.node_id,
             attempt=item.attempt,
-            providers=self.providers,
+            providers=providers,
             registry=self.registry,
             base_dir=None,
             emit_token=lambda text: calls.append(("token", text)),
@@ -158,13 +211,13 @@ class ItemWorker:
         reply.cost_usd = result.cost_usd
         return reply
 
-    async def run_workflow(self, item: WorkflowItem) -> ItemReply:
+    async def _run_workflow(self, item: WorkflowItem, providers: ProviderRegistry) -> ItemReply:
         reply = ItemReply(self.name)
         if (why := self.missing(item.models)) is not None:
             reply.error, reply.error_class = why, "refused"
             return reply
         store = MemoryRunStore()
-        engine = Engine(self.registry, self.providers, store, use_cache=False)
+        engine = Engine(self.registry, providers, store, use_cache=False)
         try:
             result = await engine.run(
                 item.child,

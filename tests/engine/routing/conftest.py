@@ -16,6 +16,7 @@ from engine.store.memory import MemoryRunStore
 from engine.trace.events import RunEvent
 from tests.engine.helpers import wf
 from tests.support.kinds import make_registry
+from tests.support.llama_server import llama_server_in
 
 
 @pytest.fixture(autouse=True)
@@ -60,54 +61,8 @@ def of_type(events: list[RunEvent], name: str) -> list[Any]:
     return [e for e in events if e.type == name]
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real OpenAI-compatible server (llama_cpp.server on SmolLM2) on 127.0.0.1; its /v1 URL."""
-    import subprocess
-    import sys
-    import time
-
-    import httpx
-
-    from local_models.bundled import smollm2_path
-
-    port = free_port()
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path()),
-             "--port", str(port), "--host", "127.0.0.1", "--n_ctx", "2048",
-             # Its default cuts a stream short when another request arrives (docs/endpoints.md).
-             "--interrupt_requests", "False"],
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(url + "/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("llama_cpp.server did not come up within 180 s")
-            time.sleep(0.3)
+    with llama_server_in(tmp_path_factory.mktemp("llama-server")) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)

@@ -69,6 +69,12 @@ class RunError(InterlockError):
     """A run cannot be started or resumed."""
 
 
+class RunInterrupted(InterlockError):
+    """The run cannot go on here for a reason outside the workflow (the cluster running its
+    items was lost): it stops as `interrupted`, keeping every finished node and map item,
+    and `resume` continues it. Never retried, never a fallback: no node is at fault."""
+
+
 class NodeError(InterlockError):
     """A node attempt failed; `error_class` (one of RETRY_CLASSES but `any`) drives retries."""
 

@@ -35,7 +35,12 @@ DATES = {"Any time": None, "Today": 0, "Last 7 days": 7, "Last 30 days": 30}
 ALL = "All"
 LIMIT = 500
 REFRESH_MS = 5000
-STATUS_COLORS = {"succeeded": "#22a559", "failed": "#e0413a", "waiting_approval": "#c98a1b"}
+STATUS_COLORS = {
+    "succeeded": "#22a559",
+    "failed": "#e0413a",
+    "waiting_approval": "#c98a1b",
+    "interrupted": "#c98a1b",
+}
 
 
 class _SortItem(QTableWidgetItem):

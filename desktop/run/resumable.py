@@ -1,6 +1,7 @@
-"""Whether a stored run can be continued from this window: it failed or was cancelled, its
-process died while it ran, or it waits for an approval that has since been decided (the
-decision is in the store but not yet in the run's trace)."""
+"""Whether a stored run can be continued from this window: it failed, was cancelled or was
+interrupted (its cluster was lost), its process died while it ran, or it waits for an
+approval that has since been decided (the decision is in the store but not yet in the
+run's trace)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from engine.store.leases import Lease
 from engine.store.protocol import RunStore
 from engine.trace.events import ApprovalDecided, RunResumed, RunStarted
 
-ENDED_UNFINISHED = frozenset({"failed", "cancelled"})
+ENDED_UNFINISHED = frozenset({"failed", "cancelled", "interrupted"})
 
 
 def resumable(store: RunStore, run_id: str) -> bool:

@@ -16,6 +16,7 @@ from engine.cli.batch import report_batch, run_rows
 from engine.cli.cluster_commands import executor_for, runs_for
 from engine.cli.context import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
     EXIT_WAITING,
@@ -115,6 +116,9 @@ def _report(args: argparse.Namespace, result: RunResult) -> int:
             file=sys.stderr,
         )
         return EXIT_WAITING
+    if result.status == "interrupted":
+        print(f"run {result.run_id} was interrupted: {result.error}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if result.status != "succeeded" and (note := _store_problem(result)):
         print(note, file=sys.stderr)
     return EXIT_OK if result.status == "succeeded" else EXIT_FAILED

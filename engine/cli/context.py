@@ -6,6 +6,7 @@ from engine.providers.base import ProviderRegistry
 from engine.store.protocol import RunStore
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_WAITING = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
 
 
 def open_db(path: str | None) -> RunStore:

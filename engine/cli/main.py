@@ -1,8 +1,9 @@
 """The `interlock` command line: argument parsing, exit codes and sub-command dispatch.
 
 Exit codes: 0 success, 1 the run failed, 2 invalid input or usage, 3 the run waits for
-an approval, 130 interrupted, 141 stdout was closed early (`interlock runs | head -1`:
-output stops quietly, the status a shell reports for a process ended by SIGPIPE).
+an approval, 130 interrupted (Ctrl+C, or the run stopped as `interrupted`: `resume` it),
+141 stdout was closed early (`interlock runs | head -1`: output stops quietly, the status
+a shell reports for a process ended by SIGPIPE).
 With `--json`, a usage error is also printed on stdout as `{"error": ..., "usage": ...}`.
 Other packages add sub-commands through the `interlock.commands` entry-point group (the
 desktop adds `app`), so the engine never imports them.
@@ -32,12 +33,13 @@ from engine.cli import (
     route_commands,
     tool_commands,
 )
+from engine.cli.context import EXIT_INTERRUPTED
 from engine.cli.redacted_output import redacted_output
-from engine.errors import InterlockError
+from engine.errors import InterlockError, RunInterrupted
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 141
 
 
@@ -193,6 +195,9 @@ def _main(argv: Sequence[str] | None) -> int:
         return _stdout_closed()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except RunInterrupted as exc:  # what finished is recorded; the rest can run again
+        print(f"interrupted: {exc}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except InterlockError as exc:
         print(f"interlock: error: {exc}", file=sys.stderr)

@@ -1,6 +1,7 @@
 """A connection to a Ray cluster: one item actor per worker node (its process keeps the
 local models loaded), bounded in-flight items per worker, and an item retried on another
-worker when its worker dies. The only module that imports `ray`, and only when used."""
+worker when its worker dies; when the head stops answering (or no worker is left) the
+run stops as interrupted. The only module that imports `ray`, and only when used."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import asyncio
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.cluster.worker import ItemReply, ItemWorker, TemplateItem, WorkflowItem
-from engine.errors import InterlockError, NodeError
+from engine.errors import InterlockError, RunInterrupted
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,12 @@ WORKER_RESOURCE = "interlock_worker"
 
 DEFAULT_IN_FLIGHT = 4
 """Items one worker runs at once; more wait on the coordinator (back-pressure)."""
+
+HEAD_PROBE_S = 1.0
+"""While items are out, the head's port is probed this often (and given this long)."""
+HEAD_MISSES = 3
+"""Probes in a row the head may miss before the cluster counts as lost: well inside the
+minute after which Ray ends a driver whose head is gone, so the run stops recorded."""
 
 
 class ClusterError(InterlockError):
@@ -82,6 +90,10 @@ class Cluster:
         self.in_flight = in_flight
         self._free: asyncio.Condition | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.lost: str | None = None
+        """Why the cluster is gone (its head stopped answering), once it is."""
+        self._watch: asyncio.Task[None] | None = None
+        self._waiting = 0
 
     @classmethod
     def connect(
@@ -136,6 +148,8 @@ class Cluster:
         """Stop this connection's item actors (the cluster keeps running)."""
         import ray
 
+        if self.lost is not None:  # nothing to stop, and asking would hang
+            return
         for worker in self.workers:
             if worker.alive:
                 ray.kill(worker.handle)
@@ -163,22 +177,26 @@ class Cluster:
         while True:
             attempt += 1
             async with free:
-                await free.wait_for(lambda: not self.live or self._idlest() is not None)
+                await free.wait_for(
+                    lambda: self.lost is not None or not self.live or self._idlest() is not None
+                )
                 worker = self._idlest()
+                if self.lost is not None:
+                    raise RunInterrupted(self.lost)
                 if worker is None:
-                    raise NodeError("every cluster worker is gone", error_class="transient")
+                    raise RunInterrupted(f"every worker of the cluster at {self.address} is gone")
                 worker.busy += 1
             try:
-                reply: ItemReply = await getattr(worker.handle, method).remote(item)
+                reply: ItemReply = await self._answer(getattr(worker.handle, method).remote(item))
                 worker.done += 1
                 return reply
             except RayActorError as exc:
                 worker.alive = False
                 log.warning("worker %s lost: %s", worker.name, exc)
                 if not self.live:
-                    raise NodeError(
-                        f"worker {worker.name} was lost mid-item and no worker is left",
-                        error_class="transient",
+                    raise RunInterrupted(
+                        f"worker {worker.name} was lost mid-item and no worker of the cluster "
+                        f"at {self.address} is left"
                     ) from None
                 log_line(
                     "warning",
@@ -190,6 +208,66 @@ class Cluster:
                     worker.busy -= 1
                     free.notify_all()
 
+    async def _answer(self, ref: Any) -> ItemReply:
+        """The reply `ref` brings, unless the head stops answering first (RunInterrupted).
+        The head is watched while any item is out."""
+        answer: asyncio.Future[ItemReply] = asyncio.ensure_future(ref)
+        self._waiting += 1
+        if self._watch is None or self._watch.done():
+            self._watch = asyncio.get_running_loop().create_task(self._watch_head())
+        watch = self._watch
+        try:
+            either: set[asyncio.Future[Any]] = {answer, watch}
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            if answer.done():
+                return answer.result()
+            raise RunInterrupted(self.lost or f"the cluster at {self.address} was lost")
+        finally:
+            if not answer.done():
+                answer.cancel()
+            self._waiting -= 1
+            if self._waiting == 0 and not watch.done():
+                watch.cancel()
+
+    async def _watch_head(self) -> None:
+        """Return once the head's port has refused or ignored `HEAD_MISSES` probes in a row
+        (setting `lost`); cancelled when no item is out."""
+        host, _, port = self.address.rpartition(":")
+        misses = 0
+        while misses < HEAD_MISSES:
+            await asyncio.sleep(HEAD_PROBE_S)
+            try:
+                async with asyncio.timeout(HEAD_PROBE_S):
+                    _, writer = await asyncio.open_connection(host.strip("[]"), int(port))
+                writer.close()
+                misses = 0
+            except (OSError, TimeoutError):
+                misses += 1
+        self.lost = (
+            f"the cluster's head at {self.address} stopped answering; finished items are "
+            "kept: `interlock resume` continues the run here (--no-cluster) or on another "
+            "cluster (--cluster ADDRESS)"
+        )
+        log.info("%s", self.lost)
+        for worker in self.workers:
+            worker.alive = False
+        # Leave the lost cluster now, in the background (it takes seconds): Ray would end
+        # this process a minute after its head went, and a window must outlive that.
+        threading.Thread(target=_leave, name="leave-lost-cluster", daemon=True).start()
+        if self._free is not None:
+            async with self._free:
+                self._free.notify_all()
+
     def _idlest(self) -> Worker | None:
         open_ = [w for w in self.live if w.busy < self.in_flight]
         return min(open_, key=lambda w: w.busy) if open_ else None
+
+
+def _leave() -> None:
+    """Disconnect this process from Ray (its driver), so a later run may connect anew."""
+    import ray
+
+    try:
+        ray.shutdown()
+    except Exception:  # the cluster is gone either way
+        log.info("leaving the lost cluster", exc_info=True)

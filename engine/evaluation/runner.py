@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.approvals.model import ApprovalDecision, ApprovalRecord
-from engine.errors import Problem, RunError, WorkflowLoadError
+from engine.errors import Problem, RunError, RunInterrupted, WorkflowLoadError
 from engine.evaluation.datasets import DatasetError, check_inputs, inputs_for, read_dataset
 from engine.evaluation.scorers import ChildVerdict, RowContext, score_row
 from engine.evaluation.spec import EvalSpec, LoadedEval, ScorerSpec, loads_eval
@@ -457,7 +457,7 @@ class Evaluator:
         status = "succeeded"
         try:
             await asyncio.gather(*(one(*item) for item in work))
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, RunInterrupted):
             status = "interrupted"
             self.store.set_evaluation_status(record.eval_id, status, time.time())
             raise
@@ -496,6 +496,8 @@ class Evaluator:
             )
         except RunError as exc:
             return _replace(base, error=str(exc), finished_at=time.time())
+        if run.status == "interrupted":  # not the row's fault: `eval resume` runs it again
+            raise RunInterrupted(f"row {example.index}: {run.error}")
         calls, remote, node_outputs = self._run_facts(run.run_id)
         scores: dict[str, ScoreResult] = {}
         for scorer in prepared.spec.scorers:

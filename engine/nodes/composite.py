@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from engine.errors import NodeError, RunError, WorkflowLoadError
+from engine.errors import NodeError, RunError, RunInterrupted, WorkflowLoadError
 from engine.nodes.base import (
     ConfigProblem,
     KindConfig,
@@ -236,6 +236,8 @@ class SubworkflowKind(NodeKind[SubworkflowConfig]):
     ) -> NodeResult:
         child, child_dir = _load_child(config.workflow, ctx.base_dir, ctx.depth)
         result = await ctx.run_child(child, dict(inputs), child_dir, ctx.node_id)
+        if result.status == "interrupted":
+            raise RunInterrupted(f"subworkflow run {result.run_id}: {result.error}")
         if result.status != "succeeded":
             raise NodeError(f"subworkflow run {result.run_id} {result.status}: {result.error}")
         outputs: dict[str, Any] = {"outputs": result.outputs}
@@ -414,6 +416,8 @@ class MapKind(NodeKind[MapConfig]):
             used.prompt_tokens += run.prompt_tokens
             used.completion_tokens += run.completion_tokens
             used.cost_usd += run.cost_usd
+            if run.status == "interrupted":
+                raise RunInterrupted(f"child run {run.run_id}: {run.error}")
             if run.status != "succeeded":
                 raise NodeError(f"child run {run.run_id} {run.status}: {run.error}")
             return run.outputs.get(config.result_port) if config.result_port else run.outputs
@@ -485,12 +489,15 @@ class MapKind(NodeKind[MapConfig]):
             # A failing item cancels the others at once: no calls or writes after the failure.
             async with asyncio.TaskGroup() as group:
                 tasks = [group.create_task(one(i, item)) for i, item in enumerate(items)]
-        except* NodeError as failures:
-            first = failures.exceptions[0]
-            assert isinstance(first, NodeError)
-            raise NodeError(f"map failed: {first}", error_class=first.error_class) from None
-        except* Exception as errors:  # a bug in an item's kind: report it, not a group
-            raise errors.exceptions[0] from None
+        except ExceptionGroup as group:  # one error is reported, not a group
+            errors = group.exceptions
+            lost = next((e for e in errors if isinstance(e, RunInterrupted)), None)
+            if lost is not None:  # the items' cluster is gone: the run stops, nothing failed
+                raise lost from None
+            first = next((e for e in errors if isinstance(e, NodeError)), None)
+            if first is not None:
+                raise NodeError(f"map failed: {first}", error_class=first.error_class) from None
+            raise errors[0] from None  # a bug in an item's kind
         outcomes = [task.result() for task in tasks]
         if policy.on_error == "collect":
             totals.outputs = {

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from engine.errors import NodeError, NodeTimeout
+from engine.errors import NodeError, NodeTimeout, RunInterrupted
 from engine.nodes.base import NodeContext, NodeResult, RunChild
 from engine.nodes.executor import ItemExecutor
 from engine.providers.base import ProviderRegistry
@@ -292,7 +292,7 @@ class NodeRunner:
             return result
         except TimeoutError:
             raise NodeTimeout(f"timed out after {compiled.node.policy.timeout_s}s") from None
-        except NodeError:
+        except (NodeError, RunInterrupted):
             raise
         except asyncio.CancelledError:
             reason = self.released.pop(node_id, None)

@@ -461,7 +461,9 @@ class Engine:
         status, error = "succeeded", None
         try:
             await execution.execute()
-            if execution.failure:
+            if execution.interrupted:
+                status, error = "interrupted", execution.interrupted
+            elif execution.failure:
                 status, error = "failed", execution.failure
             elif "waiting" in execution.results.values():
                 status = "waiting_approval"

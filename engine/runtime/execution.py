@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from engine.errors import RunInterrupted
 from engine.runtime.graph import CompiledNode
 from engine.trace.events import EventBus, NodeQueued
 
@@ -70,6 +71,8 @@ class Execution:
         """Final state per node: succeeded, failed, skipped, cached."""
         self.outputs: dict[str, dict[str, Any]] = {}
         self.failure: str | None = None
+        self.interrupted: str | None = None
+        """Why the run stopped as interrupted (a `RunInterrupted` from a node), if it did."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._task_of: dict[str, asyncio.Task[None]] = {}
         self._idle = asyncio.Event()
@@ -93,6 +96,14 @@ class Execution:
         for task in list(self._tasks):
             task.cancel()
 
+    def interrupt(self, reason: str) -> None:
+        """Stop the run as interrupted: nothing new starts, running nodes are cancelled, and
+        what finished stays finished for `resume`."""
+        self.interrupted = self.interrupted or reason
+        for task in list(self._tasks):
+            if task is not asyncio.current_task():
+                task.cancel()
+
     async def cancel(self) -> None:
         for task in list(self._tasks):
             task.cancel()
@@ -104,7 +115,7 @@ class Execution:
 
     def _ready(self, node_id: str) -> None:
         state = self.states[node_id]
-        if state.started or self.failure is not None:
+        if state.started or self.failure is not None or self.interrupted is not None:
             return
         state.started = True
         if state.timer is not None:
@@ -185,8 +196,12 @@ class Execution:
         if self.states[node_id].timer is None and compiled.join and self._join_timed_out(node_id):
             outcome = self.runner.join_timeout(compiled)
         else:
-            async with self.slots:
-                outcome = await self.runner.run(compiled, inputs)
+            try:
+                async with self.slots:
+                    outcome = await self.runner.run(compiled, inputs)
+            except RunInterrupted as exc:
+                self.interrupt(str(exc))
+                return
         if outcome.fail_run:
             self.failure = self.failure or f"node {node_id!r} failed: {outcome.error}"
             self._finish(node_id, None, "failed", propagate=False)

@@ -15,6 +15,9 @@ class RunStatus(StrEnum):
     CANCELLED = "cancelled"
     WAITING_APPROVAL = "waiting_approval"
     """Paused: a node waits for a person's decision; approving or `resume` continues it."""
+    INTERRUPTED = "interrupted"
+    """Stopped by something outside the workflow (its cluster was lost); what finished is
+    kept and `resume` continues it, here or on another cluster."""
 
 
 class NodeStatus(StrEnum):

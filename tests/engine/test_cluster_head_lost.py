@@ -1,0 +1,109 @@
+"""The head of the cluster running a map's items is lost mid-run: `interlock run --cluster`
+stops the run as interrupted (exit 130, every finished item recorded, the store's run
+`interrupted`), and `interlock resume --no-cluster` finishes it here, running only the
+items not yet done. Its own head (this test kills it), on the port the shared one used."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.engine.test_crash_resume import (
+    INTERLOCK,
+    ROOT,
+    interlock,
+    interlock_env,
+    newest_run,
+    read_events,
+)
+from tests.engine.test_map_resume import TOPICS, map_items_committed, model_map_file
+from tests.support.ray_head import ray_head_in
+
+pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.model]
+
+
+def head_processes(port: int) -> list[int]:
+    """The pids of the head's GCS server and raylet (not the worker nodes' raylets)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        words = [a.decode(errors="replace") for a in args]
+        gcs = f"--gcs_server_port={port}" in words
+        head_raylet = any(w.endswith("/sockets/raylet") for w in words) and any(
+            w.startswith("--gcs-address=") and w.endswith(f":{port}") for w in words
+        )
+        if gcs or head_raylet:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_lost_head_interrupts_the_run_and_resume_finishes_it_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    topics = [f"{topic} {n}" for n in range(10) for topic in TOPICS]
+    path = model_map_file(tmp_path, topics, max_parallelism=4)
+    reference = interlock(
+        "run", path, "--no-cluster", "--db", tmp_path / "ref.db", "--json", "-q", timeout=300
+    )
+    assert reference.returncode == 0, reference.stderr
+    expected = json.loads(reference.stdout)
+
+    db = tmp_path / "runs.db"
+    with ray_head_in(tmp_path / "data") as (home, address):
+        monkeypatch.setenv("INTERLOCK_DATA_DIR", str(tmp_path / "data"))
+        port = int(address.rpartition(":")[2])
+        command = ["run", str(path), "--no-cache", "--cluster", address]
+        command += ["--cluster-token", str(home.token), "--db", str(db), "--json", "-q"]
+        proc = subprocess.Popen(
+            [str(INTERLOCK), *command],
+            cwd=ROOT,
+            env=interlock_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 240
+            while map_items_committed(db) < 4:
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "the map made no progress on the cluster"
+                time.sleep(0.01)
+            pids = head_processes(port)
+            assert len(pids) == 2, pids  # its GCS server and its raylet
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
+            out, err = proc.communicate(timeout=120)  # well before Ray's own minute
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == 130, err
+    run_id, status = newest_run(db)
+    assert status == "interrupted"
+    assert f"run {run_id} was interrupted: the cluster's head at {address}" in err
+    assert json.loads(out)["status"] == "interrupted"
+    before = [e for e in read_events(db, run_id) if e.type == "map_item"]
+    assert 4 <= len(before) < len(topics)
+
+    done = interlock("resume", run_id, "--no-cluster", "--db", db, "--json", "-q", timeout=300)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["status"] == "succeeded"
+    assert summary["outputs"] == expected["outputs"]
+    events = read_events(db, run_id)
+    items = [e for e in events if e.type == "map_item"]
+    assert sorted(e.data["index"] for e in items) == list(range(len(topics)))  # once each
+    assert items[: len(before)] == before  # what finished on the cluster stayed
+    used = sum(e.data["prompt_tokens"] + e.data["completion_tokens"] for e in items)
+    assert summary["tokens"] == used == expected["tokens"]

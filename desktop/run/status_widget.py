@@ -53,6 +53,10 @@ class RunStatusWidget(QWidget):
             self.where.setText("local")
             self.where.setToolTip("Map items run in this process")
             return
+        if cluster.lost is not None:
+            self.where.setText("cluster lost")
+            self.where.setToolTip(cluster.lost)
+            return
         start = start or {}
         live = cluster.live
         done = " · ".join(str(w.done - start.get(w.name, 0)) for w in live)

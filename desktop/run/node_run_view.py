@@ -1,5 +1,6 @@
 """The inspector's Run tab: one node of the current (or replayed) run — inputs, output
-(live tokens while streaming), attempts, routing, tool calls, approvals, other events."""
+(live tokens while streaming), attempts, a map's items (done, failed, and where each ran:
+here or which cluster worker), routing, tool calls, approvals, other events."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop.run.badges import RUN_COLORS
 from desktop.run.qt import named
+from engine.trace.events import MapItemDone
 from engine.trace.fold import NodeRun, RunState
 
 SECTIONS = {
@@ -32,7 +34,7 @@ SECTIONS = {
     "node_waiting": "Approvals",
     "node_log": "Log",
 }
-HANDLED = frozenset({"node_queued", "node_started", "node_token", "node_retrying"})
+HANDLED = frozenset({"node_queued", "node_started", "node_token", "node_retrying", "map_item"})
 HANDLED_TERMINAL = frozenset({"node_succeeded", "node_failed", "node_cached", "node_skipped"})
 
 
@@ -132,6 +134,11 @@ class NodeRunView(QWidget):
             parts.append(f"attempt {node.attempt}")
         if node.model:
             parts.append(f"{'remote' if node.remote else 'local'} model <i>{node.model}</i>")
+        items = _map_items(node)
+        if items:
+            total = node.inputs.get("items") if node.inputs else None
+            of = f"/{len(total)}" if isinstance(total, list) else ""
+            parts.append(f"{len(items)}{of} items")
         if node.tokens:
             parts.append(f"{node.prompt_tokens}+{node.completion_tokens} tokens")
         if node.cost_usd:
@@ -177,6 +184,17 @@ class NodeRunView(QWidget):
             if a.retry_delay_s is not None:
                 add_value(item, "retry wait", f"{a.retry_delay_s:.2f}s")
             item.setExpanded(True)
+        if items := _map_items(node):
+            failed = sum(1 for e in items.values() if not e.ok)
+            counts = f"{len(items)} done" + (f" · {failed} failed" if failed else "")
+            top = QTreeWidgetItem(section("Map items"), ["items", counts])
+            places: dict[str, int] = {}
+            for e in items.values():
+                place = f"on {e.worker}" if e.worker else "here"
+                places[place] = places.get(place, 0) + 1
+            for place, count in sorted(places.items()):
+                QTreeWidgetItem(top, [place, f"{count} items"])
+            top.setExpanded(True)
         for event in node.events:
             if event.type in HANDLED or event.type in HANDLED_TERMINAL:
                 continue
@@ -190,6 +208,11 @@ class NodeRunView(QWidget):
             for key, value in data.items():
                 if value not in (None, "", [], {}):
                     add_value(item, key, value)
+
+
+def _map_items(node: NodeRun) -> dict[int, MapItemDone]:
+    """The map's finished items by index (a later attempt's record of an index wins)."""
+    return {e.index: e for e in node.events if isinstance(e, MapItemDone)}
 
 
 def _summary(kind: str, data: dict[str, Any]) -> str:

@@ -213,21 +213,28 @@ class Cluster:
         The head is watched while any item is out."""
         answer: asyncio.Future[ItemReply] = asyncio.ensure_future(ref)
         self._waiting += 1
-        if self._watch is None or self._watch.done():
-            self._watch = asyncio.get_running_loop().create_task(self._watch_head())
-        watch = self._watch
         try:
-            either: set[asyncio.Future[Any]] = {answer, watch}
-            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-            if answer.done():
-                return answer.result()
-            raise RunInterrupted(self.lost or f"the cluster at {self.address} was lost")
+            while True:
+                if self._watch is None:
+                    self._watch = asyncio.get_running_loop().create_task(self._watch_head())
+                watch = self._watch
+                either: set[asyncio.Future[Any]] = {answer, watch}
+                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+                if answer.done():
+                    return answer.result()
+                if self.lost is not None:
+                    raise RunInterrupted(self.lost)
+                if not watch.cancelled():
+                    watch.result()  # what broke the watch, if anything did
+                if self._watch is watch:  # stopped while no item was out: watch anew
+                    self._watch = None
         finally:
             if not answer.done():
                 answer.cancel()
             self._waiting -= 1
-            if self._waiting == 0 and not watch.done():
-                watch.cancel()
+            if self._waiting == 0 and self._watch is not None:
+                self._watch.cancel()
+                self._watch = None
 
     async def _watch_head(self) -> None:
         """Return once the head's port has refused or ignored `HEAD_MISSES` probes in a row
@@ -243,6 +250,7 @@ class Cluster:
                 misses = 0
             except (OSError, TimeoutError):
                 misses += 1
+        self._watch = None  # a later connection attempt starts afresh
         self.lost = (
             f"the cluster's head at {self.address} stopped answering; finished items are "
             "kept: `interlock resume` continues the run here (--no-cluster) or on another "

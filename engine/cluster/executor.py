@@ -97,6 +97,7 @@ class RayItems:
             reply.prompt_tokens,
             reply.completion_tokens,
             reply.cost_usd,
+            reply.worker,
         )
 
     async def run_workflow(
@@ -138,6 +139,7 @@ class RayItems:
             reply.prompt_tokens,
             reply.completion_tokens,
             reply.cost_usd,
+            reply.worker,
         )
 
 

@@ -64,6 +64,8 @@ class NodeResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
+    worker: str | None = None
+    """The cluster worker that ran it (a map item sent to a cluster); None: this process."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,8 @@ class ChildRunResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
+    worker: str | None = None
+    """The cluster worker that ran the child run; None: this process."""
 
 
 RequestApproval = Callable[["ApprovalRequest"], Awaitable["ApprovalDecision"]]

@@ -404,6 +404,7 @@ class MapKind(NodeKind[MapConfig]):
                 used.prompt_tokens += result.prompt_tokens
                 used.completion_tokens += result.completion_tokens
                 used.cost_usd += result.cost_usd
+                used.worker = result.worker
                 port = config.result_port or next(iter(result.outputs), None)
                 return result.outputs.get(port) if port else None
             label = f"{ctx.node_id}[{index}]"
@@ -416,6 +417,7 @@ class MapKind(NodeKind[MapConfig]):
             used.prompt_tokens += run.prompt_tokens
             used.completion_tokens += run.completion_tokens
             used.cost_usd += run.cost_usd
+            used.worker = run.worker
             if run.status == "interrupted":
                 raise RunInterrupted(f"child run {run.run_id}: {run.error}")
             if run.status != "succeeded":
@@ -446,6 +448,7 @@ class MapKind(NodeKind[MapConfig]):
                     "prompt_tokens": used.prompt_tokens,
                     "completion_tokens": used.completion_tokens,
                     "cost_usd": used.cost_usd,
+                    "worker": used.worker,
                 },
             )
             return outcome

@@ -314,6 +314,9 @@ class MapItemDone(RunEvent):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
+    worker: str | None = None
+    """The cluster worker that produced the result (None: the coordinator ran the item, or
+    it failed)."""
 
 
 TERMINAL_NODE_EVENTS: tuple[type[RunEvent], ...] = (

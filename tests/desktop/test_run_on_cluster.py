@@ -97,6 +97,20 @@ def test_a_workflow_that_names_a_cluster_runs_its_map_items_there(
     assert sum(per_worker) == 20 and all(n > 0 for n in per_worker)  # this run's, by worker
     assert address in status.where.toolTip()
     assert all(w.pid != os.getpid() for w in cluster.workers)
+    # The map node's Run tab: its items, and how many each worker ran (as the status bar).
+    window.scene.node_items["each"].setSelected(True)
+    view = window.run_ui.node_view
+    assert view.node_id == "each" and "20/20 items" in view.header.text()
+    tree = view.details
+    section = next(
+        tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
+        if tree.topLevelItem(i).text(0) == "Map items"
+    )  # fmt: skip
+    items = section.child(0)
+    assert (items.text(0), items.text(1)) == ("items", "20 done")
+    places = {items.child(i).text(0): items.child(i).text(1) for i in range(items.childCount())}
+    names = [w.name for w in cluster.live]  # in the status bar's order
+    assert places == {f"on {n}": f"{c} items" for n, c in zip(names, per_worker, strict=True)}
 
     second = run(qtbot, window, fan_out(tmp_path, "seven", 7, address))
     assert second.outputs == {"out": [f"<w{i}>" for i in range(7)]}

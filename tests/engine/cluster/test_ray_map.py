@@ -113,6 +113,7 @@ def shape(events: list[RunEvent]) -> list[tuple[str, str | None, dict[str, Any]]
         if isinstance(event, NodeLog) and event.message.startswith("map items run on"):
             continue  # where the items ran: the one line a cluster run adds
         if isinstance(event, MapItemDone):
+            payload.pop("worker")  # where it ran: checked on its own
             items.append((event.type, event.node_id, payload))
             continue
         out.append((event.type, event.node_id, payload))
@@ -145,6 +146,9 @@ def test_a_map_on_the_cluster_records_what_a_local_run_records(
         assert remote.status == local.status == "succeeded"
         assert remote.outputs == local.outputs == {"out": [f"<{item}>" for item in items]}
         assert shape(remote_events) == shape(local_events)
+        names = {w.name for w in cluster.workers}
+        assert {e.worker for e in remote_events if isinstance(e, MapItemDone)} <= names
+        assert {e.worker for e in local_events if isinstance(e, MapItemDone)} == {None}
         placed = [e.message for e in remote_events if isinstance(e, NodeLog)]
         assert placed[0].startswith(f"map items run on the cluster at {cluster.address}")
         # Each item's child run is recorded once, with the events a local child records.
@@ -177,6 +181,11 @@ def test_a_map_on_the_bundled_model_runs_on_both_workers(cluster: Cluster, tmp_p
     tokens = [e for e in remote_events if isinstance(e, NodeToken)]
     assert len(tokens) == len([e for e in local_events if isinstance(e, NodeToken)]) > 0
     assert all(w.done > n for w, n in zip(cluster.workers, before, strict=True))
+    # Each item's event names the worker that ran it: as many per worker as it answered.
+    ran = [e.worker for e in remote_events if isinstance(e, MapItemDone)]
+    assert {w.name: ran.count(w.name) for w in cluster.workers} == {
+        w.name: w.done - n for w, n in zip(cluster.workers, before, strict=True)
+    }
 
 
 def test_items_that_ask_a_person_stay_on_the_coordinator(cluster: Cluster, tmp_path: Path) -> None:

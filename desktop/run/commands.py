@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QPoint, Signal
+from PySide6.QtCore import QObject, QPoint, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QGraphicsItem, QMenu, QMessageBox, QStyle
 
@@ -192,6 +192,8 @@ class RunCommands(QObject):
         self.rerun.setEnabled(not running and has_run)
         self.export.setEnabled(not running and has_run)
         self.refresh_resume()
+        if not running:  # said from the run's own task: check again once it has ended
+            QTimer.singleShot(0, self.refresh_resume)
 
     # -- run entries of a node's context menu (desktop/canvas_menus.py shows it) --------
 

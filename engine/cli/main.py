@@ -171,7 +171,16 @@ def _stdout_closed() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     with redacted_output():  # no known secret is ever printed or logged
-        return _main(argv)
+        code = _main(argv)
+    connection = sys.modules.get("engine.cluster.connection")
+    if connection is not None and connection.abandoned() is not None:
+        # This process lost its cluster's head: Ray's driver cannot be shut down or torn
+        # down with the interpreter (it crashes), and everything here is recorded.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def _main(argv: Sequence[str] | None) -> int:

@@ -6,10 +6,10 @@ run stops as interrupted. The only module that imports `ray`, and only when used
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
 import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +29,13 @@ DEFAULT_IN_FLIGHT = 4
 HEAD_PROBE_S = 1.0
 """While items are out, the head's port is probed this often (and given this long)."""
 HEAD_MISSES = 3
-"""Probes in a row the head may miss before the cluster counts as lost: well inside the
-minute after which Ray ends a driver whose head is gone, so the run stops recorded."""
+"""Probes in a row the head may miss before the cluster counts as lost."""
+NEVER_S = 10 * 365 * 24 * 3600
+"""How long a driver waits for a lost head before Ray ends its process (Ray's default is a
+minute): the run is interrupted and recorded instead, and a window outlives its cluster."""
+
+_abandoned: str | None = None
+"""The address of the cluster this process lost, if it did (it cannot connect again)."""
 
 
 class ClusterError(InterlockError):
@@ -106,6 +111,12 @@ class Cluster:
     ) -> Cluster:
         """Join the cluster at `address` (host:port of its head) as a driver and start an
         item actor on every live worker node. Blocks until each actor answers."""
+        if _abandoned is not None:
+            raise ClusterError(
+                f"this process lost the cluster it was connected to ({_abandoned}); Ray "
+                "cannot connect it to another: restart it (the runs it recorded are kept)"
+            )
+        os.environ.setdefault("RAY_gcs_rpc_server_reconnect_timeout_s", str(NEVER_S))
         if token_path is not None:  # before importing ray, which reads the token then
             use_token(token_path)
         try:
@@ -259,9 +270,7 @@ class Cluster:
         log.info("%s", self.lost)
         for worker in self.workers:
             worker.alive = False
-        # Leave the lost cluster now, in the background (it takes seconds): Ray would end
-        # this process a minute after its head went, and a window must outlive that.
-        threading.Thread(target=_leave, name="leave-lost-cluster", daemon=True).start()
+        _abandon(self.address)
         if self._free is not None:
             async with self._free:
                 self._free.notify_all()
@@ -271,11 +280,16 @@ class Cluster:
         return min(open_, key=lambda w: w.busy) if open_ else None
 
 
-def _leave() -> None:
-    """Disconnect this process from Ray (its driver), so a later run may connect anew."""
+def abandoned() -> str | None:
+    """The address of the cluster this process lost, if it lost one."""
+    return _abandoned
+
+
+def _abandon(address: str) -> None:
+    """Give up this process's Ray driver for good: Ray's `shutdown` (also at exit) would
+    ask the head's dead raylet to let go and, failing, end the process on the spot."""
+    global _abandoned
     import ray
 
-    try:
-        ray.shutdown()
-    except Exception:  # the cluster is gone either way
-        log.info("leaving the lost cluster", exc_info=True)
+    _abandoned = address
+    atexit.unregister(ray.shutdown)

@@ -88,6 +88,10 @@ class RayItems:
             else:
                 ctx.emit(call[1], call[2])
         _raise_refused(reply)
+        if ctx.budget is not None:  # as the item's calls would be, had they run here
+            ctx.budget.charge(
+                ctx.node_id, reply.prompt_tokens, reply.completion_tokens, reply.cost_usd
+            )
         if reply.error is not None:
             raise NodeError(reply.error, error_class=reply.error_class)
         return NodeResult(

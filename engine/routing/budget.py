@@ -112,6 +112,15 @@ class RunBudget:
             prompt_tokens, completion_tokens, cost_usd
         )
 
+    def charge(
+        self, node_id: str, prompt_tokens: int, completion_tokens: int, cost_usd: float
+    ) -> None:
+        """Calls made for `node_id` outside this process (a map item on a cluster worker),
+        counted as if they had been made here."""
+        self._unrecorded.setdefault(node_id, Usage()).add(
+            prompt_tokens, completion_tokens, cost_usd
+        )
+
     def take(self, node_id: str) -> Usage:
         """The calls of `node_id`'s attempt so far, handed over to be recorded on the
         event that ends the attempt (and so counted in the run's totals)."""

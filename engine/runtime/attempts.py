@@ -292,7 +292,19 @@ class NodeRunner:
             return result
         except TimeoutError:
             raise NodeTimeout(f"timed out after {compiled.node.policy.timeout_s}s") from None
-        except (NodeError, RunInterrupted):
+        except NodeError:
+            raise
+        except RunInterrupted as exc:  # the attempt ends here; the node runs again on resume
+            self.bus.emit(
+                NodeFailed,
+                node_id=node_id,
+                attempt=attempt,
+                error=str(exc),
+                error_class="interrupted",
+                on_error="fail",
+                duration_s=time.monotonic() - started,
+                **self._attempt_usage(node_id),
+            )
             raise
         except asyncio.CancelledError:
             reason = self.released.pop(node_id, None)

@@ -287,3 +287,32 @@ def test_summary_takes_a_corner_that_covers_no_node(
     summary.collapse_button.click()
     assert not summary.collapsed and summary.facts.isVisible()
     assert summary.outputs.toPlainText() == "Hello world / HELLO WORLD!"
+
+
+FAILS = """\
+version: 1
+metadata: {name: Fails}
+inputs: [{name: x, type: number, default: 1}]
+nodes:
+  - {id: x, kind: input, position: {x: 0, y: 0}}
+  - {id: t, kind: template, config: {template: "{{ in // 0 }}"}, position: {x: 250, y: 0}}
+  - {id: out, kind: output, position: {x: 500, y: 0}}
+edges:
+  - {source: x.value, target: t.in}
+  - {source: t.text, target: out.value}
+"""
+
+
+def test_a_run_that_failed_here_can_be_resumed_from_the_toolbar(
+    qtbot: QtBot, qloop: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    """Resume is checked again once the run's task has ended (not only while it ends)."""
+    path = tmp_path / "fails.interlock.yaml"
+    path.write_text(FAILS, encoding="utf-8")
+    window.open_path(path)
+    commands = window.run_ui.commands
+    window.actions_.run.trigger()
+    result = wait_finished(qtbot, window)
+    assert result is not None and result.status == "failed"
+    qtbot.waitUntil(commands.resume.isEnabled, timeout=10_000)
+    assert commands.resume.toolTip() == f"Continue run {result.run_id}"

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QMainWindow,
     QMenu,
@@ -43,6 +44,7 @@ from desktop.run_controller import RunController
 from desktop.start_panel import StartPanel
 from desktop.subworkflow_open import open_subworkflow
 from desktop.unreadable_view import UnreadableFile, UnreadableFileView, unreadable
+from desktop.wheel_guard import install_wheel_guard
 from desktop.window_fit import fit_to_screen, scroll_large_docks
 from desktop.workflow_settings.window_ui import WorkflowSettingsUi
 from engine.nodes import default_registry
@@ -67,6 +69,9 @@ class MainWindow(QMainWindow):
         db_path: str | None = None,
     ) -> None:
         super().__init__()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            install_wheel_guard(app)
         self.registry = registry or default_registry()  # plugins too, as the CLI
         self.settings = settings or QSettings("Interlock", "Interlock")
         self.document = WorkflowDocument()

@@ -418,6 +418,10 @@ class MapKind(NodeKind[MapConfig]):
             used.completion_tokens += run.completion_tokens
             used.cost_usd += run.cost_usd
             used.worker = run.worker
+            if ctx.budget is not None:  # spent by the child run, for this map's attempt
+                ctx.budget.charge(
+                    ctx.node_id, run.prompt_tokens, run.completion_tokens, run.cost_usd
+                )
             if run.status == "interrupted":
                 raise RunInterrupted(f"child run {run.run_id}: {run.error}")
             if run.status != "succeeded":

@@ -115,8 +115,8 @@ class RunBudget:
     def charge(
         self, node_id: str, prompt_tokens: int, completion_tokens: int, cost_usd: float
     ) -> None:
-        """Calls made for `node_id` outside this process (a map item on a cluster worker),
-        counted as if they had been made here."""
+        """Calls made for `node_id` outside its own provider calls (a map item's child run,
+        or an item on a cluster worker), counted as if it had made them."""
         self._unrecorded.setdefault(node_id, Usage()).add(
             prompt_tokens, completion_tokens, cost_usd
         )

@@ -1,6 +1,7 @@
 """A resumed map runs only the items its interrupted attempt did not finish: each item
 ends in one `map_item` event, kept across a failure or a SIGKILLed process, and the run's
-totals count every item once (the real bundled model through `interlock run`)."""
+totals count every item once, child runs' tokens included (the real bundled model, in
+process and through `interlock run`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from engine.providers.base import ProviderRegistry
+from engine.providers.local import default_local_provider
 from engine.runtime.engine import Engine
 from engine.store.sqlite import SqliteRunStore
 from engine.trace.events import MapItemDone, NodeLog, RunEvent
@@ -90,6 +93,75 @@ def test_a_failed_item_under_collect_is_kept_as_failed(tmp_path: Path) -> None:
     items = [e for e in store.events(done.run_id) if isinstance(e, MapItemDone)]
     assert [(e.index, e.ok) for e in items] == [(0, True), (1, False)]
     assert items[1].value["item"] == "docs/missing.txt"
+
+
+CHILD = f"""\
+version: 1
+metadata: {{name: read and say}}
+inputs: [{{name: item}}]
+policy:
+  allowed_tools: [file_read]
+  tool_scopes: {{file_read: {{roots: [{{path: docs, mode: read}}]}}}}
+nodes:
+  - {{id: item, kind: input}}
+  - {{id: read, kind: tool, config: {{tool: file_read, arguments: {{path: "{{{{ in }}}}"}}}}}}
+  - id: say
+    kind: llm
+    config: {{model: {SMOLLM2_ID}, prompt: "Repeat: {{{{ in.content }}}}", max_tokens: 4,
+             temperature: 0}}
+  - {{id: out, kind: output}}
+edges:
+  - {{source: item.value, target: read.in}}
+  - {{source: read.result, target: say.in}}
+  - {{source: say.text, target: out.value}}
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_a_map_of_child_runs_failed_and_resumed_counts_each_items_tokens_once(
+    tmp_path: Path,
+) -> None:
+    """Child runs spend outside the map's own calls: the attempt that failed still counts
+    the items it finished, so the resumed run's total is a clean run's total."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "child.interlock.yaml").write_text(CHILD)
+    names = [f"docs/{n}.txt" for n in "abc"]
+    flow = wf(
+        [
+            {"id": "names", "kind": "input"},
+            {
+                "id": "each",
+                "kind": "map",
+                "config": {
+                    "workflow": "child.interlock.yaml",
+                    "result_port": "out",
+                    "max_parallelism": 1,
+                },
+            },
+            {"id": "out", "kind": "output"},
+        ],
+        [("names.value", "each.items"), ("each.results", "out.value")],
+        inputs=[{"name": "names", "type": "array", "default": names}],
+    )
+    for name in names[:2]:
+        (tmp_path / name).write_text(name)
+    store = SqliteRunStore(tmp_path / "runs.db")
+    providers = ProviderRegistry([default_local_provider()], default_model=SMOLLM2_ID)
+    engine = Engine(make_registry(), providers, store=store, use_cache=False)
+    first = asyncio.run(engine.run(flow, {}, base_dir=tmp_path))
+    assert first.status == "failed" and "item 2" in (first.error or "")
+    (tmp_path / names[2]).write_text(names[2])
+    second = asyncio.run(engine.resume(first.run_id, base_dir=tmp_path))
+    assert second.status == "succeeded", second.error
+
+    clean = asyncio.run(engine.run(flow, {}, base_dir=tmp_path))
+    assert clean.status == "succeeded" and clean.outputs == second.outputs
+    assert clean.tokens > 0
+    assert second.tokens == clean.tokens  # the two items kept from the failed attempt too
+    record = store.get_run(first.run_id)
+    assert record is not None
+    assert record.prompt_tokens + record.completion_tokens == clean.tokens
 
 
 # ---- a process killed mid-map, on the real model ---------------------------------------

@@ -236,6 +236,10 @@ class SubworkflowKind(NodeKind[SubworkflowConfig]):
     ) -> NodeResult:
         child, child_dir = _load_child(config.workflow, ctx.base_dir, ctx.depth)
         result = await ctx.run_child(child, dict(inputs), child_dir, ctx.node_id)
+        if ctx.budget is not None:  # what the child spent is this attempt's, even if it failed
+            ctx.budget.charge(
+                ctx.node_id, result.prompt_tokens, result.completion_tokens, result.cost_usd
+            )
         if result.status == "interrupted":
             raise RunInterrupted(f"subworkflow run {result.run_id}: {result.error}")
         if result.status != "succeeded":

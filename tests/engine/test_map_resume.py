@@ -248,3 +248,53 @@ def test_a_killed_model_map_resumes_its_unfinished_items_and_counts_each_once(
     assert items[: len(before)] == before  # what the killed process finished stayed
     used = sum(e.data["prompt_tokens"] + e.data["completion_tokens"] for e in items)
     assert summary["tokens"] == used == expected["tokens"]
+
+
+SAY_THEN_READ = f"""\
+version: 1
+metadata: {{name: say then read}}
+inputs: [{{name: item}}]
+policy:
+  allowed_tools: [file_read]
+  tool_scopes: {{file_read: {{roots: [{{path: docs, mode: read}}]}}}}
+nodes:
+  - {{id: item, kind: input}}
+  - id: say
+    kind: llm
+    config: {{model: {SMOLLM2_ID}, prompt: "Repeat: {{{{ in }}}}", max_tokens: 4,
+             temperature: 0}}
+  - {{id: read, kind: tool, config: {{tool: file_read, arguments: {{path: docs/gone.txt}}}}}}
+  - {{id: out, kind: output}}
+edges:
+  - {{source: item.value, target: say.in}}
+  - {{source: say.text, target: read.in}}
+  - {{source: read.result, target: out.value}}
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_a_failed_subworkflow_counts_what_its_child_run_spent(tmp_path: Path) -> None:
+    """The child's model call happened: the parent's totals say so, as for a failed llm
+    node's own calls."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "child.interlock.yaml").write_text(SAY_THEN_READ)
+    flow = wf(
+        [
+            {"id": "item", "kind": "input"},
+            {"id": "sub", "kind": "subworkflow", "config": {"workflow": "child.interlock.yaml"}},
+            {"id": "out", "kind": "output"},
+        ],
+        [("item.value", "sub.item"), ("sub.outputs", "out.value")],
+        inputs=[{"name": "item", "default": "tea"}],
+    )
+    store = SqliteRunStore(tmp_path / "runs.db")
+    providers = ProviderRegistry([default_local_provider()], default_model=SMOLLM2_ID)
+    engine = Engine(make_registry(), providers, store=store, use_cache=False)
+    parent = asyncio.run(engine.run(flow, {}, base_dir=tmp_path))
+    assert parent.status == "failed"
+    (child,) = store.child_runs(parent.run_id)
+    assert child.status == "failed" and child.prompt_tokens + child.completion_tokens > 0
+    assert parent.tokens == child.prompt_tokens + child.completion_tokens
+    record = store.get_run(parent.run_id)
+    assert record is not None and record.prompt_tokens == child.prompt_tokens

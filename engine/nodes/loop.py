@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from engine.errors import NodeError, RunError
+from engine.errors import NodeError, RunError, RunInterrupted
 from engine.nodes.base import (
     ConfigProblem,
     KindConfig,
@@ -262,6 +262,10 @@ class _Body:
         except RunError as exc:
             raise NodeError(f"iteration {iteration}: {exc}", error_class="validation") from None
         _add(totals, run.prompt_tokens, run.completion_tokens, run.cost_usd)
+        if ctx.budget is not None:  # spent by the child run, for this loop's attempt
+            ctx.budget.charge(ctx.node_id, run.prompt_tokens, run.completion_tokens, run.cost_usd)
+        if run.status == "interrupted":
+            raise RunInterrupted(f"iteration {iteration}: child run {run.run_id}: {run.error}")
         if run.status != "succeeded":
             raise NodeError(
                 f"iteration {iteration}: child run {run.run_id} {run.status}: {run.error}"

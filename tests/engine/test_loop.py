@@ -4,16 +4,20 @@ times; every iteration traced, and a resumed run continues after the last one.""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from engine.providers.base import ProviderRegistry
+from engine.providers.local import default_local_provider
 from engine.runtime.engine import Engine
 from engine.runtime.validate import validate
 from engine.store.sqlite import SqliteRunStore
 from engine.trace.events import LoopIteration, RunEvent
-from engine.workflow.loader import save_workflow
+from engine.workflow.loader import load_workflow, save_workflow, workflow_to_data
+from local_models import SMOLLM2_ID
 from tests.engine.helpers import run, wf
 from tests.support.kinds import make_registry
 
@@ -211,3 +215,39 @@ def test_a_loop_is_cached_only_when_its_body_may_be(tmp_path: Path, body: str) -
             tmp_path,
         )
     )
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_a_resumed_loop_counts_its_kept_iterations_tokens_once(tmp_path: Path) -> None:
+    """Each iteration's child run asks the bundled model first: the two iterations the
+    failed attempt finished are counted by it, the third by the resumed one, as in a run
+    that never failed."""
+    (tmp_path / "docs").mkdir()
+    for n in (1, 2):
+        (tmp_path / "docs" / f"step{n}.txt").write_text("not yet")
+    workflow = _polling_files(tmp_path)
+    data = workflow_to_data(load_workflow(tmp_path / "poll.interlock.yaml").workflow)
+    data["nodes"].insert(2, {
+        "id": "say", "kind": "llm", "config": {
+            "model": SMOLLM2_ID, "prompt": "Count to {{ n }}.", "max_tokens": 4,
+            "temperature": 0, "inputs": ["n"],
+        },
+    })  # fmt: skip
+    data["nodes"].append({"id": "said", "kind": "output"})
+    data["edges"] += [
+        {"source": "iteration.value", "target": "say.n"},
+        {"source": "say.text", "target": "said.value"},
+    ]
+    (tmp_path / "poll.interlock.yaml").write_text(json.dumps(data))  # JSON is YAML
+    store = SqliteRunStore(tmp_path / "runs.db")
+    providers = ProviderRegistry([default_local_provider()], default_model=SMOLLM2_ID)
+    engine = Engine(make_registry(), providers, store=store, use_cache=False)
+    first = asyncio.run(engine.run(workflow, {"x": None}, base_dir=tmp_path))
+    assert first.status == "failed" and "iteration 3" in (first.error or "")
+    (tmp_path / "docs" / "step3.txt").write_text("ready")
+    second = asyncio.run(engine.resume(first.run_id, base_dir=tmp_path))
+    assert second.status == "succeeded", second.error
+    clean = asyncio.run(engine.run(workflow, {"x": None}, base_dir=tmp_path))
+    assert clean.status == "succeeded" and clean.outputs == second.outputs
+    assert clean.tokens > 0 and second.tokens == clean.tokens

@@ -1,19 +1,23 @@
 """The head of the cluster running a map's items is lost mid-run: `interlock run --cluster`
 stops the run as interrupted (exit 130, every finished item recorded, the store's run
 `interrupted`), and `interlock resume --no-cluster` finishes it here, running only the
-items not yet done. Its own head (this test kills it), on the port the shared one used."""
+items not yet done; a batch whose rows run whole on the workers reports each row and
+keeps the finished runs. Each test has its own head (it kills it), on the shared port."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
+from engine.store.sqlite import SqliteRunStore
+from local_models import SMOLLM2_ID
 from tests.engine.test_crash_resume import (
     INTERLOCK,
     ROOT,
@@ -107,3 +111,82 @@ def test_a_lost_head_interrupts_the_run_and_resume_finishes_it_here(
     assert items[: len(before)] == before  # what finished on the cluster stayed
     used = sum(e.data["prompt_tokens"] + e.data["completion_tokens"] for e in items)
     assert summary["tokens"] == used == expected["tokens"]
+
+
+SAY = f"""\
+version: 1
+metadata: {{name: say}}
+inputs: [{{name: topic, type: string, required: true}}]
+nodes:
+  - {{id: topic, kind: input}}
+  - id: say
+    kind: llm
+    config: {{model: {SMOLLM2_ID}, prompt: "One short sentence about {{{{ in }}}}.",
+             max_tokens: 12, temperature: 0}}
+  - {{id: out, kind: output}}
+edges:
+  - {{source: topic.value, target: say.in}}
+  - {{source: say.text, target: out.value}}
+"""
+
+
+def runs_committed(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as connection:
+            row = connection.execute("SELECT count(*) FROM runs WHERE status = 'succeeded'")
+            return int(row.fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def test_a_batch_whose_head_is_lost_reports_each_row_and_keeps_the_finished_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whole runs on the workers: rows that finished are recorded and reported, the rest
+    say they did not run; exit 130."""
+    flow = tmp_path / "say.interlock.yaml"
+    flow.write_text(SAY)
+    rows = [{"topic": f"{topic} {n}"} for n in range(10) for topic in TOPICS]
+    (tmp_path / "rows.json").write_text(json.dumps(rows))
+    db = tmp_path / "runs.db"
+    with ray_head_in(tmp_path / "data") as (home, address):
+        monkeypatch.setenv("INTERLOCK_DATA_DIR", str(tmp_path / "data"))
+        port = int(address.rpartition(":")[2])
+        command = ["run", str(flow), "--inputs-file", str(tmp_path / "rows.json")]
+        command += ["--cluster", address, "--cluster-token", str(home.token)]
+        command += ["--no-cache", "--db", str(db), "--json", "-q"]
+        proc = subprocess.Popen(
+            [str(INTERLOCK), *command],
+            cwd=ROOT,
+            env=interlock_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 240
+            while runs_committed(db) < 4:
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "the batch made no progress on the cluster"
+                time.sleep(0.01)
+            for pid in head_processes(port):
+                os.kill(pid, signal.SIGKILL)
+            out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == 130, err
+    report = json.loads(out)
+    assert len(report) == len(rows)
+    done = [r for r in report if r["status"] == "succeeded"]
+    lost = [r for r in report if r["status"] == "not_run"]
+    assert len(done) + len(lost) == len(rows) and len(done) >= 4 and lost
+    assert all(f"the cluster's head at {address}" in r["error"] for r in lost)
+    assert f"{len(lost)} of {len(rows)} rows did not finish (the cluster was lost)" in err
+    store = SqliteRunStore(db)
+    try:
+        recorded = {r.run_id: r.status for r in store.list_runs(limit=1000)}
+    finally:
+        store.close()
+    assert recorded == {r["run_id"]: "succeeded" for r in done}  # each finished row, once

@@ -117,7 +117,12 @@ def _report(args: argparse.Namespace, result: RunResult) -> int:
         )
         return EXIT_WAITING
     if result.status == "interrupted":
-        print(f"run {result.run_id} was interrupted: {result.error}", file=sys.stderr)
+        print(
+            f"run {result.run_id} was interrupted: {result.error}; what finished is kept: "
+            f"`interlock resume {result.run_id}` runs the rest here (--no-cluster) or on "
+            "another cluster (--cluster ADDRESS)",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     if result.status != "succeeded" and (note := _store_problem(result)):
         print(note, file=sys.stderr)

@@ -262,11 +262,7 @@ class Cluster:
             except (OSError, TimeoutError):
                 misses += 1
         self._watch = None  # a later connection attempt starts afresh
-        self.lost = (
-            f"the cluster's head at {self.address} stopped answering; finished items are "
-            "kept: `interlock resume` continues the run here (--no-cluster) or on another "
-            "cluster (--cluster ADDRESS)"
-        )
+        self.lost = f"the cluster's head at {self.address} stopped answering"
         log.info("%s", self.lost)
         for worker in self.workers:
             worker.alive = False

@@ -457,10 +457,18 @@ class Evaluator:
         status = "succeeded"
         try:
             await asyncio.gather(*(one(*item) for item in work))
-        except (asyncio.CancelledError, RunInterrupted):
+        except asyncio.CancelledError:
             status = "interrupted"
             self.store.set_evaluation_status(record.eval_id, status, time.time())
             raise
+        except RunInterrupted as exc:
+            status = "interrupted"
+            self.store.set_evaluation_status(record.eval_id, status, time.time())
+            raise RunInterrupted(
+                f"evaluation {record.eval_id} was interrupted: {exc}; its finished rows are "
+                f"kept: `interlock eval resume {record.eval_id}` runs the rest (--no-cluster: "
+                "here)"
+            ) from exc
         except Exception:
             status = "failed"
             self.store.set_evaluation_status(record.eval_id, status, time.time())

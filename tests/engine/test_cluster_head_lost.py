@@ -190,3 +190,70 @@ def test_a_batch_whose_head_is_lost_reports_each_row_and_keeps_the_finished_runs
     finally:
         store.close()
     assert recorded == {r["run_id"]: "succeeded" for r in done}  # each finished row, once
+
+
+def test_an_evaluation_whose_head_is_lost_is_interrupted_and_resumes_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Evaluation rows run whole on the workers; the head is killed mid-way: the evaluation
+    is `interrupted` (exit 130) with its finished rows kept, and `eval resume
+    --no-cluster` runs only the other rows, here."""
+    (tmp_path / "say.interlock.yaml").write_text(SAY)
+    topics = [f"{topic} {n}" for n in range(10) for topic in TOPICS]
+    dataset = "".join(json.dumps({"topic": t, "expected": t}) + "\n" for t in topics)
+    (tmp_path / "say.jsonl").write_text(dataset)
+    (tmp_path / "say.eval.yaml").write_text(
+        "version: 1\nname: Say\nworkflow: say.interlock.yaml\ndataset: say.jsonl\n"
+        "concurrency: 4\nscorers:\n  - {id: nonempty, type: regex, pattern: '.+'}\n"
+    )
+    db = tmp_path / "runs.db"
+    with ray_head_in(tmp_path / "data") as (home, address):
+        monkeypatch.setenv("INTERLOCK_DATA_DIR", str(tmp_path / "data"))
+        port = int(address.rpartition(":")[2])
+        command = ["eval", "run", str(tmp_path / "say.eval.yaml"), "--cluster", address]
+        command += ["--cluster-token", str(home.token), "--db", str(db), "--json", "-q"]
+        proc = subprocess.Popen(
+            [str(INTERLOCK), *command],
+            cwd=ROOT,
+            env=interlock_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 240
+            while runs_committed(db) < 4:
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "the evaluation made no progress"
+                time.sleep(0.01)
+            for pid in head_processes(port):
+                os.kill(pid, signal.SIGKILL)
+            _, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == 130, err
+    assert f"the cluster's head at {address} stopped answering" in err
+    assert "`interlock eval resume " in err
+    store = SqliteRunStore(db)
+    try:
+        (evaluation,) = store.list_evaluations()
+        assert evaluation.status == "interrupted"
+        kept = {r.row_index: r.run_id for r in store.row_results(evaluation.eval_id)}
+    finally:
+        store.close()
+    assert 0 < len(kept) < len(topics)
+
+    done = interlock("eval", "resume", evaluation.eval_id, "--no-cluster", "--db", db, "-q")
+    assert done.returncode == 0, done.stderr
+    store = SqliteRunStore(db)
+    try:
+        final = store.get_evaluation(evaluation.eval_id)
+        rows = store.row_results(evaluation.eval_id)
+    finally:
+        store.close()
+    assert final is not None and final.status == "succeeded"
+    assert sorted(r.row_index for r in rows) == list(range(len(topics)))  # each row once
+    assert all(r.run_status == "succeeded" and r.passed for r in rows)
+    assert {r.row_index: r.run_id for r in rows if r.row_index in kept} == kept  # not re-run

@@ -369,3 +369,61 @@ def test_interlock_run_with_cluster_uses_the_head_started_here(
     store.close()
     assert main(["cluster", "status"]) == 0
     assert "2.0 interlock_worker" in capsys.readouterr().out
+
+
+def test_a_map_whose_workers_are_all_lost_is_interrupted_and_resumes_here(
+    ray_head: tuple[ClusterHome, str], tmp_path: Path
+) -> None:
+    """Both workers' item processes killed after 5 items: no worker is left, so the run
+    stops as interrupted (not failed); a resume in this process runs only the other items
+    and ends as a local run of the whole map does."""
+    home, address = ray_head
+    own = Cluster.connect(address, token_path=home.token, in_flight=2)  # fresh actors
+    body = {
+        "template": {
+            "kind": "llm",
+            "config": {"model": SMOLLM2_ID, "prompt": "Count to {{ in }}.", "max_tokens": 4},
+        },
+        "result_port": "text",
+        "max_parallelism": 4,
+    }
+    count = 40
+    flow = workflow(body, list(range(count)))
+    catalog = ModelCatalog(tmp_path / "data")
+    store = open_store(tmp_path / "runs.db")
+    finished: list[int] = []
+
+    def kill_every_worker(event: RunEvent) -> None:
+        if not isinstance(event, MapItemDone) or len(finished) >= 5:
+            return
+        finished.append(event.index)
+        if len(finished) == 5:
+            for worker in own.workers:
+                os.kill(worker.pid, signal.SIGKILL)
+
+    engine = Engine(
+        builtin_registry(),
+        store=store,
+        use_cache=False,
+        executor=RayItems(own, store, catalog.checksum),
+    )
+    try:
+        result = asyncio.run(engine.run(flow, subscribers=[kill_every_worker]))
+    finally:
+        own.close()
+    assert result.status == "interrupted", result.error
+    assert address in (result.error or "") and "worker" in (result.error or "")
+    kept = [e for e in store.events(result.run_id) if isinstance(e, MapItemDone)]
+    assert 5 <= len(kept) < count
+
+    providers = ProviderRegistry([LocalProvider(catalog)], default_model=SMOLLM2_ID)
+    here = Engine(builtin_registry(), providers, store, use_cache=False)
+    resumed = asyncio.run(here.resume(result.run_id))
+    assert resumed.status == "succeeded", resumed.error
+    items = [e for e in store.events(result.run_id) if isinstance(e, MapItemDone)]
+    assert sorted(e.index for e in items) == list(range(count))  # each item once
+    assert items[: len(kept)] == kept  # what the workers finished stayed
+    local, _ = run(flow, open_store(":memory:"), None, providers=providers)
+    assert resumed.outputs == local.outputs
+    assert resumed.tokens == local.tokens  # the kept items counted once
+    store.close()

@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,38 @@ def head_processes(port: int) -> list[int]:
     return found
 
 
+def kill_head_when(
+    command: list[str], address: str, done: Callable[[], int], what: str
+) -> subprocess.CompletedProcess[str]:
+    """Run `interlock COMMAND`, SIGKILL the head at `address` (its GCS server and raylet)
+    once `done()` reaches 4, and wait for the command to end."""
+    port = int(address.rpartition(":")[2])
+    proc = subprocess.Popen(
+        [str(INTERLOCK), *command],
+        cwd=ROOT,
+        env=interlock_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while done() < 4:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, f"the {what} made no progress on the cluster"
+            time.sleep(0.01)
+        pids = head_processes(port)
+        assert len(pids) == 2, pids  # its GCS server and its raylet
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        out, err = proc.communicate(timeout=120)  # well before Ray's own minute
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return subprocess.CompletedProcess(command, proc.returncode, out, err)
+
+
 def test_a_lost_head_interrupts_the_run_and_resume_finishes_it_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -66,33 +99,11 @@ def test_a_lost_head_interrupts_the_run_and_resume_finishes_it_here(
     db = tmp_path / "runs.db"
     with ray_head_in(tmp_path / "data") as (home, address):
         monkeypatch.setenv("INTERLOCK_DATA_DIR", str(tmp_path / "data"))
-        port = int(address.rpartition(":")[2])
         command = ["run", str(path), "--no-cache", "--cluster", address]
         command += ["--cluster-token", str(home.token), "--db", str(db), "--json", "-q"]
-        proc = subprocess.Popen(
-            [str(INTERLOCK), *command],
-            cwd=ROOT,
-            env=interlock_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + 240
-            while map_items_committed(db) < 4:
-                assert proc.poll() is None, proc.communicate()
-                assert time.monotonic() < deadline, "the map made no progress on the cluster"
-                time.sleep(0.01)
-            pids = head_processes(port)
-            assert len(pids) == 2, pids  # its GCS server and its raylet
-            for pid in pids:
-                os.kill(pid, signal.SIGKILL)
-            out, err = proc.communicate(timeout=120)  # well before Ray's own minute
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
-    assert proc.returncode == 130, err
+        ended = kill_head_when(command, address, lambda: map_items_committed(db), "map")
+    out, err = ended.stdout, ended.stderr
+    assert ended.returncode == 130, err
     run_id, status = newest_run(db)
     assert status == "interrupted"
     assert f"run {run_id} was interrupted: the cluster's head at {address}" in err
@@ -151,32 +162,12 @@ def test_a_batch_whose_head_is_lost_reports_each_row_and_keeps_the_finished_runs
     db = tmp_path / "runs.db"
     with ray_head_in(tmp_path / "data") as (home, address):
         monkeypatch.setenv("INTERLOCK_DATA_DIR", str(tmp_path / "data"))
-        port = int(address.rpartition(":")[2])
         command = ["run", str(flow), "--inputs-file", str(tmp_path / "rows.json")]
         command += ["--cluster", address, "--cluster-token", str(home.token)]
         command += ["--no-cache", "--db", str(db), "--json", "-q"]
-        proc = subprocess.Popen(
-            [str(INTERLOCK), *command],
-            cwd=ROOT,
-            env=interlock_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + 240
-            while runs_committed(db) < 4:
-                assert proc.poll() is None, proc.communicate()
-                assert time.monotonic() < deadline, "the batch made no progress on the cluster"
-                time.sleep(0.01)
-            for pid in head_processes(port):
-                os.kill(pid, signal.SIGKILL)
-            out, err = proc.communicate(timeout=120)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
-    assert proc.returncode == 130, err
+        ended = kill_head_when(command, address, lambda: runs_committed(db), "batch")
+    out, err = ended.stdout, ended.stderr
+    assert ended.returncode == 130, err
     report = json.loads(out)
     assert len(report) == len(rows)
     done = [r for r in report if r["status"] == "succeeded"]
@@ -209,31 +200,11 @@ def test_an_evaluation_whose_head_is_lost_is_interrupted_and_resumes_here(
     db = tmp_path / "runs.db"
     with ray_head_in(tmp_path / "data") as (home, address):
         monkeypatch.setenv("INTERLOCK_DATA_DIR", str(tmp_path / "data"))
-        port = int(address.rpartition(":")[2])
         command = ["eval", "run", str(tmp_path / "say.eval.yaml"), "--cluster", address]
         command += ["--cluster-token", str(home.token), "--db", str(db), "--json", "-q"]
-        proc = subprocess.Popen(
-            [str(INTERLOCK), *command],
-            cwd=ROOT,
-            env=interlock_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + 240
-            while runs_committed(db) < 4:
-                assert proc.poll() is None, proc.communicate()
-                assert time.monotonic() < deadline, "the evaluation made no progress"
-                time.sleep(0.01)
-            for pid in head_processes(port):
-                os.kill(pid, signal.SIGKILL)
-            _, err = proc.communicate(timeout=120)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
-    assert proc.returncode == 130, err
+        ended = kill_head_when(command, address, lambda: runs_committed(db), "evaluation")
+    err = ended.stderr
+    assert ended.returncode == 130, err
     assert f"the cluster's head at {address} stopped answering" in err
     assert "`interlock eval resume " in err
     store = SqliteRunStore(db)

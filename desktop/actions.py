@@ -26,6 +26,7 @@ class Actions:
     save: QAction
     save_as: QAction
     revert: QAction
+    close: QAction
     quit: QAction
     undo: QAction
     redo: QAction
@@ -83,7 +84,10 @@ def build_actions(window: MainWindow) -> Actions:
         save=action("&Save", window.save, Key.Save, style.standardIcon(SP.SP_DialogSaveButton)),
         save_as=action("Save &As…", window.save_as, Key.SaveAs),
         revert=action("Re&vert", window.revert),
-        quit=action("&Quit", window.close, Key.Quit),
+        close=action(  # this tab, or the window
+            "&Close", window.close, [QKeySequence("Ctrl+W"), QKeySequence("Ctrl+F4")]
+        ),
+        quit=action("&Quit", lambda: window.window().close(), Key.Quit),
         undo=undo,
         redo=redo,
         delete=action(
@@ -138,6 +142,7 @@ def _menus(window: MainWindow, a: Actions) -> None:
     for item in (a.save, a.save_as, a.revert):
         file.addAction(item)
     file.addSeparator()
+    file.addAction(a.close)
     file.addAction(a.quit)
     edit = bar.addMenu("&Edit")
     for item in (a.undo, a.redo):

@@ -35,18 +35,21 @@ def run_app_command(args: argparse.Namespace) -> int:
     app.setWindowIcon(icon("interlock"))
     app.aboutToQuit.connect(release_clipboard)
     window = start_window(args.file, args.db)
-    window.show()
+    window.window().show()  # the tabs holding it
     return run_app(app)
 
 
 def start_window(file: str | None, db: str | None, settings: QSettings | None = None) -> MainWindow:
-    """The window the app starts with: on `file`, else on a new untitled workflow; once
-    it shows, it offers edits left unsaved when Interlock last ended without saving."""
+    """The document the app starts with, the first tab of its window: on `file`, else on
+    a new untitled workflow; once it shows, it offers edits left unsaved when Interlock
+    last ended without saving."""
     from PySide6.QtCore import QTimer
 
     from desktop.main_window import MainWindow
+    from desktop.window_tabs import WindowTabs
 
     window = MainWindow(settings=settings, db_path=db)
+    WindowTabs(window.settings).add(window)
     if file:
         window.open_path(file, ask=False)
     QTimer.singleShot(0, window, window.offer_recovery)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -62,6 +62,11 @@ Answer = QMessageBox.StandardButton
 
 
 class MainWindow(QMainWindow):
+    """One workflow document: a window of its own, or a tab of a `WindowTabs`."""
+
+    closed = Signal(object)
+    """This document closed (its edits saved or dropped); carries the window."""
+
     def __init__(
         self,
         registry: NodeRegistry | None = None,
@@ -211,7 +216,7 @@ class MainWindow(QMainWindow):
             self._load(loaded.workflow, None, loaded)
 
     def open_subworkflow(self, node_id: str) -> MainWindow | None:
-        """The workflow file `node_id` runs, in a window of its own."""
+        """The workflow file `node_id` runs, in a tab of this window."""
         return open_subworkflow(self, node_id)
 
     def _show_unreadable(self, broken: UnreadableFile, loaded: LenientLoad) -> None:
@@ -264,7 +269,23 @@ class MainWindow(QMainWindow):
 
     def offer_recovery(self) -> RecoveryEntry | None:
         """Offer edits a window left unsaved when Interlock ended (crashed, was killed)."""
-        return self.recovery.offer(self.restore_recovered)
+        return self.recovery.offer(self._restore_in_place_or_tab)
+
+    def _restore_in_place_or_tab(self, entry: RecoveryEntry) -> Autosaver | None:
+        """Restore `entry` here when this document is an untouched new one or the copy's
+        own file, else in a new tab beside it; returns the autosaver that keeps it."""
+        own_file = entry.path is not None and self.document.path == entry.path
+        untouched = self.document.path is None and not self.document.workflow.nodes
+        if self.undo_stack.isClean() and (own_file or untouched):
+            return self.autosaver if self.restore_recovered(entry) else None
+        from desktop.window_tabs import in_tabs  # it imports this module
+
+        tab = MainWindow(self.registry, self.settings, self.run_controller.db_path)
+        if not tab.restore_recovered(entry):
+            tab.deleteLater()
+            return None
+        in_tabs(self).add(tab)
+        return tab.autosaver
 
     def restore_recovered(self, entry: RecoveryEntry) -> bool:
         """Open `entry`'s kept text as unsaved edits of its file (or of a new workflow)."""
@@ -367,7 +388,8 @@ class MainWindow(QMainWindow):
         ):
             event.ignore()
             return
-        self.settings.setValue("window/geometry", self.saveGeometry())
+        if self.isWindow():  # a tab's window keeps its own geometry
+            self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.run_ui.close()
         self.run_controller.close()
@@ -379,6 +401,7 @@ class MainWindow(QMainWindow):
         self.inspector.detach()
         self.settings_ui.close()
         event.accept()
+        self.closed.emit(self)
 
     # -- canvas helpers ---------------------------------------------------------------------
 
@@ -472,6 +495,21 @@ class MainWindow(QMainWindow):
         self.actions_.revert.setEnabled(self.document.path is not None)
         self.actions_.save.setEnabled(self.unreadable is None)
         self.actions_.save_as.setEnabled(self.unreadable is None)
+
+    def tab_label(self) -> str:
+        """The document's name on its tab: the file's, else the workflow's; `*` when
+        edited since it was saved."""
+        if self.unreadable is not None:
+            name = self.unreadable.path.name
+        elif self.document.path is not None:
+            name = self.document.path.name.removesuffix(".interlock.yaml")
+        else:
+            name = self.document.workflow.metadata.name or "Untitled"
+        return f"{name} *" if self.isWindowModified() else name
+
+    def tab_tooltip(self) -> str:
+        path = self.unreadable.path if self.unreadable is not None else self.document.path
+        return str(path) if path is not None else "Not saved yet"
 
     def about(self) -> None:
         QMessageBox.about(

@@ -210,9 +210,10 @@ class RecoveryOffer:
                 found.append((entry, lock))
         return found
 
-    def offer(self, restore: Callable[[RecoveryEntry], bool]) -> RecoveryEntry | None:
-        """Ask about each orphaned copy until one is restored or the user says later;
-        discarded copies are removed. Returns the restored entry."""
+    def offer(self, restore: Callable[[RecoveryEntry], Autosaver | None]) -> RecoveryEntry | None:
+        """Ask about each orphaned copy until the user says later; discarded copies are
+        removed, restored ones taken over by the autosaver of the document `restore`
+        opened them in. Returns the last entry restored."""
         orphans = self.orphans()
         restored: RecoveryEntry | None = None
         try:
@@ -221,10 +222,11 @@ class RecoveryOffer:
                 if answer == "discard":
                     remove_entry(self.autosaver.folder, entry.slot)
                     continue
-                if answer == "restore" and restore(entry):
-                    self.autosaver.adopt(entry)
-                    restored = entry
-                break
+                target = restore(entry) if answer == "restore" else None
+                if target is None:
+                    break
+                target.adopt(entry)
+                restored = entry
         finally:
             for _entry, lock in orphans:
                 lock.unlock()

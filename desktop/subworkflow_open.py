@@ -1,6 +1,6 @@
 """Open Subworkflow: the workflow file a subworkflow node (or a map or loop whose body is a
-file) runs, opened in a window of its own (one document per window), created first as a
-minimal workflow when it does not exist yet."""
+file) runs, opened as a tab of the same window (a document of its own: canvas, undo
+history, runs), created first as a minimal workflow when it does not exist yet."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine.nodes.composite import child_workflow_path
@@ -90,13 +89,28 @@ def _absolute(document: WorkflowDocument, node_id: str) -> bool:
     return isinstance(target, str) and Path(target).expanduser().is_absolute()
 
 
-_windows: list[MainWindow] = []
-"""Windows opened here, kept alive until they close."""
+def showing(path: Path) -> MainWindow | None:
+    """The open document (a window, or a tab of one) showing the file at `path`."""
+    from desktop.main_window import MainWindow  # the window module imports this one
+    from desktop.window_tabs import WindowTabs
+
+    for top in QApplication.topLevelWidgets():
+        if isinstance(top, WindowTabs) and top.isVisible():
+            documents = top.documents()
+        elif isinstance(top, MainWindow) and top.isVisible():
+            documents = [top]
+        else:
+            continue
+        for document in documents:
+            if document.document.path is not None and document.document.path.resolve() == path:
+                return document
+    return None
 
 
 def open_subworkflow(window: MainWindow, node_id: str) -> MainWindow | None:
-    """Open the file `node_id` runs in a new window (or raise the window already showing
-    it); offer to create it when it is missing. Returns the window, or None."""
+    """Open the file `node_id` runs in a new tab of `window`'s window (or show the tab or
+    window already showing it); offer to create it when it is missing. Returns the
+    document, or None."""
     path = child_file(window.document, node_id)
     if path is None:
         window.statusBar().showMessage("This node runs no workflow file", 8000)
@@ -118,26 +132,21 @@ def open_subworkflow(window: MainWindow, node_id: str) -> MainWindow | None:
             QMessageBox.critical(window, "Cannot create workflow", f"{path}\n\n{exc}")
             return None
     from desktop.main_window import MainWindow  # the window module imports this one
+    from desktop.window_tabs import in_tabs, tabs_of
 
     target = path.resolve()
-    for widget in QApplication.topLevelWidgets():
-        if not isinstance(widget, MainWindow) or not widget.isVisible():
-            continue
-        if widget.document.path is not None and widget.document.path.resolve() == target:
-            widget.raise_()
-            widget.activateWindow()
-            return widget
+    shown = showing(target)
+    if shown is not None:
+        tabs = tabs_of(shown)
+        if tabs is not None:
+            tabs.show_document(shown)
+        else:
+            shown.raise_()
+            shown.activateWindow()
+        return shown
     child = MainWindow(window.registry, window.settings, window.run_controller.db_path)
-    child.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     if not child.open_path(target, ask=False):
         child.deleteLater()
         return None
-    _windows.append(child)
-    child.destroyed.connect(lambda *_: _forget(child))
-    child.show()
+    in_tabs(window).add(child)
     return child
-
-
-def _forget(child: MainWindow) -> None:
-    if child in _windows:
-        _windows.remove(child)

@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QPainter,
     QPen,
     QResizeEvent,
+    QShowEvent,
     QTransform,
     QWheelEvent,
 )
@@ -363,6 +364,14 @@ class WorkflowView(QGraphicsView):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.minimap.place(self.viewport().geometry())
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Shown again (its tab comes forward): Qt keeps the scene point last under the
+        mouse under the pointer when it believes the pointer is over the view, and a menu
+        that took the mouse leaves it believing so; ask where the pointer really is."""
+        if not self.rect().contains(self.mapFromGlobal(QCursor.pos())):
+            self.setAttribute(Qt.WidgetAttribute.WA_UnderMouse, False)
+        super().showEvent(event)
 
     def drawBackground(self, painter: QPainter, area: QRectF | QRect) -> None:
         rect = QRectF(area)

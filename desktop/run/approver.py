@@ -37,6 +37,9 @@ class DialogApprover(QObject):
 
         dialog.finished.connect(done)
         self.dialogs.append(dialog)
+        from desktop.window_tabs import bring_forward  # it imports the window, which imports us
+
+        bring_forward(self.window)  # a run of a tab in the back asks in front
         dialog.open()
         self.place(dialog)
         self.opened.emit(dialog)

@@ -1,7 +1,7 @@
 """Capture the window and panel screenshots from a real window, each through the app's own
 methods and actions: start-page, command-palette, node-forms, workflow-settings,
 load-problem, tool-sources, small-screen (1366x768 at 150%, in a child process with
-QT_SCALE_FACTOR=1.5), subworkflow-window, and with the bundled model run-summary and
+QT_SCALE_FACTOR=1.5), subworkflow-tab, and with the bundled model run-summary and
 approval-json. Run under a display, e.g. `xvfb-run -s "-screen 0 1600x1000x24"
 .venv/bin/python docs/screenshots/capture_panels.py [NAME ...] [--out DIR]`; with no names,
 all of them, written next to this file unless --out says where.
@@ -27,7 +27,7 @@ ROOT = HERE.parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QPoint, QRect, QSettings, Qt  # noqa: E402
+from PySide6.QtCore import QPoint, QRect, QSettings  # noqa: E402
 from PySide6.QtGui import QAction  # noqa: E402
 from PySide6.QtWidgets import (  # noqa: E402
     QApplication,
@@ -402,47 +402,25 @@ async def approval_json(window: MainWindow, out: Path) -> Path:
     return shot
 
 
-async def subworkflow_window(window: MainWindow, out: Path) -> Path:
-    """support_inbox with its subworkflow node selected and Open Subworkflow called: the
-    whole screen, however the child is presented (its own window or a tab)."""
-    window.resize(1600, 1000)
+async def subworkflow_tab(window: MainWindow, out: Path) -> Path:
+    """support_inbox with Open Subworkflow called on its subworkflow node: the child in a
+    second tab of the same window, in front, beside the parent's tab."""
     folder = example_copy(workdir(), "support_inbox")
     window.open_path(folder / "support_inbox.interlock.yaml", ask=False)
     canvas_and_inspector(window)
     raise_dock(window, "inspector_dock")
     window.scene.select_nodes(["triage"])
-    view = window.view
-    view.set_zoom(0.6)  # the graph small, at the canvas's left, clear of the child
-    graph = window.scene.nodes_rect()
-    size = view.viewport().size()
-    view.centerOn(
-        graph.left() + (size.width() / 2 - 30) / 0.6, graph.top() + (size.height() / 2 - 240) / 0.6
-    )
     await pause()
     shown = window.open_subworkflow("triage")
-    await pause(0.5)
-    parent = window.window()  # the parent's top level (a tab host when children are tabs)
-    child_window = shown.window() if isinstance(shown, QWidget) else None
-    if child_window is not None and child_window is not parent:  # a window of its own
-        child_window.resize(940, 700)
-        child_window.move(668, 290)  # beside the parent, its selected node in sight
-        child_window.raise_()
-        child_window.activateWindow()
-    else:  # shown in the parent's own window
-        parent.move(0, 0)
-    if isinstance(shown, MainWindow):
-        canvas_and_inspector(shown)
-        inspector = shown.findChild(QDockWidget, "inspector_dock")
-        if inspector is not None:
-            shown.resizeDocks([inspector], [200], Qt.Orientation.Horizontal)
-        await pause()
-        shown.view.zoom_fit()
+    assert isinstance(shown, MainWindow) and shown is not window
+    tabs = shown.window()
+    tabs.resize(1400, 900)
+    tabs.move(0, 0)
+    canvas_and_inspector(shown)
+    await pause()
+    shown.view.zoom_fit()
     await pause(1.0)
-    path = grab_screen(window, out, "subworkflow-window")
-    await pause(1.0)  # reads the child started are back before it closes
-    if child_window is not None and child_window is not parent:
-        child_window.close()
-    return path
+    return grab_screen(tabs, out, "subworkflow-tab", tabs.geometry())
 
 
 Shot = Callable[[MainWindow, Path], Awaitable[Path]]
@@ -456,7 +434,7 @@ SHOTS: dict[str, Shot] = {
     "small-screen": small_screen,
     "run-summary": run_summary,
     "approval-json": approval_json,
-    "subworkflow-window": subworkflow_window,
+    "subworkflow-tab": subworkflow_tab,
 }
 """Each shot in a fresh window of its own; run-summary and approval-json run a workflow."""
 

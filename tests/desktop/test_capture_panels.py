@@ -57,7 +57,7 @@ def test_model_free_shots_show_the_window_as_described(
         "small-screen",
         "run-summary",
         "approval-json",
-        "subworkflow-window",
+        "subworkflow-tab",
     }
     out = tmp_path / "shots"
 

@@ -22,6 +22,7 @@ from pytestqt.qtbot import QtBot
 from desktop.main_window import MainWindow
 from desktop.recovery import Answer
 from desktop.recovery_store import RecoveryEntry, list_entries
+from desktop.window_tabs import tabs_of
 from engine.nodes.base import NodeRegistry
 from engine.workflow.loader import loads_workflow
 from tests.desktop.test_external_edits import WORKFLOW
@@ -153,6 +154,40 @@ def test_restore_opens_the_copy_as_unsaved_edits_of_its_file(
             "    title: Recovered title # shown on the canvas",
         )
     ]
+
+
+def test_a_copy_of_another_file_is_restored_in_a_new_tab_beside_the_open_one(
+    make_window: MakeWindow,
+    workflow_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = make_window()
+    first.open_path(workflow_file)
+    assert first.scene.rename_node("a", "Recovered title")
+    first.autosaver.autosave_now()
+    first.autosaver.flush()
+    orphan = _left_by_a_dead_process(first.autosaver.folder)
+    other_file = tmp_path / "other.interlock.yaml"
+    other_file.write_text(WORKFLOW.replace("Greeting", "Other"), encoding="utf-8")
+    second = make_window()
+    second.show()
+    assert second.open_path(other_file)  # the app was started on another file
+    asked = _answer(second, "restore", monkeypatch)
+
+    assert second.offer_recovery() is not None and asked == [str(workflow_file)]
+    assert second.document.path == other_file and second.undo_stack.isClean()  # kept
+    tabs = tabs_of(second)
+    assert tabs is not None and tabs.isVisible()
+    [same, restored] = tabs.documents()
+    assert same is second and tabs.current() is restored
+    assert restored.document.path == workflow_file and restored.isWindowModified()
+    assert restored.document.node("a").title == "Recovered title"
+    restored.autosaver.flush()
+    assert not orphan.exists()  # taken over by the new tab's own copy
+    assert restored.autosaver.slot in {e.slot for e in list_entries(restored.autosaver.folder)}
+    monkeypatch.setattr(restored, "ask_save_changes", lambda: QMessageBox.StandardButton.Discard)
+    assert restored.close() and tabs.documents() == [second]  # the test closes `second`
 
 
 def test_discard_removes_the_copy(

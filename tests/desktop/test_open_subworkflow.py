@@ -1,6 +1,6 @@
 """Open Subworkflow, from a node's right-click menu and from the inspector: the child file,
-resolved next to the parent as a run resolves it, opens in a second window; a missing one
-is offered for creation and then opens."""
+resolved next to the parent as a run resolves it, opens in a second tab of the same
+window; a missing one is offered for creation and then opens."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop import subworkflow_open
 from desktop.main_window import MainWindow
+from desktop.window_tabs import tabs_of
 from engine.nodes import builtin_registry
 from engine.runtime.validate import validate
 from engine.workflow.loader import dumps_workflow, load_workflow
@@ -76,14 +77,14 @@ def _click(menu: QMenu, text: str) -> None:
 
 
 def _others(window: MainWindow) -> list[MainWindow]:
-    return [
-        w
-        for w in QApplication.topLevelWidgets()
-        if isinstance(w, MainWindow) and w is not window and w.isVisible()
-    ]
+    """The other documents open: tabs of `window`'s window, or windows of their own."""
+    tabs = tabs_of(window)
+    documents = tabs.documents() if tabs is not None else []
+    windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+    return [w for w in documents + windows if w is not window and w.isVisible()]
 
 
-def test_open_subworkflow_from_the_node_menu_opens_the_child_in_a_second_window(
+def test_open_subworkflow_from_the_node_menu_opens_the_child_in_a_second_tab(
     qtbot: QtBot, window: MainWindow, tmp_path: Path, opened: list[MainWindow]
 ) -> None:
     (tmp_path / "flows").mkdir()
@@ -92,15 +93,22 @@ def test_open_subworkflow_from_the_node_menu_opens_the_child_in_a_second_window(
     assert window.open_path(_parent(tmp_path, "flows/child.interlock.yaml"))
     menu = _right_click_node(qtbot, window, "sub")
     _click(menu, "Open Subworkflow")
+    tabs = tabs_of(window)
+    assert tabs is not None and tabs.isVisible()  # the window became the first tab
     opened += _others(window)
     assert len(opened) == 1
     second = opened[0]
+    assert tabs.documents() == [window, second] and tabs.current() is second
     assert second.document.path == child.resolve()
     assert [n.id for n in second.document.workflow.nodes] == ["input", "output"]
     assert window.document.path == tmp_path / "parent.interlock.yaml"  # unchanged
+    assert [tabs.tabs.tabText(i) for i in range(2)] == ["parent", "child"]
 
+    tabs.show_document(window)
     _click(_right_click_node(qtbot, window, "sub"), "Open Subworkflow")
-    assert _others(window) == [second]  # the window already showing it is raised
+    assert _others(window) == [second]  # the tab already showing it comes forward
+    assert tabs.current() is second
+    tabs.show_document(window)
 
     menu = _right_click_node(qtbot, window, "out")  # a node that runs no file
     assert "Open Subworkflow" not in [a.text() for a in menu.actions()]

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from desktop.async_loop import spawn
@@ -81,7 +82,13 @@ class RunController(QObject):
             return
         self._warm_up_started = True
         future = self.session.start_warm_up()
-        future.add_done_callback(lambda _: self.session_ready.emit())
+        future.add_done_callback(lambda _: self._warmed_up())
+
+    def _warmed_up(self) -> None:
+        """From the warm-up thread; the window (and this controller) may be gone by now
+        (a tab closed while its session still warmed up)."""
+        if shiboken6.isValid(self):
+            self.session_ready.emit()
 
     @property
     def db_path(self) -> str | None:

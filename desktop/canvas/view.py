@@ -366,11 +366,11 @@ class WorkflowView(QGraphicsView):
         self.minimap.place(self.viewport().geometry())
 
     def showEvent(self, event: QShowEvent) -> None:
-        """Shown again (its tab comes forward): Qt keeps the scene point last under the
-        mouse under the pointer when it believes the pointer is over the view, and a menu
-        that took the mouse leaves it believing so; ask where the pointer really is."""
-        if not self.rect().contains(self.mapFromGlobal(QCursor.pos())):
-            self.setAttribute(Qt.WidgetAttribute.WA_UnderMouse, False)
+        """Shown again (its tab comes forward), the view stays where it was. Qt would move
+        the scene point last seen under the mouse to wherever the pointer is now when it
+        believes the pointer is over the view, and a menu or dialog that took the mouse
+        leaves it believing so; Qt sends an enter event if the pointer really is here."""
+        self.setAttribute(Qt.WidgetAttribute.WA_UnderMouse, False)
         super().showEvent(event)
 
     def drawBackground(self, painter: QPainter, area: QRectF | QRect) -> None:

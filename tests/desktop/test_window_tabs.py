@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPointF, QSettings, Qt
+from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QCursor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
@@ -194,12 +194,14 @@ def test_an_approval_asked_by_a_run_in_a_tab_at_the_back_brings_that_tab_forward
     assert run.status == "succeeded"
 
 
+@pytest.mark.parametrize("pointer", ["on the tab bar", "over the canvas elsewhere"])
 def test_the_parent_canvas_stays_where_it_was_after_open_subworkflow_from_its_menu(
-    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pointer: str
 ) -> None:
     """The node's menu takes the mouse from the canvas, so the canvas never hears the
-    mouse leave; shown again with the pointer elsewhere (on the tab bar), it must not
-    scroll to keep that node under a pointer that is no longer over it."""
+    mouse leave; shown again with the pointer elsewhere (on the tab bar, or over the
+    canvas where a dialog's button was), it must not scroll to keep that node under the
+    pointer."""
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     parent = start_window(str(_parent(tmp_path)), str(tmp_path / "runs.db"), settings)
     Answers(parent, monkeypatch)
@@ -217,6 +219,9 @@ def test_the_parent_canvas_stays_where_it_was_after_open_subworkflow_from_its_me
     centre = view.visible_center()
 
     bar = tabs.tabs.tabBar()
-    QCursor.setPos(bar.mapToGlobal(bar.tabRect(0).center()))  # the user clicks the tab
+    if pointer == "on the tab bar":  # the user clicks the parent's tab
+        QCursor.setPos(bar.mapToGlobal(bar.tabRect(0).center()))
+    else:  # the child's tab closed from a dialog whose button was over the canvas
+        QCursor.setPos(viewport.mapToGlobal(over_node + QPoint(120, 90)))
     tabs.show_document(parent)
     assert view.isVisible() and view.visible_center() == centre

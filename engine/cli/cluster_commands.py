@@ -30,6 +30,12 @@ def add_parsers(sub: Any) -> None:
     q.add_argument("--workers", type=int, default=2, help="worker nodes to start (default 2)")
     q.add_argument("--port", type=int, default=6390, help="the head's port (default 6390)")
     q.add_argument("--cpus", type=int, default=1, help="CPUs each worker node offers")
+    q.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address the head listens on (default 127.0.0.1: this machine only; "
+        "give one other machines reach this one by for workers that join)",
+    )
     q.set_defaults(handler=cmd_start)
     q = csub.add_parser("join", help="start a worker node here that joins a head")
     q.add_argument("address", help="the head's HOST:PORT")
@@ -160,7 +166,7 @@ def cmd_start(args: argparse.Namespace) -> int:
 
     home = ClusterHome.default()
     began = time.monotonic()
-    address = start(home, args.workers, args.port, args.cpus)
+    address = start(home, args.workers, args.port, args.cpus, args.host)
     took = time.monotonic() - began
     print(f"cluster head at {address} with {args.workers} workers (started in {took:.0f}s)")
     print(f"auth token: {home.token} (copy it to machines that join)")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.cluster.loopback import keep_loopback_for
 from engine.cluster.worker import ItemReply, ItemWorker, TemplateItem, WorkflowItem
 from engine.errors import InterlockError, RunInterrupted
 
@@ -127,6 +128,7 @@ class Cluster:
                 "running on a cluster needs Ray: pip install 'interlock[cluster]'"
             ) from None
         if not ray.is_initialized():
+            keep_loopback_for(address)  # a head on 127.0.0.1 only is looked for there
             try:
                 ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
             except Exception as exc:

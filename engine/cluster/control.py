@@ -4,6 +4,7 @@ the item-worker resource, and the head's address and token under `<data dir>/clu
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
@@ -53,12 +54,15 @@ class ClusterHome:
         return self.token
 
 
-def _ray() -> str:
-    beside = Path(sys.executable).parent / "ray"
-    found = str(beside) if beside.is_file() else shutil.which("ray")
+def _ray() -> list[str]:
+    """Ray's `ray` command, run so that a loopback address stays loopback (see
+    engine.cluster.loopback); the `ray` on PATH where this is no Python with Ray."""
+    if not getattr(sys, "frozen", False) and importlib.util.find_spec("ray") is not None:
+        return [sys.executable, "-m", "engine.cluster.loopback"]
+    found = shutil.which("ray")
     if found is None:
         raise ClusterError("the `ray` command is missing: pip install 'interlock[cluster]'")
-    return found
+    return [found]
 
 
 def _env(token: Path) -> dict[str, str]:
@@ -71,7 +75,7 @@ def _env(token: Path) -> dict[str, str]:
 
 
 def _worker_command(address: str, cpus: int | None) -> list[str]:
-    command = [_ray(), "start", "--address", address, "--resources", f'{{"{WORKER_RESOURCE}": 1}}']
+    command = [*_ray(), "start", "--address", address, "--resources", f'{{"{WORKER_RESOURCE}": 1}}']
     if cpus is not None:
         command += ["--num-cpus", str(cpus)]
     return command
@@ -83,18 +87,26 @@ def _check(done: subprocess.CompletedProcess[str], what: str) -> None:
         raise ClusterError(f"{what} failed (exit {done.returncode}):\n{tail}")
 
 
-def start(home: ClusterHome, workers: int, port: int = DEFAULT_PORT, cpus: int = 1) -> str:
+def start(
+    home: ClusterHome,
+    workers: int,
+    port: int = DEFAULT_PORT,
+    cpus: int = 1,
+    host: str = LOOPBACK,
+) -> str:
     """Start a head on this machine (it runs no items) and `workers` worker nodes with
-    `cpus` CPUs each; returns the head's address. Ray's servers listen on every
-    interface: the token keeps other machines' clients out."""
+    `cpus` CPUs each; returns the head's address. On 127.0.0.1 (the default) every Ray
+    server of the cluster listens on loopback only; with another `host` (an address other
+    machines reach this one by, for workers that join), Ray's servers listen on every
+    interface and the token keeps other machines' clients out."""
     token = home.new_token()
     env = _env(token)
     head = [
-        _ray(), "start", "--head", "--node-ip-address", LOOPBACK, "--port", str(port),
+        *_ray(), "start", "--head", "--node-ip-address", host, "--port", str(port),
         "--num-cpus", "0", "--include-dashboard", "false", "--disable-usage-stats",
     ]  # fmt: skip
     _check(subprocess.run(head, env=env, capture_output=True, text=True), "starting the head")
-    address = f"{LOOPBACK}:{port}"
+    address = f"{host}:{port}"
     home.state.write_text(json.dumps({"address": address, "workers": workers}))
     for _ in range(workers):  # one at a time: raylets starting together time out
         done = subprocess.run(
@@ -118,7 +130,7 @@ def status(home: ClusterHome, address: str | None = None) -> str:
     if address is None:
         raise ClusterError("no cluster was started here: `interlock cluster start`")
     done = subprocess.run(
-        [_ray(), "status", "--address", address],
+        [*_ray(), "status", "--address", address],
         env=_env(home.token),
         capture_output=True,
         text=True,
@@ -130,7 +142,7 @@ def status(home: ClusterHome, address: str | None = None) -> str:
 def stop(home: ClusterHome) -> None:
     """Stop every Ray process on this machine (`ray stop --force`) and forget the head."""
     done = subprocess.run(
-        [_ray(), "stop", "--force"], env=_env(home.token), capture_output=True, text=True
+        [*_ray(), "stop", "--force"], env=_env(home.token), capture_output=True, text=True
     )
     _check(done, "stopping the cluster")
     home.state.unlink(missing_ok=True)

@@ -16,6 +16,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+TABS = [
+    ("Next tab", "Ctrl+Tab, Ctrl+PgDown"),
+    ("Previous tab", "Ctrl+Shift+Tab, Ctrl+PgUp"),
+]
+"""The window's own keys (its documents' tabs), which are not menu actions."""
+
 MOUSE = [
     ("Pan", "Middle-drag, or Space + drag"),
     ("Zoom around the cursor", "Wheel, Ctrl + wheel, pinch"),
@@ -80,6 +86,9 @@ class ShortcutsDialog(QDialog):
                 group = groups[menu] = QTreeWidgetItem(self.tree, [menu])
                 group.setFirstColumnSpanned(True)
             QTreeWidgetItem(group, [name, keys])
+        tabs = QTreeWidgetItem(self.tree, ["Tabs"])
+        for name, keys in TABS:
+            QTreeWidgetItem(tabs, [name, keys])
         mouse = QTreeWidgetItem(self.tree, ["Mouse"])
         for name, how in MOUSE:
             QTreeWidgetItem(mouse, [name, how])

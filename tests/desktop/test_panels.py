@@ -264,6 +264,8 @@ def test_shortcuts_dialog_lists_the_real_actions(window: MainWindow) -> None:
     window.canvas_actions.shortcuts.setShortcut("Ctrl+Alt+K")  # read live, never a copy
     dialog = ShortcutsDialog(window)
     assert ("Keyboard Shortcuts", "Ctrl+Alt+K") in dialog.rows()
+    assert ("Next tab", "Ctrl+Tab, Ctrl+PgDown") in dialog.rows()
+    assert ("Close", "Ctrl+W, Ctrl+F4") in dialog.rows()
     dialog.filter.setText("layout")
     assert dialog.rows() == [("Auto Layout", "Ctrl+L")]
 

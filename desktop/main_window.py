@@ -42,7 +42,7 @@ from desktop.resources import EXAMPLE, examples, icon
 from desktop.run.window_ui import RunUi
 from desktop.run_controller import RunController
 from desktop.start_panel import StartPanel
-from desktop.subworkflow_open import open_subworkflow
+from desktop.subworkflow_open import copy_child_files, open_subworkflow
 from desktop.unreadable_view import UnreadableFile, UnreadableFileView, unreadable
 from desktop.wheel_guard import install_wheel_guard
 from desktop.window_fit import fit_to_screen, scroll_large_docks
@@ -213,7 +213,7 @@ class MainWindow(QMainWindow):
         the install folder is never written."""
         if self.maybe_save():
             loaded = load_lenient(path)
-            self._load(loaded.workflow, None, loaded)
+            self._load(loaded.workflow, None, loaded, example_folder=path.parent)
 
     def open_subworkflow(self, node_id: str) -> MainWindow | None:
         """The workflow file `node_id` runs, in a tab of this window."""
@@ -235,8 +235,16 @@ class MainWindow(QMainWindow):
         if self.unreadable is not None:
             self.open_path(self.unreadable.path, ask=False)
 
-    def _load(self, workflow: Any, path: Path | None, loaded: LenientLoad | None = None) -> None:
+    def _load(
+        self,
+        workflow: Any,
+        path: Path | None,
+        loaded: LenientLoad | None = None,
+        *,
+        example_folder: Path | None = None,
+    ) -> None:
         self.undo_stack.clear()
+        self.run_controller.untitled_base = example_folder  # until it is saved somewhere
         self.unreadable = None
         self.central.setCurrentWidget(self.view)
         self.palette_widget.setEnabled(True)
@@ -313,16 +321,24 @@ class MainWindow(QMainWindow):
         return bool(path) and self._save_to(Path(path))
 
     def _save_to(self, path: Path) -> bool:
+        example = self.run_controller.untitled_base if self.document.path is None else None
         try:
             self.document.save(path)
+            copied = (
+                copy_child_files(self.document.workflow, example, path.parent) if example else []
+            )
         except OSError as exc:
             QMessageBox.critical(self, "Cannot save", f"{path}\n\n{exc}")
             return False
+        self.run_controller.untitled_base = None
         self.undo_stack.setClean()
         self.external_edits.tracked(path, self.document.source)
         self.recent.remember(path)
         self._update_title()
-        self.statusBar().showMessage(f"Saved {path}", 4000)
+        shown = f"Saved {path}"
+        if copied:  # a copy of an example keeps working next to its workflows
+            shown += f", with {', '.join(c.name for c in copied)} beside it"
+        self.statusBar().showMessage(shown, 8000)
         return True
 
     def revert(self) -> None:
@@ -438,7 +454,7 @@ class MainWindow(QMainWindow):
             self.last_report = Report(errors=list(self.unreadable.problems))
             self.problems.set_report(Report(), self.document.workflow)
         else:
-            base = self.document.path.parent if self.document.path else None
+            base = self.run_controller.base_dir()
             self.last_report = validate(self.document.workflow, self.registry, None, base)
             self.problems.set_report(self.last_report, self.document.workflow)
         self.scene.show_problems(self.problems.by_node)

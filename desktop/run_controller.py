@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
@@ -70,6 +71,8 @@ class RunController(QObject):
         self.default_parallelism: int | None = None
         """From the settings: used when the workflow sets no `max_parallelism` itself."""
         self._warm_up_started = False
+        self.untitled_base: Path | None = None
+        """The folder an unsaved document's relative files are found in (an example's)."""
         self.cluster: Cluster | None = None
         """The cluster the current (or last) run sends its map items to; None: here."""
         self.cluster_start: dict[str, int] = {}
@@ -104,6 +107,12 @@ class RunController(QObject):
 
     # -- starting runs ---------------------------------------------------------------------
 
+    def base_dir(self) -> Path | None:
+        """Where the document's relative files (child workflows, data) are found: its
+        file's folder, or for an unsaved copy of an example, the example's folder."""
+        path = self.document.path
+        return path.parent if path is not None else self.untitled_base
+
     def start(self, inputs: dict[str, Any]) -> asyncio.Task[Any] | None:
         """Start a run of a snapshot of the document; None if one is already running."""
         workflow, path = self._snapshot(), self.document.path
@@ -114,7 +123,7 @@ class RunController(QObject):
             lambda engine: engine.run(
                 workflow,
                 inputs,
-                base_dir=path.parent if path else None,
+                base_dir=self.base_dir(),
                 workflow_path=str(path) if path else None,
                 subscribers=[self.bridge.publish],
             ),
@@ -138,7 +147,7 @@ class RunController(QObject):
                 run_id,
                 node_id,
                 workflow=workflow,
-                base_dir=path.parent if path else None,
+                base_dir=self.base_dir(),
                 workflow_path=str(path) if path else None,
                 subscribers=[self.bridge.publish],
             ),

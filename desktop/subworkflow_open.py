@@ -5,6 +5,7 @@ history, runs), created first as a minimal workflow when it does not exist yet."
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine.nodes.composite import child_workflow_path
 from engine.workflow.document import WorkflowDocument
+from engine.workflow.lenient import load_lenient
+from engine.workflow.model import Workflow
 
 if TYPE_CHECKING:
     from desktop.main_window import MainWindow
@@ -53,6 +56,30 @@ def child_file(document: WorkflowDocument, node_id: str) -> Path | None:
         return None
     base = document.path.parent if document.path else None
     return child_workflow_path(target, base)
+
+
+def copy_child_files(workflow: Workflow, source: Path, folder: Path) -> list[Path]:
+    """A copy of an example saved to `folder` for the first time: copy the workflow files
+    its nodes run by relative path (and theirs) from the example's `source` folder, where
+    `folder` has none yet. Returns the files copied."""
+    copied: list[Path] = []
+    pending = [workflow]
+    while pending:
+        current = pending.pop()
+        for node in current.nodes:
+            target = node.config.get("workflow") if node.kind in CHILD_KINDS else None
+            if not isinstance(target, str) or Path(target).expanduser().is_absolute():
+                continue
+            origin, destination = source / target, folder / target
+            if not origin.is_file() or destination.exists():
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(origin, destination)
+            copied.append(destination)
+            loaded = load_lenient(origin)
+            if loaded.workflow is not None:
+                pending.append(loaded.workflow)
+    return copied
 
 
 def create_minimal(path: Path) -> None:

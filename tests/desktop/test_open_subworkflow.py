@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop import subworkflow_open
 from desktop.main_window import MainWindow
+from desktop.resources import EXAMPLES
 from desktop.window_tabs import tabs_of
 from engine.nodes import builtin_registry
 from engine.runtime.validate import validate
@@ -185,3 +186,43 @@ def test_an_untitled_parent_is_saved_first_so_the_child_is_found_next_to_it(
     assert window.document.path == saved_as and saved_as.is_file()
     assert child_window.document.path == (saved_as.parent / "step.interlock.yaml").resolve()
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_copy_of_the_subworkflow_example_works_unsaved_and_takes_its_child_when_saved(
+    qtbot: QtBot,
+    window: MainWindow,
+    tmp_path: Path,
+    opened: list[MainWindow],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """New from Example opens a copy: its child is found in the example's folder until the
+    copy is saved, and saving it the first time puts the child beside it, so the copy runs
+    and its child opens (and is edited) there, never in the install folder."""
+    example = EXAMPLES / "support_inbox" / "support_inbox.interlock.yaml"
+    installed_child = example.parent / "triage_review.interlock.yaml"
+    before = installed_child.read_bytes()
+    window.open_example_file(example)
+    assert window.document.path is None
+    assert window.validate_now().ok  # the child is found next to the example
+    assert window.run_controller.base_dir() == example.parent
+
+    saved_as = tmp_path / "mine" / "inbox.interlock.yaml"
+    saved_as.parent.mkdir()
+    monkeypatch.setattr(subworkflow_open, "ask_save_parent", lambda _w: True)
+    monkeypatch.setattr(
+        "desktop.main_window.file_dialogs.save_file_name",
+        lambda *_a, **_k: (str(saved_as), ""),
+    )
+    child = window.open_subworkflow("triage")  # asks to save the parent first: Yes
+    assert child is not None
+    opened.append(child)
+    copied = saved_as.parent / "triage_review.interlock.yaml"
+    assert copied.read_bytes() == before and child.document.path == copied.resolve()
+    assert window.run_controller.base_dir() == saved_as.parent
+    assert window.validate_now().ok
+    assert "triage_review.interlock.yaml beside it" in window.statusBar().currentMessage()
+
+    assert child.scene.rename_node("classify", "Sort the review")
+    assert child.save()
+    assert installed_child.read_bytes() == before  # the example itself is never written
+    assert "Sort the review" in copied.read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from engine.nodes.composite import child_workflow_path
 from engine.workflow.document import WorkflowDocument
 from engine.workflow.lenient import load_lenient
-from engine.workflow.model import Workflow
+from engine.workflow.model import Node, Workflow
 
 if TYPE_CHECKING:
     from desktop.main_window import MainWindow
@@ -45,14 +45,23 @@ edges:
 """What a new child workflow starts as: one string input wired to one output."""
 
 
+def _workflow_target(node: Node) -> str | None:
+    """The workflow file `node` runs, as written in its config (None: it runs none)."""
+    target = node.config.get("workflow") if node.kind in CHILD_KINDS else None
+    return target if isinstance(target, str) and target.strip() else None
+
+
+def _is_absolute(target: str) -> bool:
+    return Path(target).expanduser().is_absolute()
+
+
 def child_file(document: WorkflowDocument, node_id: str) -> Path | None:
     """The workflow file `node_id` runs, resolved as the engine resolves it (relative to
     the parent file's folder), or None when the node runs no file."""
     if not document.has_node(node_id):
         return None
-    node = document.node(node_id)
-    target = node.config.get("workflow") if node.kind in CHILD_KINDS else None
-    if not isinstance(target, str) or not target.strip():
+    target = _workflow_target(document.node(node_id))
+    if target is None:
         return None
     base = document.path.parent if document.path else None
     return child_workflow_path(target, base)
@@ -67,8 +76,8 @@ def copy_child_files(workflow: Workflow, source: Path, folder: Path) -> list[Pat
     while pending:
         current = pending.pop()
         for node in current.nodes:
-            target = node.config.get("workflow") if node.kind in CHILD_KINDS else None
-            if not isinstance(target, str) or Path(target).expanduser().is_absolute():
+            target = _workflow_target(node)
+            if target is None or _is_absolute(target):
                 continue
             origin, destination = source / target, folder / target
             if not origin.is_file() or destination.exists():
@@ -112,8 +121,8 @@ def ask_save_parent(window: MainWindow) -> bool:
 
 
 def _absolute(document: WorkflowDocument, node_id: str) -> bool:
-    target = document.node(node_id).config.get("workflow")
-    return isinstance(target, str) and Path(target).expanduser().is_absolute()
+    target = _workflow_target(document.node(node_id))
+    return target is not None and _is_absolute(target)
 
 
 def showing(path: Path) -> MainWindow | None:

@@ -53,13 +53,19 @@ BOTTOM_SHARE = 0.2
 """A compact layout's bottom panels (runs, problems, trace) start at this share of it."""
 
 
+def start_size(available: QRect) -> QSize:
+    """A new window's size on a screen with `available` free area, its frame on screen."""
+    height = min(LARGEST_START.height(), available.height() - FRAME_ALLOWANCE)
+    return QSize(min(LARGEST_START.width(), available.width()), height)
+
+
 def fit_to_screen(window: QMainWindow, available: QRect) -> None:
     """Size a new window to the screen's free area, leaving its frame on screen too; on a
     short screen, lay the docks out compactly (a saved layout, restored after, wins)."""
-    height = min(LARGEST_START.height(), available.height() - FRAME_ALLOWANCE)
-    window.resize(min(LARGEST_START.width(), available.width()), height)
+    size = start_size(available)
+    window.resize(size)
     if available.height() < SHORT_SCREEN:
-        compact_docks(window, height)
+        compact_docks(window, size.height())
 
 
 def compact_docks(window: QMainWindow, height: int) -> None:

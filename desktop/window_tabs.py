@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from desktop.main_window import MainWindow
 from desktop.resources import icon
-from desktop.window_fit import FRAME_ALLOWANCE, LARGEST_START
+from desktop.window_fit import start_size
 
 GEOMETRY_KEY = "window/geometry"
 
@@ -45,9 +45,7 @@ class WindowTabs(QWidget):
         ):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.activated.connect(lambda step=step: self.step(step))
-        available = self.screen().availableGeometry()
-        height = min(LARGEST_START.height(), available.height() - FRAME_ALLOWANCE)
-        self.resize(min(LARGEST_START.width(), available.width()), height)
+        self.resize(start_size(self.screen().availableGeometry()))
         geometry = settings.value(GEOMETRY_KEY)
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -153,15 +151,10 @@ def tabs_of(widget: QWidget) -> WindowTabs | None:
     return top if isinstance(top, WindowTabs) else None
 
 
-def bring_forward(widget: QWidget) -> None:
-    """Show the tab holding `widget` (an approval dialog for a run of a tab in the back)."""
-    document = widget if isinstance(widget, MainWindow) else None
-    parent = widget.parentWidget()
-    while document is None and parent is not None:
-        document = parent if isinstance(parent, MainWindow) else None
-        parent = parent.parentWidget()
-    tabs = tabs_of(widget)
-    if tabs is not None and document is not None:
+def bring_forward(document: QWidget) -> None:
+    """Show `document`'s tab (an approval dialog for a run of a tab in the back)."""
+    tabs = tabs_of(document)
+    if tabs is not None:
         tabs.tabs.setCurrentWidget(document)
 
 

@@ -85,6 +85,16 @@ def _left_by_a_dead_process(folder: Path) -> Path:
     return orphan
 
 
+def _orphan_of_a_rename(make_window: MakeWindow, workflow_file: Path, title: str) -> Path:
+    """The copy a window left when its process died after renaming node `a` to `title`."""
+    first = make_window()
+    first.open_path(workflow_file)
+    assert first.scene.rename_node("a", title)
+    first.autosaver.autosave_now()
+    first.autosaver.flush()
+    return _left_by_a_dead_process(first.autosaver.folder)
+
+
 def test_edits_are_kept_until_a_clean_save(make_window: MakeWindow, workflow_file: Path) -> None:
     window = make_window()
     window.open_path(workflow_file)
@@ -127,12 +137,7 @@ def test_a_running_windows_copy_is_not_offered(
 def test_restore_opens_the_copy_as_unsaved_edits_of_its_file(
     make_window: MakeWindow, workflow_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = make_window()
-    first.open_path(workflow_file)
-    assert first.scene.rename_node("a", "Recovered title")
-    first.autosaver.autosave_now()
-    first.autosaver.flush()
-    orphan = _left_by_a_dead_process(first.autosaver.folder)
+    orphan = _orphan_of_a_rename(make_window, workflow_file, "Recovered title")
     second = make_window()
     asked = _answer(second, "restore", monkeypatch)
     restored = second.offer_recovery()
@@ -162,12 +167,7 @@ def test_a_copy_of_another_file_is_restored_in_a_new_tab_beside_the_open_one(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    first = make_window()
-    first.open_path(workflow_file)
-    assert first.scene.rename_node("a", "Recovered title")
-    first.autosaver.autosave_now()
-    first.autosaver.flush()
-    orphan = _left_by_a_dead_process(first.autosaver.folder)
+    orphan = _orphan_of_a_rename(make_window, workflow_file, "Recovered title")
     other_file = tmp_path / "other.interlock.yaml"
     other_file.write_text(WORKFLOW.replace("Greeting", "Other"), encoding="utf-8")
     second = make_window()
@@ -193,12 +193,7 @@ def test_a_copy_of_another_file_is_restored_in_a_new_tab_beside_the_open_one(
 def test_discard_removes_the_copy(
     make_window: MakeWindow, workflow_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = make_window()
-    first.open_path(workflow_file)
-    assert first.scene.rename_node("a", "Dropped")
-    first.autosaver.autosave_now()
-    first.autosaver.flush()
-    orphan = _left_by_a_dead_process(first.autosaver.folder)
+    orphan = _orphan_of_a_rename(make_window, workflow_file, "Dropped")
     second = make_window()
     second.open_path(workflow_file)
     _answer(second, "discard", monkeypatch)
@@ -210,12 +205,7 @@ def test_discard_removes_the_copy(
 def test_not_now_keeps_the_copy_for_the_next_start(
     make_window: MakeWindow, workflow_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = make_window()
-    first.open_path(workflow_file)
-    assert first.scene.rename_node("a", "Later")
-    first.autosaver.autosave_now()
-    first.autosaver.flush()
-    orphan = _left_by_a_dead_process(first.autosaver.folder)
+    orphan = _orphan_of_a_rename(make_window, workflow_file, "Later")
     second = make_window()
     _answer(second, "later", monkeypatch)
     assert second.offer_recovery() is None

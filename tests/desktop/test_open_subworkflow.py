@@ -28,7 +28,8 @@ Left, Right = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton
 NoMod = Qt.KeyboardModifier.NoModifier
 
 
-def _parent(folder: Path, child: str) -> Path:
+def write_parent(folder: Path, child: str) -> Path:
+    """`folder`/parent.interlock.yaml: a subworkflow node `sub` running `child`, and an output."""
     workflow = Workflow.model_validate(
         {
             "metadata": {"name": "parent"},
@@ -55,6 +56,15 @@ def opened() -> Iterator[list[MainWindow]]:
     yield made
     for child in made:
         child.close()
+
+
+def _save_as_answers(path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Save As's file dialog answers `path` (its folder made)."""
+    path.parent.mkdir()
+    monkeypatch.setattr(
+        "desktop.main_window.file_dialogs.save_file_name", lambda *_a, **_k: (str(path), "")
+    )
+    return path
 
 
 def _right_click_node(qtbot: QtBot, window: MainWindow, node_id: str) -> QMenu:
@@ -91,7 +101,7 @@ def test_open_subworkflow_from_the_node_menu_opens_the_child_in_a_second_tab(
     (tmp_path / "flows").mkdir()
     child = tmp_path / "flows" / "child.interlock.yaml"
     subworkflow_open.create_minimal(child)
-    assert window.open_path(_parent(tmp_path, "flows/child.interlock.yaml"))
+    assert window.open_path(write_parent(tmp_path, "flows/child.interlock.yaml"))
     menu = _right_click_node(qtbot, window, "sub")
     _click(menu, "Open Subworkflow")
     tabs = tabs_of(window)
@@ -130,7 +140,7 @@ def test_a_missing_child_is_offered_for_creation_then_opens_from_the_inspector(
         return len(asked) > 1  # No the first time, Yes the second
 
     monkeypatch.setattr(subworkflow_open, "ask_create", answer)
-    assert window.open_path(_parent(tmp_path, "new_step.interlock.yaml"))
+    assert window.open_path(write_parent(tmp_path, "new_step.interlock.yaml"))
     child = tmp_path / "new_step.interlock.yaml"
     window.scene.select_nodes(["sub"])
     button = window.inspector.findChild(QPushButton, "open_subworkflow")
@@ -159,7 +169,7 @@ def test_an_untitled_parent_is_saved_first_so_the_child_is_found_next_to_it(
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # a run resolves an unsaved parent's child here
     (tmp_path / "source").mkdir()
-    window.open_example_file(_parent(tmp_path / "source", "step.interlock.yaml"))
+    window.open_example_file(write_parent(tmp_path / "source", "step.interlock.yaml"))
     assert window.document.path is None  # opened as a copy, like New from Example
     asked: list[str] = []
 
@@ -169,12 +179,7 @@ def test_an_untitled_parent_is_saved_first_so_the_child_is_found_next_to_it(
 
     monkeypatch.setattr(subworkflow_open, "ask_save_parent", save_first)
     monkeypatch.setattr(subworkflow_open, "ask_create", lambda _w, _p: True)
-    saved_as = tmp_path / "mine" / "parent.interlock.yaml"
-    saved_as.parent.mkdir()
-    monkeypatch.setattr(
-        "desktop.main_window.file_dialogs.save_file_name",
-        lambda *_a, **_k: (str(saved_as), ""),
-    )
+    saved_as = _save_as_answers(tmp_path / "mine" / "parent.interlock.yaml", monkeypatch)
 
     assert window.open_subworkflow("sub") is None  # No: nothing saved, nothing created
     assert asked == ["save"] and window.document.path is None
@@ -206,13 +211,8 @@ def test_a_copy_of_the_subworkflow_example_works_unsaved_and_takes_its_child_whe
     assert window.validate_now().ok  # the child is found next to the example
     assert window.run_controller.base_dir() == example.parent
 
-    saved_as = tmp_path / "mine" / "inbox.interlock.yaml"
-    saved_as.parent.mkdir()
+    saved_as = _save_as_answers(tmp_path / "mine" / "inbox.interlock.yaml", monkeypatch)
     monkeypatch.setattr(subworkflow_open, "ask_save_parent", lambda _w: True)
-    monkeypatch.setattr(
-        "desktop.main_window.file_dialogs.save_file_name",
-        lambda *_a, **_k: (str(saved_as), ""),
-    )
     child = window.open_subworkflow("triage")  # asks to save the parent first: Yes
     assert child is not None
     opened.append(child)

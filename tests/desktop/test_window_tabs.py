@@ -19,35 +19,19 @@ from desktop.cli import start_window
 from desktop.main_window import MainWindow
 from desktop.subworkflow_open import create_minimal
 from desktop.window_tabs import WindowTabs, tabs_of
-from engine.workflow.loader import dumps_workflow, load_workflow
-from engine.workflow.model import Workflow
+from engine.workflow.loader import load_workflow
 from tests.desktop.canvas_helpers import at
 from tests.desktop.run_helpers import approval_file, wait_finished
+from tests.desktop.test_open_subworkflow import write_parent
 
 Answer = QMessageBox.StandardButton
 Ctrl = Qt.KeyboardModifier.ControlModifier
 
 
 def _parent(folder: Path) -> Path:
-    workflow = Workflow.model_validate(
-        {
-            "metadata": {"name": "parent"},
-            "nodes": [
-                {
-                    "id": "sub",
-                    "kind": "subworkflow",
-                    "position": {"x": 0, "y": 0},
-                    "config": {"workflow": "child.interlock.yaml"},
-                },
-                {"id": "out", "kind": "output", "position": {"x": 300, "y": 0}},
-            ],
-            "edges": [{"source": "sub.output", "target": "out.value"}],
-        }
-    )
-    path = folder / "parent.interlock.yaml"
-    path.write_text(dumps_workflow(workflow), encoding="utf-8")
+    """A parent workflow in `folder` whose subworkflow node `sub` runs a minimal child."""
     create_minimal(folder / "child.interlock.yaml")
-    return path
+    return write_parent(folder, "child.interlock.yaml")
 
 
 class Answers:

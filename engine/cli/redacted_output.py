@@ -1,10 +1,14 @@
-"""The CLI's stdout and stderr with every known secret redacted (`engine.audit.secrets`):
-whatever a command prints, an error shows or a log line says passes through here. Text is
-redacted a line at a time, so a secret written in pieces is still caught."""
+"""The CLI's stdout and stderr while a command runs: every known secret is redacted
+(`engine.audit.secrets`) from whatever a command prints, an error shows or a log line says,
+a line at a time, so a secret written in pieces is still caught; and stdout carries only
+what the command itself prints (its result, perhaps JSON a script parses), so text a
+library's background thread prints there goes to stderr instead (Ray's driver prints the
+errors its cluster reports, such as a lost head's, to stdout from its own thread)."""
 
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
@@ -49,12 +53,27 @@ class RedactingStream:
         return getattr(self.target, name)
 
 
+class CommandStdout(RedactingStream):
+    """stdout for the thread that runs the command; any other thread writes to `aside`."""
+
+    def __init__(self, target: TextIO, aside: RedactingStream) -> None:
+        super().__init__(target)
+        self.aside = aside
+        self.owner = threading.current_thread()
+
+    def write(self, text: str) -> int:
+        if threading.current_thread() is not self.owner:
+            return self.aside.write(text)
+        return super().write(text)
+
+
 @contextmanager
 def redacted_output() -> Iterator[None]:
-    """Route sys.stdout and sys.stderr through `RedactingStream` while a command runs."""
+    """Route sys.stdout and sys.stderr through `RedactingStream` while a command runs;
+    stdout only for the calling thread."""
     stdout, stderr = sys.stdout, sys.stderr
-    sys.stdout = RedactingStream(stdout)
-    sys.stderr = RedactingStream(stderr)
+    errors = RedactingStream(stderr)
+    sys.stdout, sys.stderr = CommandStdout(stdout, errors), errors
     try:
         yield
     finally:

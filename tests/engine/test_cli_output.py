@@ -1,5 +1,6 @@
 """What the `interlock` command prints at the edges: usage errors as JSON, a closed pipe,
-PDF without a display, runs paused for an approval, required inputs given as null."""
+PDF without a display, runs paused for an approval, required inputs given as null, and a
+library's thread printing while a command runs (stdout stays the command's own)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from engine.cli.main import main
+from engine.cli.redacted_output import redacted_output
 
 ROOT = Path(__file__).resolve().parents[2]
 INTERLOCK = Path(sys.executable).parent / "interlock"
@@ -219,3 +222,25 @@ def test_pdf_report_works_without_a_display(home: Path, capsys: pytest.CaptureFi
     )
     assert done.returncode == 0, done.stderr
     assert pdf.read_bytes().startswith(b"%PDF-")
+
+
+def test_a_library_thread_printing_mid_command_writes_to_stderr(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Ray's driver prints the errors its cluster reports (a lost head's) to stdout from its
+    own thread: with `--json` that text would land in front of the JSON a script parses."""
+    worker = pytest.importorskip("ray._private.worker")
+
+    def ray_reports_a_lost_raylet() -> None:
+        lines = ["Raylet is terminated. Termination is unexpected."]
+        worker.print_to_stdstream({"lines": lines, "pid": "raylet", "is_err": False}, False)
+
+    with redacted_output():
+        print("{")
+        thread = threading.Thread(target=ray_reports_a_lost_raylet, name="ray_listen_error")
+        thread.start()
+        thread.join()
+        print('  "status": "interrupted"\n}')
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {"status": "interrupted"}
+    assert "Raylet is terminated. Termination is unexpected." in err
